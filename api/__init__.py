@@ -1,0 +1,1 @@
+"""The top floor: the HTTP app and the `kb` command, both over `kb` and `ingest`."""

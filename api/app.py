@@ -1,0 +1,49 @@
+"""The FastAPI application, built from explicit settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from api.errors import install_error_handlers
+from api.routes import documents, search, system
+from api.schemas import ErrorResponse
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+
+ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 413, 415, 422, 500)}
+
+
+def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
+    """The HTTP app over one knowledge base (opened here unless one is given)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = kb is None
+        app.state.kb = kb if kb is not None else KnowledgeBase(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.kb.close()
+
+    app = FastAPI(
+        title="Precedent",
+        version="0.1.0",
+        summary="Precedents for a new crisis from past agreements, evaluations and lessons.",
+        lifespan=lifespan,
+        responses=ERRORS,  # type: ignore[arg-type]
+    )
+    install_error_handlers(app)
+    app.include_router(search.router)
+    app.include_router(documents.router)
+    app.include_router(system.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app

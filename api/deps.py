@@ -1,0 +1,42 @@
+"""Route dependencies as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from kb.filters import parse_filters, split_pairs
+from kb.knowledge_base import KnowledgeBase
+from kb.models import Filters
+
+
+def get_kb(request: Request) -> KnowledgeBase:
+    kb: KnowledgeBase = request.app.state.kb
+    return kb
+
+
+def get_filters(
+    filter: Annotated[
+        list[str],
+        Query(
+            description="`key=value`, repeatable: doc_type, date_from, date_to, KEY_min, "
+            "KEY_max or any metadata key; a repeated key means any of its values."
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies query defaults
+    doc_type: Annotated[list[str], Query(description="Document type(s).")] = [],  # noqa: B006
+    date_from: Annotated[str | None, Query(description="Earliest date, YYYY[-MM[-DD]].")] = None,
+    date_to: Annotated[str | None, Query(description="Latest date, YYYY[-MM[-DD]].")] = None,
+) -> Filters:
+    pairs: dict[str, list[str]] = split_pairs(filter)
+    if doc_type:
+        pairs.setdefault("doc_type", []).extend(doc_type)
+    if date_from:
+        pairs["date_from"] = [date_from]
+    if date_to:
+        pairs["date_to"] = [date_to]
+    return parse_filters({k: v for k, v in pairs.items()})
+
+
+KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
+FiltersDep = Annotated[Filters, Depends(get_filters)]

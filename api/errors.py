@@ -1,0 +1,97 @@
+"""Every error becomes one JSON body: {"ok": false, "status", "error", "message"[, "detail"]}.
+
+Each core error class is mapped to an HTTP status here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from kb.errors import (
+    InputError,
+    InvalidRequestError,
+    KBError,
+    ModelMismatchError,
+    NotFoundError,
+    StoreError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS_BY_ERROR: tuple[tuple[type[KBError], int], ...] = (
+    (NotFoundError, 404),
+    (TooLargeError, 413),
+    (UnsupportedTypeError, 415),
+    (InputError, 422),
+    (InvalidRequestError, 422),
+    (ModelMismatchError, 409),
+    (StoreError, 503),
+    (KBError, 500),
+)
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_type",
+    422: "invalid_request",
+}
+
+
+def error_body(status: int, error: str, message: str, detail: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"ok": False, "status": status, "error": error, "message": message}
+    if detail is not None:
+        body["detail"] = detail
+    return body
+
+
+def status_of(error: KBError) -> int:
+    return next(status for kind, status in STATUS_BY_ERROR if isinstance(error, kind))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KBError)
+    async def on_kb_error(request: Request, exc: KBError) -> JSONResponse:
+        status = status_of(exc)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
+        return JSONResponse(error_body(status, exc.code, exc.message), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(".".join(str(p) for p in d["loc"]) for d in detail)
+        return JSONResponse(
+            error_body(422, "invalid_request", f"invalid request: {fields}", detail),
+            status_code=422,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = CODE_BY_STATUS.get(exc.status_code, "error")
+        return JSONResponse(
+            error_body(exc.status_code, code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return JSONResponse(
+            error_body(500, "internal_error", "internal error; see the server log"), status_code=500
+        )

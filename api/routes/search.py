@@ -1,0 +1,42 @@
+"""Search for precedents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import FiltersDep, KBDep
+from api.schemas import SearchRequest, SearchResponsePublic
+from kb.filters import parse_filters
+from kb.models import SearchRequest as CoreSearchRequest
+from kb.search import MAX_LIMIT
+
+router = APIRouter(tags=["search"])
+
+
+@router.get("/search", response_model=SearchResponsePublic)
+def search_get(
+    kb: KBDep,
+    filters: FiltersDep,
+    q: Annotated[str, Query(min_length=1, description="A few words or a whole crisis brief.")],
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SearchResponsePublic:
+    """Ranked precedents for a query: whole documents, each with its best passages and pages."""
+    request = CoreSearchRequest(query=q, filters=filters, mode=mode, limit=limit, offset=offset)
+    return SearchResponsePublic.of(kb.search(request), limit, offset)
+
+
+@router.post("/search", response_model=SearchResponsePublic)
+def search_post(kb: KBDep, body: SearchRequest) -> SearchResponsePublic:
+    """The same search with a JSON body, for long briefs and structured filters."""
+    request = CoreSearchRequest(
+        query=body.query,
+        filters=parse_filters(body.filters),
+        mode=body.mode,
+        limit=body.limit,
+        offset=body.offset,
+    )
+    return SearchResponsePublic.of(kb.search(request), body.limit, body.offset)

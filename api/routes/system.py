@@ -1,0 +1,22 @@
+"""Health and statistics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import KBDep
+from api.schemas import HealthPublic, StatsPublic
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health", response_model=HealthPublic)
+def health() -> HealthPublic:
+    """Liveness: the process answers."""
+    return HealthPublic(status="ok")
+
+
+@router.get("/stats", response_model=StatsPublic)
+def stats(kb: KBDep) -> StatsPublic:
+    """Counts of current documents and passages, the model and the index."""
+    return StatsPublic.of(kb.stats())

@@ -1,0 +1,115 @@
+"""Document metadata: sidecar files, command-line values, dates and identifiers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kb.errors import CorruptFileError, InvalidRequestError
+from kb.filters import check_key
+from kb.models import DOC_TYPES
+
+SIDECAR_SUFFIX = ".meta.json"
+DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
+# Fields that are columns of a document rather than free metadata.
+RESERVED = ("document_id", "title", "doc_type", "type")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%B %d %Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+)
+MONTH_FORMATS = ("%Y-%m", "%B %Y", "%b %Y", "%Y/%m")
+
+
+def sidecar_for(path: Path) -> Path | None:
+    """`NAME.meta.json` beside `NAME.ext` (or `NAME.ext.meta.json`), if there is one."""
+    for candidate in (path.with_suffix(SIDECAR_SUFFIX), path.with_name(path.name + SIDECAR_SUFFIX)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def is_sidecar(path: Path) -> bool:
+    return path.name.endswith(SIDECAR_SUFFIX)
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptFileError(path.name, f"unreadable metadata sidecar ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CorruptFileError(path.name, "a metadata sidecar must hold a JSON object")
+    return data
+
+
+def check_document_id(document_id: str) -> str:
+    if not DOCUMENT_ID.match(document_id):
+        raise InvalidRequestError(
+            f"document_id {document_id!r} must be 1-200 letters, digits, '.', '_', ':' or '-', "
+            "starting with a letter or digit"
+        )
+    return document_id
+
+
+def check_doc_type(doc_type: str, source: str) -> str:
+    if doc_type not in DOC_TYPES:
+        raise InvalidRequestError(
+            f"{source}: doc_type must be one of {', '.join(DOC_TYPES)}, not {doc_type!r}"
+        )
+    return doc_type
+
+
+def slug(text: str) -> str:
+    """A document_id from a file name: lower case, words joined by '-'."""
+    value = "-".join(re.findall(r"[^\W_]+", text.lower()))[:200]
+    return value or "document"
+
+
+def normalise_date(value: Any) -> Any:
+    """ISO 8601 (`YYYY-MM-DD`, `YYYY-MM` or `YYYY`) where the value is recognisably a date;
+    anything else is returned unchanged."""
+    if isinstance(value, int) and 1000 <= value <= 9999:
+        return str(value)
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-][\d:]+)?", text):
+        text = text[:10]
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).strftime("%Y-%m-%d")
+        except ValueError:
+            pass
+    for fmt in MONTH_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).strftime("%Y-%m")
+        except ValueError:
+            pass
+    return value
+
+
+def normalise_metadata(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys checked, date-like fields in ISO form, and a `year` taken from `date` if absent."""
+    metadata: dict[str, Any] = {}
+    for key, value in raw.items():
+        check_key(key)
+        metadata[key] = normalise_date(value) if key == "date" or key.endswith("_date") else value
+    date = metadata.get("date")
+    if "year" not in metadata and isinstance(date, str) and re.fullmatch(r"\d{4}(-\d{2}){0,2}", date):
+        metadata["year"] = int(date[:4])
+    return metadata

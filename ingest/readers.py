@@ -1,0 +1,188 @@
+"""Readers: from a file's bytes to pages of text, or a clear refusal naming the file.
+
+pypdf reads PDFs (text per page, page numbers kept); text and Markdown are decoded here;
+`.jsonl` files hold records in BEIR corpus form.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError, PyPdfError
+
+from ingest.chunking import Page
+from kb.errors import (
+    CorruptFileError,
+    EmptyInputError,
+    EncryptedError,
+    InputError,
+    NoTextLayerError,
+)
+
+# pypdf reports every oddity of a damaged file on its logger; our caller reports the outcome.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+PDF_SUFFIXES = (".pdf",)
+RECORD_SUFFIXES = (".jsonl",)
+SUPPORTED_SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
+MIN_CHARS_PER_PAGE = 20  # fewer extracted characters than this: a scanned page, in effect
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a reader found in one file: its pages and any title it declares."""
+
+    pages: tuple[Page, ...]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One BEIR corpus record: a whole document in a line of JSON."""
+
+    record_id: str
+    title: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def read_pdf(name: str, data: bytes) -> Content:
+    """Pages of a PDF; refuses empty, corrupt, encrypted and scanned files."""
+    if not data.strip():
+        raise EmptyInputError(name, "the file is empty")
+    if not data.lstrip()[:1024].startswith(b"%PDF") and b"%PDF" not in data[:1024]:
+        raise CorruptFileError(name, "not a PDF (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            # Many PDFs are encrypted with an empty user password only to set permissions.
+            try:
+                reader.decrypt("")
+            except (FileNotDecryptedError, PyPdfError, NotImplementedError) as exc:
+                raise EncryptedError(name, "the PDF is encrypted and needs a password") from exc
+            if not _can_read(reader):
+                raise EncryptedError(name, "the PDF is encrypted and needs a password")
+        texts = [(page.extract_text() or "") for page in reader.pages]
+        title = _pdf_title(reader)
+    except InputError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise EncryptedError(name, "the PDF is encrypted and needs a password") from exc
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        RecursionError,
+        OSError,
+        AssertionError,
+        ZeroDivisionError,
+    ) as exc:
+        raise CorruptFileError(name, f"the PDF is damaged and cannot be read ({exc})") from exc
+    if not texts:
+        raise EmptyInputError(name, "the PDF has no pages")
+    if all(len(t.strip()) < MIN_CHARS_PER_PAGE for t in texts):
+        raise NoTextLayerError(
+            name,
+            f"none of its {len(texts)} page(s) has a text layer (a scanned document?); "
+            "OCR it first (e.g. with ocrmypdf) and ingest the result",
+        )
+    return Content(tuple(Page(i, _tidy(t)) for i, t in enumerate(texts, start=1)), title)
+
+
+def _can_read(reader: PdfReader) -> bool:
+    try:
+        return len(reader.pages) >= 0
+    except FileNotDecryptedError:
+        return False
+
+
+def _pdf_title(reader: PdfReader) -> str | None:
+    try:
+        title = reader.metadata.title if reader.metadata else None
+    except PyPdfError:
+        return None
+    return title.strip() if isinstance(title, str) and title.strip() else None
+
+
+def read_text(name: str, data: bytes) -> Content:
+    """Pages of a text or Markdown file: a form feed starts a new page."""
+    text = decode_text(name, data)
+    if not text.strip():
+        raise EmptyInputError(name, "the file has no text")
+    pages = text.split("\f")
+    return Content(tuple(Page(i, _tidy(p)) for i, p in enumerate(pages, start=1)))
+
+
+def decode_text(name: str, data: bytes) -> str:
+    if not data.strip():
+        raise EmptyInputError(name, "the file is empty")
+    if b"\x00" in data[:8192]:
+        raise CorruptFileError(name, "binary content in a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older archives are often Windows-1252; anything that is not is refused.
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise CorruptFileError(name, f"not UTF-8 or Windows-1252 text ({exc.reason})") from exc
+
+
+def read_records(name: str, data: bytes) -> Iterator[Record | InputError]:
+    """Records of a BEIR-style corpus file; a bad line yields an error and the rest go on."""
+    text = decode_text(name, data)
+    # Only \n ends a record: JSON text may hold U+2028 and friends unescaped.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{name} line {number}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield CorruptFileError(where, f"not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(raw, dict) or "_id" not in raw:
+            yield CorruptFileError(where, 'a record needs an "_id"')
+            continue
+        body = raw.get("text") or ""
+        title = raw.get("title") or ""
+        if not isinstance(body, str) or not isinstance(title, str):
+            yield CorruptFileError(where, '"title" and "text" must be strings')
+            continue
+        if not (body.strip() or title.strip()):
+            yield EmptyInputError(where, f"record {raw['_id']!r} has no text")
+            continue
+        metadata = raw.get("metadata")
+        yield Record(
+            str(raw["_id"]),
+            title.strip(),
+            body,
+            dict(metadata) if isinstance(metadata, dict) else {},
+        )
+
+
+def read_file(path: Path) -> Content:
+    """Pages of one PDF, text or Markdown file."""
+    return read_bytes(path.name, path.read_bytes())
+
+
+def read_bytes(name: str, data: bytes) -> Content:
+    suffix = Path(name).suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        return read_pdf(name, data)
+    return read_text(name, data)
+
+
+def _tidy(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")

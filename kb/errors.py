@@ -1,0 +1,96 @@
+"""Every error the core raises, in one tree.
+
+    KBError
+    ├── NotFoundError              a document or chunk that does not exist
+    ├── InvalidRequestError        a query, filter or argument that makes no sense
+    ├── ModelMismatchError         the store was built with another embedding model
+    ├── StoreError                 the store on disk cannot be opened or written
+    └── InputError                 a file that cannot be ingested (always names the file)
+        ├── UnsupportedTypeError   an extension we have no reader for
+        ├── TooLargeError          over the configured size limit
+        ├── EmptyInputError        no bytes, or no text at all
+        ├── EncryptedError         password-protected
+        ├── NoTextLayerError       scanned pages without a text layer
+        └── CorruptFileError       bytes that do not parse as the claimed format
+
+The core knows nothing of HTTP: `api/errors.py` maps each class to a status once.
+"""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base of every error raised by Precedent's core."""
+
+    code = "kb_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(KBError):
+    code = "not_found"
+
+
+class InvalidRequestError(KBError):
+    code = "invalid_request"
+
+
+class ModelMismatchError(KBError):
+    code = "model_mismatch"
+
+
+class StoreError(KBError):
+    code = "store_error"
+
+
+class InputError(KBError):
+    """A file that cannot be ingested; the message always starts with the file's name."""
+
+    code = "bad_input"
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class UnsupportedTypeError(InputError):
+    code = "unsupported_type"
+
+
+class TooLargeError(InputError):
+    code = "too_large"
+
+
+class EmptyInputError(InputError):
+    code = "empty"
+
+
+class EncryptedError(InputError):
+    code = "encrypted"
+
+
+class NoTextLayerError(InputError):
+    code = "no_text_layer"
+
+
+class CorruptFileError(InputError):
+    code = "corrupt"
+
+
+__all__ = [
+    "CorruptFileError",
+    "EmptyInputError",
+    "EncryptedError",
+    "InputError",
+    "InvalidRequestError",
+    "KBError",
+    "ModelMismatchError",
+    "NoTextLayerError",
+    "NotFoundError",
+    "StoreError",
+    "TooLargeError",
+    "UnsupportedTypeError",
+]

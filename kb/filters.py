@@ -1,0 +1,85 @@
+"""Filters from user input: `key=value` pairs from the CLI, query strings and JSON bodies.
+
+Special keys: `doc_type`; `date_from`/`date_to` (ISO prefixes, inclusive) on the document's
+date; `KEY_min`/`KEY_max` (inclusive) on any metadata key, e.g. `year_min=1995`. Any other
+key matches metadata by equality (case-insensitive); repeating a key means any of its values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kb.errors import InvalidRequestError
+from kb.models import DOC_TYPES, Filters
+
+KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
+
+
+def check_key(key: str) -> str:
+    if not KEY.match(key):
+        raise InvalidRequestError(
+            f"metadata key {key!r} may hold only letters, digits, '_', '.' and '-' (64 at most)"
+        )
+    return key
+
+
+def split_pairs(pairs: Iterable[str]) -> dict[str, list[str]]:
+    """`key=value` strings to {key: [values]}, keeping repeated keys."""
+    parsed: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidRequestError(f"expected key=value, got {pair!r}")
+        parsed.setdefault(check_key(key), []).append(value.strip())
+    return parsed
+
+
+def parse_filters(raw: Mapping[str, Any]) -> Filters:
+    """Filters from {key: value or [values]}; see the module docstring for the keys."""
+    doc_types: list[str] = []
+    equals: dict[str, tuple[str, ...]] = {}
+    ranges: dict[str, tuple[str | None, str | None]] = {}
+    date_from = date_to = None
+    for key, value in raw.items():
+        check_key(key)
+        values = [_text(v, key) for v in (value if isinstance(value, list | tuple) else [value])]
+        if not values:
+            continue
+        if key in ("doc_type", "type"):
+            for doc_type in values:
+                if doc_type not in DOC_TYPES:
+                    raise InvalidRequestError(
+                        f"doc_type must be one of {', '.join(DOC_TYPES)}, not {doc_type!r}"
+                    )
+            doc_types.extend(values)
+        elif key in ("date_from", "date_to"):
+            if len(values) != 1 or not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", values[0]):
+                raise InvalidRequestError(f"{key} takes one date as YYYY, YYYY-MM or YYYY-MM-DD")
+            if key == "date_from":
+                date_from = values[0]
+            else:
+                date_to = values[0]
+        elif key.endswith(("_min", "_max")) and len(key) > 4:
+            if len(values) != 1:
+                raise InvalidRequestError(f"{key} takes one value")
+            field = key[:-4]
+            low, high = ranges.get(field, (None, None))
+            ranges[field] = (values[0], high) if key.endswith("_min") else (low, values[0])
+        else:
+            equals[key] = tuple(equals.get(key, ())) + tuple(values)
+    return Filters(
+        doc_types=tuple(dict.fromkeys(doc_types)),
+        equals=equals,
+        ranges=ranges,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _text(value: Any, key: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidRequestError(f"filter {key!r} takes strings or numbers")
+    return str(value)

@@ -1,0 +1,123 @@
+"""The FAISS cache of chunk vectors: rebuildable from the store at any time.
+
+Vectors are L2-normalised, so inner product is cosine similarity. The FAISS id of a
+vector is its `chunk_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from kb.store import Ids, Vectors
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.faiss"
+HEADER_NAME = "index.json"
+
+
+class VectorIndex:
+    """Exact inner-product search over chunk vectors, keyed by chunk_id."""
+
+    def __init__(self, dimension: int, generation: int = 0) -> None:
+        self.dimension = dimension
+        self.generation = generation
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    @classmethod
+    def build(cls, ids: Ids, vectors: Vectors, generation: int) -> VectorIndex:
+        index = cls(vectors.shape[1] if vectors.ndim == 2 else 0, generation)
+        index.add(ids, vectors)
+        return index
+
+    def add(self, ids: Ids, vectors: Vectors) -> None:
+        if len(ids):
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+
+    def remove(self, ids: Ids) -> None:
+        if len(ids):
+            self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, np.int64)))
+
+    def search(self, queries: Vectors, k: int, allowed: Ids | None = None) -> tuple[Vectors, Ids]:
+        """Top-k chunk ids and cosine scores per query; `allowed` restricts the candidates."""
+        k = min(k, len(self))
+        if k == 0 or (allowed is not None and len(allowed) == 0):
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters()
+            params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64))
+        scores, ids = self._index.search(
+            np.ascontiguousarray(queries, np.float32), k, params=params
+        )
+        return scores, ids
+
+    def save(self, folder: Path) -> None:
+        """Write atomically: a temp file then rename, header last, so a torn write is detected."""
+        folder.mkdir(parents=True, exist_ok=True)
+        data = faiss.serialize_index(self._index).tobytes()
+        _atomic_write(folder / INDEX_NAME, data)
+        header = {
+            "generation": self.generation,
+            "dimension": self.dimension,
+            "count": len(self),
+            "crc32": zlib.crc32(data),
+        }
+        _atomic_write(folder / HEADER_NAME, json.dumps(header).encode())
+
+    @classmethod
+    def load(cls, folder: Path, generation: int, dimension: int, count: int) -> VectorIndex | None:
+        """The saved index if it matches the store exactly, else None (and why, in the log)."""
+        try:
+            header = json.loads((folder / HEADER_NAME).read_text())
+            data = np.frombuffer((folder / INDEX_NAME).read_bytes(), dtype=np.uint8)
+        except FileNotFoundError:
+            log.info("no FAISS index in %s", folder)
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("unreadable FAISS index header in %s: %s", folder, exc)
+            return None
+        expected = {
+            "generation": generation,
+            "dimension": dimension,
+            "count": count,
+            "crc32": zlib.crc32(data.data),
+        }
+        if header != expected:
+            log.warning("stale FAISS index in %s: %s, store has %s", folder, header, expected)
+            return None
+        try:
+            raw = faiss.deserialize_index(data)
+        except RuntimeError as exc:
+            log.warning("corrupt FAISS index in %s: %s", folder, exc)
+            return None
+        if raw.ntotal != count or raw.d != dimension:
+            log.warning("FAISS index in %s does not match its header", folder)
+            return None
+        index = cls(dimension, generation)
+        index._index = raw
+        return index
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,247 @@
+"""The knowledge base: one store, its vector index cache and the embedding model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from kb.embedder import Embedder
+from kb.errors import ModelMismatchError, NotFoundError
+from kb.index import VectorIndex
+from kb.models import (
+    AddOutcome,
+    Chunk,
+    Document,
+    DocumentDraft,
+    Filters,
+    SearchRequest,
+    SearchResponse,
+    Stats,
+)
+from kb.search import Searcher
+from kb.settings import Settings
+from kb.sqlite_store import SQLiteStore
+from kb.store import Store, WriteResult
+
+log = logging.getLogger(__name__)
+
+MODEL_KEY = "model"
+DIMENSION_KEY = "dimension"
+Progress = Callable[[int], None]
+
+
+class KnowledgeBase:
+    """Adds, finds and removes documents; SQLite is the truth, FAISS a cache of it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        *,
+        embedder: Embedder | None = None,
+        allow_model_change: bool = False,
+    ) -> None:
+        """Open (or create) the store in `settings.store`.
+
+        Args:
+            store: another backend than the embedded SQLite one.
+            embedder: an already loaded model to share (one per process is plenty).
+            allow_model_change: open a store built with another model, to re-embed it.
+        """
+        self.settings = settings
+        self.store: Store = store if store is not None else SQLiteStore(settings.store)
+        self.embedder = embedder if embedder is not None else Embedder(settings)
+        stored = self.store.get_meta(MODEL_KEY)
+        if stored is not None and stored != self.embedder.name and not allow_model_change:
+            dimension = self.store.get_meta(DIMENSION_KEY)
+            self.store.close()
+            raise ModelMismatchError(
+                f"the store at {settings.store} was built with the embedding model {stored!r} "
+                f"(dimension {dimension}), but the model setting is {self.embedder.name!r}; "
+                "run `kb reindex` to re-embed every passage with it"
+            )
+        self._index: VectorIndex | None = None
+        self._lock = threading.RLock()
+        self.searcher = Searcher(self.store, self.index, self.embedder, settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the vector index cache ---------------------------------------------------------
+
+    @property
+    def dimension(self) -> int:
+        stored = self.store.get_meta(DIMENSION_KEY)
+        return int(stored) if stored is not None else self.embedder.dimension
+
+    def index(self) -> VectorIndex:
+        """The vector index at the store's current generation: kept, loaded or rebuilt."""
+        with self._lock:
+            generation = self.store.generation()
+            if self._index is not None and self._index.generation == generation:
+                return self._index
+            _, chunks, _ = self.store.counts()
+            folder = self.settings.store
+            index = VectorIndex.load(folder, generation, self.dimension, chunks)
+            if index is None:
+                index = self._rebuild(generation)
+            self._index = index
+            return index
+
+    def _rebuild(self, generation: int) -> VectorIndex:
+        ids, vectors = self.store.all_vectors(self.dimension)
+        index = VectorIndex(self.dimension, generation)
+        index.add(ids, vectors)
+        index.save(self.settings.store)
+        log.info(
+            "rebuilt the FAISS index from %d stored vectors (generation %d)", len(ids), generation
+        )
+        return index
+
+    def _apply(self, result: WriteResult, vectors: np.ndarray | None) -> None:
+        """Bring the cached index along with a write, or drop it if another writer came between."""
+        with self._lock:
+            index = self._index
+            if index is None or index.generation != result.generation - 1:
+                self._index = None
+                return
+            index.remove(result.removed)
+            if vectors is not None:
+                index.add(result.added, vectors)
+            index.generation = result.generation
+            index.save(self.settings.store)
+
+    # -- writes -------------------------------------------------------------------------
+
+    def add(self, drafts: Sequence[DocumentDraft]) -> list[AddOutcome]:
+        """Add or replace documents: unchanged ones are skipped, metadata-only changes are
+        applied without re-embedding, the rest are embedded and written in one transaction."""
+        known = self.store.fingerprints([d.document_id for d in drafts])
+        outcomes: list[AddOutcome] = []
+        to_write: list[DocumentDraft] = []
+        for draft in drafts:
+            before = known.get(draft.document_id)
+            if before is None:
+                outcomes.append(AddOutcome.ADDED)
+                to_write.append(draft)
+            elif before.sha256 != draft.sha256:
+                outcomes.append(AddOutcome.UPDATED)
+                to_write.append(draft)
+            elif (before.metadata, before.title, before.doc_type, before.date) != (
+                dict(draft.metadata),
+                draft.title,
+                draft.doc_type,
+                draft.date,
+            ):
+                self.store.update_document_fields(draft)
+                outcomes.append(AddOutcome.UPDATED)
+            else:
+                outcomes.append(AddOutcome.UNCHANGED)
+        if to_write:
+            self._write(to_write)
+        return outcomes
+
+    def _write(self, drafts: list[DocumentDraft]) -> None:
+        texts = [chunk.text for draft in drafts for chunk in draft.chunks]
+        vectors = self.embedder.encode_documents(texts)
+        if self.store.get_meta(MODEL_KEY) is None:
+            self.store.set_meta(MODEL_KEY, self.embedder.name)
+            self.store.set_meta(DIMENSION_KEY, str(vectors.shape[1]))
+        per_document = np.split(vectors, np.cumsum([len(d.chunks) for d in drafts])[:-1])
+        with self._lock:
+            self.index()  # make sure the cache is current before extending it
+            result = self.store.write_documents(drafts, per_document)
+            self._apply(result, vectors)
+
+    def delete(self, document_id: str) -> None:
+        if self.store.get_document(document_id) is None:
+            raise NotFoundError(f"no document {document_id!r}")
+        with self._lock:
+            if self.store.get_meta(DIMENSION_KEY) is not None:
+                self.index()
+            self._apply(self.store.delete_document(document_id), None)
+
+    def reindex(self, progress: Progress | None = None) -> Stats:
+        """Rebuild the FAISS index from stored vectors; re-embed everything first when the
+        model setting differs from the model the store was built with."""
+        if self.store.get_meta(MODEL_KEY) not in (None, self.embedder.name):
+            self._reembed(progress)
+        with self._lock:
+            self._index = self._rebuild(self.store.generation())
+        return self.stats()
+
+    def _reembed(self, progress: Progress | None) -> None:
+        log.info("re-embedding every passage with %s", self.embedder.name)
+        all_ids: list[int] = []
+        all_vectors: list[np.ndarray] = []
+        for batch in self.store.iter_chunk_texts(self.settings.ingest_batch_chunks):
+            all_ids.extend(i for i, _ in batch)
+            all_vectors.append(self.embedder.encode_documents([t for _, t in batch]))
+            if progress is not None:
+                progress(len(batch))
+        dimension = self.embedder.dimension
+        vectors = (
+            np.concatenate(all_vectors) if all_vectors else np.zeros((0, dimension), np.float32)
+        )
+        self.store.replace_vectors(np.asarray(all_ids, dtype=np.int64), vectors)
+        self.store.set_meta(MODEL_KEY, self.embedder.name)
+        self.store.set_meta(DIMENSION_KEY, str(dimension))
+
+    # -- reads --------------------------------------------------------------------------
+
+    def get_document(self, document_id: str) -> Document:
+        document = self.store.get_document(document_id)
+        if document is None:
+            raise NotFoundError(f"no document {document_id!r}")
+        return document
+
+    def chunks(self, document_id: str) -> list[Chunk]:
+        self.get_document(document_id)
+        return self.store.chunks_of(document_id)
+
+    def list_documents(
+        self, filters: Filters, limit: int = 20, offset: int = 0
+    ) -> tuple[int, list[Document]]:
+        return self.store.count_documents(filters), self.store.list_documents(
+            filters, limit, offset
+        )
+
+    def missing(self, document_ids: Sequence[str]) -> list[str]:
+        """The ids among these that the store does not hold."""
+        known = self.store.fingerprints(document_ids)
+        return [d for d in document_ids if d not in known]
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        return self.searcher.search(request)
+
+    def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
+        return self.searcher.search_batch(requests)
+
+    def similar(
+        self, document_id: str, filters: Filters, limit: int = 10, offset: int = 0
+    ) -> SearchResponse:
+        self.get_document(document_id)
+        return self.searcher.similar(document_id, filters, limit, offset)
+
+    def stats(self) -> Stats:
+        documents, chunks, by_type = self.store.counts()
+        stored_model = self.store.get_meta(MODEL_KEY)
+        dimension = self.store.get_meta(DIMENSION_KEY)
+        return Stats(
+            documents=documents,
+            chunks=chunks,
+            model=stored_model or self.embedder.name,
+            dimension=int(dimension) if dimension else 0,
+            generation=self.store.generation(),
+            index_vectors=len(self.index()) if dimension else 0,
+            doc_types=by_type,
+        )

@@ -1,0 +1,139 @@
+"""The core's records: frozen dataclasses, no behaviour beyond small derived values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+DOC_TYPES = ("agreement", "evaluation", "lessons-learned", "other")
+Mode = Literal["hybrid", "dense", "keyword"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    """A passage cut from a document, before it is stored and embedded."""
+
+    ordinal: int
+    text: str
+    heading: str | None
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    """A document read and chunked, ready for `KnowledgeBase.add`."""
+
+    document_id: str
+    title: str
+    doc_type: str
+    source_name: str
+    sha256: str
+    metadata: Mapping[str, Any]
+    date: str | None
+    chunks: tuple[ChunkDraft, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: int
+    document_id: str
+    ordinal: int
+    text: str
+    heading: str | None
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    document_id: str
+    title: str
+    doc_type: str
+    source_name: str
+    sha256: str
+    metadata: Mapping[str, Any]
+    date: str | None
+    created_at: str
+    updated_at: str
+    chunk_count: int
+
+
+class AddOutcome(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search and listing filters; every part must hold (AND), values of one key are any-of."""
+
+    doc_types: tuple[str, ...] = ()
+    equals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.doc_types or self.equals or self.ranges or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    filters: Filters = field(default_factory=Filters)
+    mode: Mode = "hybrid"
+    limit: int = 10
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: int
+    text: str
+    heading: str | None
+    page_start: int
+    page_end: int
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Precedent:
+    """One search result: a whole document with the passages that matter."""
+
+    document_id: str
+    title: str
+    doc_type: str
+    date: str | None
+    score: float
+    metadata: Mapping[str, Any]
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    mode: Mode
+    total: int
+    results: tuple[Precedent, ...]
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stats:
+    documents: int
+    chunks: int
+    model: str
+    dimension: int
+    generation: int
+    index_vectors: int
+    doc_types: Mapping[str, int]

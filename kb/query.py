@@ -1,0 +1,56 @@
+"""Reading a user's query: terms and phrases, and the FTS5 expression built from them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WORD = re.compile(r"\w+")
+PHRASE = re.compile(r'"([^"]+)"')
+MAX_TERMS = 64
+
+# Common English function words: they carry no topic and only slow BM25's OR query.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves""".split()
+)
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    terms: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+    @property
+    def highlight_terms(self) -> tuple[str, ...]:
+        words = list(self.terms)
+        for phrase in self.phrases:
+            words.extend(w.lower() for w in WORD.findall(phrase))
+        return tuple(dict.fromkeys(words))
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Quoted parts become phrases; the other words, less stopwords, become terms."""
+    phrases = tuple(p.strip() for p in PHRASE.findall(text) if WORD.search(p))
+    rest = PHRASE.sub(" ", text)
+    words = [w.lower() for w in WORD.findall(rest)]
+    terms = [w for w in words if w not in STOPWORDS] or words
+    return ParsedQuery(text=text, terms=tuple(dict.fromkeys(terms))[:MAX_TERMS], phrases=phrases)
+
+
+def fts_expression(query: ParsedQuery) -> str | None:
+    """An FTS5 MATCH expression: any term or phrase (OR), each quoted so no user text is syntax."""
+    parts = [_quote(" ".join(WORD.findall(p))) for p in query.phrases]
+    parts += [_quote(term) for term in query.terms]
+    return " OR ".join(parts) if parts else None
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'

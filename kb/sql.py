@@ -1,0 +1,188 @@
+"""All of the SQLite backend's SQL: named constants, numbered migrations, the filter builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.models import Filters
+
+# Each migration runs once, in order, inside one transaction; PRAGMA user_version
+# records how many have run.
+M001_CREATE_TABLES = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE documents (
+    document_id TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    doc_type    TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    metadata    TEXT NOT NULL DEFAULT '{}',
+    date        TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX documents_doc_type ON documents (doc_type);
+CREATE INDEX documents_date ON documents (date);
+CREATE INDEX documents_sha256 ON documents (sha256);
+-- AUTOINCREMENT: a chunk_id is never reused, so a stale FAISS cache can never
+-- point at somebody else's passage.
+CREATE TABLE chunks (
+    chunk_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
+    ordinal     INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    heading     TEXT,
+    page_start  INTEGER NOT NULL,
+    page_end    INTEGER NOT NULL,
+    char_start  INTEGER NOT NULL,
+    char_end    INTEGER NOT NULL,
+    UNIQUE (document_id, ordinal)
+);
+CREATE TABLE vectors (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks (chunk_id) ON DELETE CASCADE,
+    vector   BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+    title, heading, text,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES,)
+
+PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 30000",
+)
+
+GET_META = "SELECT value FROM meta WHERE key = ?"
+SET_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+DOCUMENT_COLUMNS = (
+    "d.document_id, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date, "
+    "d.created_at, d.updated_at, "
+    "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count"
+)
+GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id = ?"
+GET_FINGERPRINT = (
+    "SELECT sha256, metadata, title, doc_type, date FROM documents WHERE document_id = ?"
+)
+UPSERT_DOCUMENT = """
+INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
+                       created_at, updated_at)
+VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now)
+ON CONFLICT (document_id) DO UPDATE SET
+    title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
+    sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
+    updated_at = excluded.updated_at
+"""
+UPDATE_DOCUMENT_FIELDS = """
+UPDATE documents SET title = :title, doc_type = :doc_type, metadata = :metadata, date = :date,
+    source_name = :source_name, updated_at = :now
+WHERE document_id = :document_id
+"""
+DELETE_DOCUMENT = "DELETE FROM documents WHERE document_id = ?"
+
+CHUNK_COLUMNS = (
+    "c.chunk_id, c.document_id, c.ordinal, c.text, c.heading, c.page_start, c.page_end, "
+    "c.char_start, c.char_end"
+)
+CHUNK_IDS_OF_DOCUMENT = "SELECT chunk_id FROM chunks WHERE document_id = ? ORDER BY ordinal"
+CHUNKS_OF_DOCUMENT = (
+    f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal"
+)
+INSERT_CHUNK = """
+INSERT INTO chunks (document_id, ordinal, text, heading, page_start, page_end, char_start, char_end)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+INSERT_VECTOR = "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?)"
+UPDATE_VECTOR = "UPDATE vectors SET vector = ? WHERE chunk_id = ?"
+INSERT_FTS = "INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)"
+DELETE_FTS = "DELETE FROM chunks_fts WHERE rowid = ?"
+UPDATE_FTS_TITLE = "UPDATE chunks_fts SET title = ? WHERE rowid = ?"
+# Vectors and chunks go by ON DELETE CASCADE; FTS5 tables know no foreign keys.
+DELETE_CHUNKS_OF_DOCUMENT = "DELETE FROM chunks WHERE document_id = ?"
+
+ALL_VECTORS = "SELECT chunk_id, vector FROM vectors ORDER BY chunk_id"
+ALL_CHUNK_TEXTS = "SELECT chunk_id, text FROM chunks ORDER BY chunk_id"
+COUNT_DOCUMENTS = "SELECT count(*) FROM documents"
+COUNT_CHUNKS = "SELECT count(*) FROM chunks"
+COUNT_BY_TYPE = "SELECT doc_type, count(*) FROM documents GROUP BY doc_type ORDER BY doc_type"
+
+# bm25() weights follow the column order: a hit in the title counts most.
+KEYWORD_SEARCH = """
+SELECT f.rowid, -bm25(chunks_fts, 3.0, 1.5, 1.0) AS score
+FROM chunks_fts f
+JOIN chunks c ON c.chunk_id = f.rowid
+JOIN documents d ON d.document_id = c.document_id
+WHERE chunks_fts MATCH :match AND {where}
+ORDER BY bm25(chunks_fts, 3.0, 1.5, 1.0)
+LIMIT :limit
+"""
+FILTERED_CHUNK_IDS = """
+SELECT c.chunk_id FROM chunks c JOIN documents d ON d.document_id = c.document_id
+WHERE {where}
+"""
+LIST_DOCUMENTS = f"""
+SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {{where}}
+ORDER BY d.date DESC NULLS LAST, d.document_id LIMIT :limit OFFSET :offset
+"""
+COUNT_FILTERED_DOCUMENTS = "SELECT count(*) FROM documents d WHERE {where}"
+
+PARAM_PREFIX = "f"
+
+
+def build_where(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """Turn filters into a WHERE clause over `documents d`, with named parameters."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+
+    def bind(value: Any) -> str:
+        name = f"{PARAM_PREFIX}{len(params)}"
+        params[name] = value
+        return f":{name}"
+
+    if filters.doc_types:
+        names = ", ".join(bind(t) for t in filters.doc_types)
+        clauses.append(f"d.doc_type IN ({names})")
+    for key, values in filters.equals.items():
+        # json_each over a scalar yields the scalar itself, so one clause serves
+        # single values and lists (parties, countries) alike.
+        names = ", ".join(bind(v.lower()) for v in values)
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM json_each(d.metadata, {bind(json_path(key))}) j "
+            f"WHERE lower(CAST(j.value AS TEXT)) IN ({names}))"
+        )
+    for key, (low, high) in filters.ranges.items():
+        column = f"json_extract(d.metadata, {bind(json_path(key))})"
+        if low is not None:
+            clauses.append(range_clause(column, ">=", low, bind))
+        if high is not None:
+            clauses.append(range_clause(column, "<=", high, bind))
+    if filters.date_from:
+        clauses.append(f"d.date >= {bind(filters.date_from)}")
+    if filters.date_to:
+        # A prefix bound: date_to=2019 keeps every date in 2019.
+        clauses.append(f"d.date <= {bind(filters.date_to + chr(0x10FFFF))}")
+    return (" AND ".join(clauses) or "1"), params
+
+
+def range_clause(column: str, op: str, bound: str, bind: Any) -> str:
+    try:
+        number = float(bound)
+    except ValueError:
+        return f"{column} {op} {bind(bound)}"
+    return f"CAST({column} AS REAL) {op} {bind(number)}"
+
+
+def json_path(key: str) -> str:
+    # Keys are checked against [A-Za-z0-9_.-] where filters are parsed, so quoting is safe.
+    return '$."' + key + '"'

@@ -1,0 +1,93 @@
+"""The storage interface: what search and the API need from a backend.
+
+SQLite (`kb.sqlite_store`) is the embedded default; a server backend slots in by
+implementing the same protocol, without touching search or the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from kb.models import Chunk, Document, DocumentDraft, Filters
+
+Vectors = npt.NDArray[np.float32]
+Ids = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What decides whether a re-ingested document changed."""
+
+    sha256: str
+    metadata: Mapping[str, Any]
+    title: str
+    doc_type: str
+    date: str | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Chunk ids a write removed and added, and the store generation it produced."""
+
+    removed: Ids
+    added: Ids
+    generation: int
+
+
+class Store(Protocol):
+    def close(self) -> None: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def generation(self) -> int: ...
+
+    def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]: ...
+
+    def write_documents(
+        self, drafts: Sequence[DocumentDraft], vectors: Sequence[Vectors]
+    ) -> WriteResult:
+        """Replace or add each draft with its chunks and their vectors, in one transaction."""
+        ...
+
+    def update_document_fields(self, draft: DocumentDraft) -> None:
+        """Change title, type, metadata and date of a stored document; chunks stay."""
+        ...
+
+    def delete_document(self, document_id: str) -> WriteResult: ...
+
+    def get_document(self, document_id: str) -> Document | None: ...
+
+    def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]: ...
+
+    def count_documents(self, filters: Filters) -> int: ...
+
+    def chunks_of(self, document_id: str) -> list[Chunk]: ...
+
+    def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]: ...
+
+    def documents_by_id(self, document_ids: Sequence[str]) -> dict[str, Document]: ...
+
+    def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]: ...
+
+    def all_vectors(self, dimension: int) -> tuple[Ids, Vectors]: ...
+
+    def iter_chunk_texts(self, batch: int) -> Iterator[list[tuple[int, str]]]: ...
+
+    def replace_vectors(self, ids: Ids, vectors: Vectors) -> int: ...
+
+    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for an FTS5 match expression."""
+        ...
+
+    def filtered_chunk_ids(self, filters: Filters) -> Ids: ...
+
+    def counts(self) -> tuple[int, int, dict[str, int]]:
+        """Documents, chunks, and documents per type."""
+        ...

@@ -1,0 +1,56 @@
+"""Fixtures for the interface tests: the small corpus in a real store, and HTTP clients.
+
+`client` is the test's own store (write freely); `reader` is one store per module for tests
+that only read, so the corpus is embedded once rather than once per test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from ingest.pipeline import ingest_paths
+from kb.embedder import Embedder
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+from tests.api.corpus import ALL_IDS, write_corpus
+
+
+def load_corpus(kb: KnowledgeBase, folder: Path) -> KnowledgeBase:
+    report = ingest_paths(kb, [write_corpus(folder)])
+    assert report.counts()["added"] == len(ALL_IDS), report.outcomes
+    return kb
+
+
+@pytest.fixture
+def corpus(kb: KnowledgeBase, tmp_path: Path) -> KnowledgeBase:
+    """The five sample documents ingested into the test's own store."""
+    return load_corpus(kb, tmp_path / "corpus")
+
+
+@pytest.fixture
+def client(settings: Settings, corpus: KnowledgeBase) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, kb=corpus)) as http:
+        yield http
+
+
+@pytest.fixture
+def bare_client(settings: Settings, kb: KnowledgeBase) -> Iterator[TestClient]:
+    """An app over an empty store."""
+    with TestClient(create_app(settings, kb=kb)) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[TestClient]:
+    """The corpus behind an app shared by a module's read-only tests."""
+    root = tmp_path_factory.mktemp("reader")
+    settings = Settings(store=root / "store")
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        load_corpus(kb, root / "corpus")
+        with TestClient(create_app(settings, kb=kb)) as http:
+            yield http

@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.embedder import Embedder
+from kb.errors import ModelMismatchError, NotFoundError
+from kb.index import HEADER_NAME, INDEX_NAME
+from kb.knowledge_base import KnowledgeBase
+from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest
+from kb.settings import Settings
+
+TEXTS = {
+    "ceasefire": [
+        "The parties agree to an immediate ceasefire along the northern line of contact.",
+        "A joint monitoring commission with forty unarmed observers verifies the ceasefire.",
+    ],
+    "refugees": [
+        "Refugees and internally displaced persons may return voluntarily to their homes.",
+        "Property restitution claims are heard by a mixed commission within six months.",
+    ],
+    "water": [
+        "The riparian states share the river's dry-season flow in fixed proportions.",
+        "A basin authority publishes daily gauge readings at the Vessin weir.",
+    ],
+}
+
+
+def draft(name: str, texts: list[str], **fields: object) -> DocumentDraft:
+    chunks = tuple(
+        ChunkDraft(
+            ordinal=i,
+            text=t,
+            heading=f"Article {i + 1}",
+            page_start=i + 1,
+            page_end=i + 1,
+            char_start=i * 200,
+            char_end=i * 200 + len(t),
+        )
+        for i, t in enumerate(texts)
+    )
+    metadata = dict(fields.get("metadata", {"region": "Aurel"}))  # type: ignore[call-overload]
+    return DocumentDraft(
+        document_id=name,
+        title=str(fields.get("title", f"The {name} document")),
+        doc_type=str(fields.get("doc_type", "agreement")),
+        source_name=f"{name}.md",
+        sha256=str(hash(tuple(texts))),
+        metadata=metadata,
+        date=fields.get("date", "2001-05-01"),
+        chunks=chunks,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def filled(kb: KnowledgeBase) -> KnowledgeBase:
+    kb.add(
+        [
+            draft(
+                "ceasefire",
+                TEXTS["ceasefire"],
+                date="1998-03-14",
+                metadata={"region": "Aurel", "parties": ["Valdoria", "AHLF"], "year": 1998},
+            ),
+            draft(
+                "refugees",
+                TEXTS["refugees"],
+                doc_type="evaluation",
+                date="2001-09-19",
+                metadata={"region": "Aurel", "year": 2001},
+            ),
+            draft(
+                "water",
+                TEXTS["water"],
+                doc_type="lessons-learned",
+                date="2012-01-01",
+                metadata={"region": "Serran", "year": 2012},
+            ),
+        ]
+    )
+    return kb
+
+
+def ids_of(kb: KnowledgeBase, request: SearchRequest) -> list[str]:
+    return [p.document_id for p in kb.search(request).results]
+
+
+def test_each_mode_finds_the_right_precedent_with_its_page(filled: KnowledgeBase) -> None:
+    for mode in ("hybrid", "dense", "keyword"):
+        response = filled.search(SearchRequest("property restitution claims", mode=mode))
+        top = response.results[0]
+        assert top.document_id == "refugees", mode
+        assert top.passages[0].page_start == 2
+        assert "<mark>" in top.passages[0].snippet or mode == "dense"
+
+
+def test_dense_search_agrees_with_a_brute_force_oracle(filled: KnowledgeBase) -> None:
+    query = "observers verify that the guns stay silent"
+    ids, vectors = filled.store.all_vectors(filled.dimension)
+    oracle = ids[np.argmax(vectors @ filled.embedder.encode_query(query))]
+    best = filled.search(SearchRequest(query, mode="dense")).results[0].passages[0]
+    assert best.chunk_id == oracle
+
+
+def test_the_same_content_again_is_a_no_op(filled: KnowledgeBase) -> None:
+    generation = filled.store.generation()
+    assert filled.add(
+        [
+            draft(
+                "water",
+                TEXTS["water"],
+                doc_type="lessons-learned",
+                date="2012-01-01",
+                metadata={"region": "Serran", "year": 2012},
+            )
+        ]
+    ) == [AddOutcome.UNCHANGED]
+    assert filled.store.generation() == generation
+
+
+def test_a_metadata_change_keeps_the_passages_and_is_searchable(filled: KnowledgeBase) -> None:
+    before = [c.chunk_id for c in filled.chunks("water")]
+    outcome = filled.add(
+        [
+            draft(
+                "water",
+                TEXTS["water"],
+                doc_type="lessons-learned",
+                title="Zanzibar basin lessons",
+                metadata={"region": "Tamsin"},
+            )
+        ]
+    )
+    assert outcome == [AddOutcome.UPDATED]
+    assert [c.chunk_id for c in filled.chunks("water")] == before
+    assert ids_of(filled, SearchRequest("zanzibar", mode="keyword")) == ["water"]
+    tamsin = Filters(equals={"region": ("tamsin",)})
+    assert ids_of(filled, SearchRequest("river", filters=tamsin)) == ["water"]
+
+
+def test_replacing_content_leaves_no_stale_passage(filled: KnowledgeBase) -> None:
+    old = [c.chunk_id for c in filled.chunks("water")]
+    new_text = ["Grazing corridors for herders cross the plateau in spring."]
+    assert filled.add([draft("water", new_text)]) == [AddOutcome.UPDATED]
+    assert filled.store.chunks_by_id(old) == {}
+    assert ids_of(filled, SearchRequest("gauge weir", mode="keyword")) == []
+    _, faiss_ids = filled.index().search(filled.embedder.encode_queries(["gauge readings"]), 50)
+    assert not set(old) & set(faiss_ids[0].tolist())
+    assert len(filled.index()) == filled.stats().chunks == 5
+
+
+def test_delete_removes_from_store_keyword_and_vector_search(filled: KnowledgeBase) -> None:
+    old = [c.chunk_id for c in filled.chunks("refugees")]
+    filled.delete("refugees")
+    with pytest.raises(NotFoundError):
+        filled.get_document("refugees")
+    for mode in ("keyword", "dense", "hybrid"):
+        assert "refugees" not in ids_of(filled, SearchRequest("refugees return home", mode=mode))
+    assert not set(old) & set(filled.store.all_vectors(filled.dimension)[0].tolist())
+    assert filled.stats().documents == 2 and len(filled.index()) == 4
+    with pytest.raises(NotFoundError):
+        filled.delete("refugees")
+
+
+def test_a_failed_write_changes_nothing(filled: KnowledgeBase) -> None:
+    stats = filled.stats()
+    broken = draft("broken", ["One passage.", "Another passage."])
+    twin = ChunkDraft(0, "Same ordinal twice.", None, 1, 1, 0, 10)
+    broken = DocumentDraft(**{**broken.__dict__, "chunks": (broken.chunks[0], twin)})
+    with pytest.raises(sqlite3.IntegrityError):
+        filled.add([draft("fine", ["A fine passage about elections."]), broken])
+    assert filled.stats() == stats
+    assert filled.missing(["fine", "broken"]) == ["fine", "broken"]
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt", "stale"])
+def test_a_missing_corrupt_or_stale_index_is_rebuilt(
+    filled: KnowledgeBase,
+    settings: Settings,
+    embedder: Embedder,
+    damage: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    expected = ids_of(filled, SearchRequest("ceasefire observers", mode="dense"))
+    filled.close()
+    index_file = settings.store / INDEX_NAME
+    if damage == "delete":
+        index_file.unlink()
+    elif damage == "corrupt":
+        index_file.write_bytes(b"\x00garbage" * 100)
+    else:
+        header = settings.store / HEADER_NAME
+        header.write_text(header.read_text().replace('"generation": ', '"generation": 9'))
+    caplog.set_level(logging.INFO)
+    with KnowledgeBase(settings, embedder=embedder) as reopened:
+        assert ids_of(reopened, SearchRequest("ceasefire observers", mode="dense")) == expected
+        assert len(reopened.index()) == 6
+    assert "rebuilt the FAISS index from 6 stored vectors" in caplog.text
+    with KnowledgeBase(settings, embedder=embedder) as again:  # the rebuilt file is trusted now
+        caplog.clear()
+        again.index()
+        assert "rebuilt" not in caplog.text
+
+
+def test_another_writer_is_seen_without_a_restart(
+    filled: KnowledgeBase, settings: Settings, embedder: Embedder
+) -> None:
+    filled.search(SearchRequest("river"))  # the first instance has its index in memory
+    with KnowledgeBase(settings, embedder=embedder) as other:
+        other.add([draft("elections", ["Out-of-district polling stations for displaced voters."])])
+    assert (
+        ids_of(filled, SearchRequest("polling stations for displaced voters", mode="dense"))[0]
+        == "elections"
+    )
+
+
+def test_a_store_built_with_another_model_is_refused(
+    filled: KnowledgeBase, settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    filled.close()
+    other_model = tmp_path / "other-model"
+    source = Path(embedder._folder)
+    for item in source.iterdir():  # same weights, another folder: another model setting
+        (other_model / item.name).parent.mkdir(parents=True, exist_ok=True)
+        (other_model / item.name).symlink_to(item)
+    other = Settings(store=settings.store, model=str(other_model))
+    with pytest.raises(ModelMismatchError) as error:
+        KnowledgeBase(other)
+    assert "all-MiniLM-L6-v2" in error.value.message and str(other_model) in error.value.message
+    assert "kb reindex" in error.value.message
+    with KnowledgeBase(other, allow_model_change=True) as base:
+        stats = base.reindex()
+    assert stats.model == str(other_model) and stats.index_vectors == 6
+    with KnowledgeBase(other) as base:
+        assert ids_of(base, SearchRequest("basin authority gauge"))[0] == "water"
+
+
+def test_filters_apply_to_every_mode(filled: KnowledgeBase) -> None:
+    cases = [
+        (Filters(doc_types=("evaluation",)), ["refugees"]),
+        (Filters(equals={"parties": ("ahlf",)}), ["ceasefire"]),
+        (Filters(equals={"region": ("serran", "aurel")}), ["ceasefire", "refugees", "water"]),
+        (Filters(ranges={"year": ("1999", "2012")}), ["refugees", "water"]),
+        (Filters(date_from="1999", date_to="2001"), ["refugees"]),
+        (Filters(equals={"region": ("nowhere",)}), []),
+    ]
+    for filters, expected in cases:
+        for mode in ("hybrid", "dense", "keyword"):
+            found = ids_of(
+                filled, SearchRequest("agreement commission river return", filters, mode)
+            )
+            assert sorted(found) == expected, (filters, mode)
+        total, documents = filled.list_documents(filters)
+        assert total == len(expected) and sorted(d.document_id for d in documents) == expected
+
+
+def test_paging_is_consistent(filled: KnowledgeBase) -> None:
+    whole = ids_of(filled, SearchRequest("commission", limit=3))
+    pages = ids_of(filled, SearchRequest("commission", limit=2)) + ids_of(
+        filled, SearchRequest("commission", limit=2, offset=2)
+    )
+    assert pages == whole
+
+
+def test_a_long_brief_is_embedded_in_pieces(filled: KnowledgeBase) -> None:
+    brief = " ".join(["Armed groups in the north keep violating the truce."] * 40)
+    brief += " Displaced families want to return and reclaim their property."
+    response = filled.search(SearchRequest(brief, mode="dense"))
+    assert response.notices and "pieces" in response.notices[0]
+    assert {"ceasefire", "refugees"} <= {p.document_id for p in response.results[:2]}
+
+
+def test_more_like_this_excludes_the_document_itself(filled: KnowledgeBase) -> None:
+    filled.add(
+        [draft("truce", ["Observers verify the truce and report violations of the ceasefire."])]
+    )
+    similar = filled.similar("ceasefire", Filters())
+    assert similar.results[0].document_id == "truce"
+    assert "ceasefire" not in [p.document_id for p in similar.results]
+    with pytest.raises(NotFoundError):
+        filled.similar("nope", Filters())
+
+
+def test_stats_count_current_documents(filled: KnowledgeBase) -> None:
+    stats = filled.stats()
+    assert (stats.documents, stats.chunks, stats.model, stats.dimension) == (
+        3,
+        6,
+        "all-MiniLM-L6-v2",
+        384,
+    )
+    assert stats.doc_types == {"agreement": 1, "evaluation": 1, "lessons-learned": 1}

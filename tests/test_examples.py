@@ -1,0 +1,54 @@
+"""The bundled sample corpus: it all ingests, and its distinctive facts are found on their pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ingest.pipeline import ingest_paths
+from kb.embedder import Embedder
+from kb.knowledge_base import KnowledgeBase
+from kb.models import Filters, SearchRequest
+from kb.settings import Settings
+from tests.conftest import EXAMPLES
+
+FACTS = [
+    ("cantonment sites", "aurel-highlands-ddr-protocol-2000", 2),
+    ("Vessin Weir sluice gates opened at night", "serran-basin-water-dispute-lessons-2019", 3),
+    ("Pillar 47 Orsk Pass", "tamsin-plateau-border-demarcation-agreement-2003", 3),
+    (
+        "out-of-district voting for displaced persons",
+        "lusenia-election-assistance-evaluation-2011",
+        3,
+    ),
+    ("plus-one seat for women delegates", "belgarra-womens-participation-lessons-2025", None),
+    ("Teshin crossing point", "kestria-valdoria-refugee-return-memorandum-2001", 2),
+]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[KnowledgeBase]:
+    settings = Settings(store=tmp_path_factory.mktemp("sample") / "store")
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        report = ingest_paths(kb, [EXAMPLES])
+        assert report.failed == []
+        yield kb
+
+
+def test_the_sample_corpus_ingests_whole(sample: KnowledgeBase) -> None:
+    stats = sample.stats()
+    assert stats.documents >= 12
+    assert set(stats.doc_types) == {"agreement", "evaluation", "lessons-learned"}
+    for document in sample.list_documents(Filters(), limit=100)[1]:
+        assert document.date and document.metadata.get("region"), document.document_id
+
+
+@pytest.mark.parametrize(("query", "document_id", "page"), FACTS)
+def test_distinctive_facts_come_first_with_their_page(
+    sample: KnowledgeBase, query: str, document_id: str, page: int | None
+) -> None:
+    top = sample.search(SearchRequest(query)).results[0]
+    assert top.document_id == document_id
+    if page is not None:
+        assert top.passages[0].page_start <= page <= top.passages[0].page_end
