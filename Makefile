@@ -26,7 +26,7 @@ test: $(VENV)/.dev-installed
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
-	$(VENV)/bin/ruff check kb ingest api tests bench
+	$(VENV)/bin/ruff check kb ingest api tests bench examples
 	$(VENV)/bin/mypy
 
 install: $(VENV)/.installed

@@ -24,6 +24,10 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = kb is None
         app.state.kb = kb if kb is not None else KnowledgeBase(settings)
+        if owned:
+            # Load the model and the vector index now, not on the first user's query.
+            app.state.kb.embedder.encode_queries(["warm up"])
+            app.state.kb.index()
         try:
             yield
         finally:

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.schemas import DocumentPublic, SearchResponsePublic, StatsPublic
+from api.schemas import DocumentPublic, StatsPublic
+from api.terminal import err, out, pages, print_json, print_results, progress, settings_table
 from ingest.metadata import check_doc_type
 from ingest.pipeline import IngestOptions, ItemOutcome, collect_files, count_items, ingest_files
 from kb.errors import KBError
 from kb.evaluation import corpus_ids, evaluate, read_qrels, read_queries
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
-from kb.models import DOC_TYPES, MODES, Filters, SearchRequest, SearchResponse
+from kb.models import DOC_TYPES, MODES, Filters, SearchRequest
 from kb.search import MAX_LIMIT
 from kb.settings import Settings
-
-err = Console(stderr=True)
-out = Console(highlight=False, soft_wrap=True)
 
 
 class Context:
@@ -117,7 +111,7 @@ def ingest(
         check_doc_type(doc_type, "--type")
     metadata = {k: v[0] if len(v) == 1 else v for k, v in split_pairs(meta).items()}
     files, missing = collect_files(list(paths))
-    with ctx.open() as kb, _progress(count_items(files) + len(missing), not as_json) as advance:
+    with ctx.open() as kb, progress(count_items(files) + len(missing), not as_json) as advance:
 
         def on_item(outcome: ItemOutcome) -> None:
             advance()
@@ -131,7 +125,7 @@ def ingest(
         )
     counts = report.counts()
     if as_json:
-        _print_json(
+        print_json(
             {
                 **counts,
                 "failures": [{"source": o.source, "reason": o.reason} for o in report.failed],
@@ -141,17 +135,6 @@ def ingest(
         err.print(", ".join(f"{n} {status}" for status, n in counts.items()))
     if report.failed:
         sys.exit(1)
-
-
-@contextmanager
-def _progress(total: int, show: bool) -> Iterator[Any]:
-    if not (show and err.is_terminal):
-        yield lambda: None
-        return
-    columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("ingest", total=total)
-        yield lambda: progress.advance(task)
 
 
 @cli.command()
@@ -175,7 +158,7 @@ def search(
     request = SearchRequest(query, _filters(filters), mode, limit, offset)  # type: ignore[arg-type]
     with ctx.open() as kb:
         response = kb.search(request)
-    _print_results(response, limit, offset, as_json)
+    print_results(response, limit, offset, as_json)
 
 
 @cli.command()
@@ -190,7 +173,7 @@ def similar(
     """More like this: documents closest in meaning to DOCUMENT_ID."""
     with ctx.open() as kb:
         response = kb.similar(document_id, _filters(filters), limit)
-    _print_results(response, limit, 0, as_json)
+    print_results(response, limit, 0, as_json)
 
 
 @cli.command(name="list")
@@ -204,7 +187,7 @@ def list_(ctx: Context, limit: int, offset: int, filters: tuple[str, ...], as_js
     with ctx.open() as kb:
         total, documents = kb.list_documents(_filters(filters), limit, offset)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "total": total,
                 "limit": limit,
@@ -247,7 +230,7 @@ def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
             }
             for c in passages
         ]
-        _print_json(body)
+        print_json(body)
         return
     out.print(
         f"[bold]{escape(document.title)}[/]  ({document.doc_type}, {document.date or 'no date'})"
@@ -260,7 +243,7 @@ def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
     if chunks:
         for c in passages:
             out.print(
-                f"\n[bold]#{c.chunk_id}[/] {_pages(c.page_start, c.page_end)} "
+                f"\n[bold]#{c.chunk_id}[/] {pages(c.page_start, c.page_end)} "
                 f"{escape(c.heading or '')}"
             )
             out.print(escape(c.text))
@@ -275,7 +258,7 @@ def delete(ctx: Context, document_id: str, as_json: bool) -> None:
     with ctx.open() as kb:
         kb.delete(document_id)
     if as_json:
-        _print_json({"document_id": document_id, "deleted": True})
+        print_json({"document_id": document_id, "deleted": True})
     else:
         err.print(f"deleted {escape(document_id)}")
 
@@ -289,7 +272,7 @@ def reindex(ctx: Context, as_json: bool) -> None:
     with ctx.open(allow_model_change=True) as kb:
         stats = kb.reindex()
     if as_json:
-        _print_json(StatsPublic.of(stats).model_dump())
+        print_json(StatsPublic.of(stats).model_dump())
     else:
         err.print(f"index rebuilt: {stats.index_vectors} vectors, model {stats.model}")
 
@@ -302,7 +285,7 @@ def stats(ctx: Context, as_json: bool) -> None:
     with ctx.open() as kb:
         result = StatsPublic.of(kb.stats()).model_dump()
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     for key, value in result.items():
         out.print(f"{key}: {value}")
@@ -332,17 +315,9 @@ def settings_(ctx: Context, as_json: bool) -> None:
         for name, field in Settings.model_fields.items()
     ]
     if as_json:
-        _print_json([{"env": env, "value": value, "help": help_} for env, value, help_ in rows])
+        print_json([{"env": env, "value": value, "help": help_} for env, value, help_ in rows])
         return
     click.echo(settings_table())
-
-
-def settings_table() -> str:
-    """The README's settings table, generated from `Settings` so the two never drift."""
-    lines = ["| variable | default | what it does |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        lines.append(f"| `KB_{name.upper()}` | `{field.default}` | {field.description} |")
-    return "\n".join(lines)
 
 
 @cli.command(name="eval")
@@ -361,67 +336,19 @@ def eval_(ctx: Context, task_dir: Path, mode: str, split: str, as_json: bool) ->
     corpus = task_dir / "corpus.jsonl"
     with ctx.open() as kb:
         if corpus.is_file() and kb.missing(corpus_ids(corpus)):
-            with _progress(count_items([corpus]), not as_json) as advance:
+            with progress(count_items([corpus]), not as_json) as advance:
                 ingest_files(kb, [corpus], IngestOptions(), lambda _: advance())
         scores = evaluate(kb.search_batch, queries, qrels, mode)  # type: ignore[arg-type]
     result = {**scores.as_json(), "mode": mode}
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     for key, value in result.items():
         out.print(f"{key}: {value}")
 
 
-# -- output -------------------------------------------------------------------------------
-
-
 def _filters(pairs: tuple[str, ...]) -> Filters:
     return parse_filters(split_pairs(pairs))
-
-
-def _print_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def _pages(start: int, end: int) -> str:
-    return f"p. {start}" if start == end else f"pp. {start}-{end}"
-
-
-def _print_results(response: SearchResponse, limit: int, offset: int, as_json: bool) -> None:
-    if as_json:
-        _print_json(SearchResponsePublic.of(response, limit, offset).model_dump())
-        return
-    for notice in response.notices:
-        err.print(f"[dim]{escape(notice)}[/]")
-    if not response.results:
-        out.print("no precedents found")
-        return
-    for rank, precedent in enumerate(response.results, start=offset + 1):
-        out.print(
-            f"\n[bold]{rank}. {escape(precedent.title)}[/]  [dim]{precedent.doc_type} · "
-            f"{precedent.date or 'no date'} · {escape(precedent.document_id)} · "
-            f"score {precedent.score:.4f}[/]"
-        )
-        for passage in precedent.passages:
-            snippet = re.sub(r"</?mark>", "", passage.snippet)
-            marked = _rich_snippet(passage.snippet)
-            out.print(
-                f"   [cyan]{_pages(passage.page_start, passage.page_end)}[/] "
-                f"{marked or escape(snippet)}"
-            )
-    out.print(f"\n{len(response.results)} of {response.total} precedents")
-
-
-def _rich_snippet(snippet: str) -> str:
-    import html
-
-    parts = re.split(r"(<mark>.*?</mark>)", snippet)
-    return "".join(
-        f"[bold yellow]{escape(html.unescape(p[6:-7]))}[/]"
-        if p.startswith("<mark>")
-        else escape(html.unescape(p))
-        for p in parts
-    )
 
 
 def main() -> None:

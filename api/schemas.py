@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from kb.models import Chunk, Document, Passage, Precedent, SearchResponse, Stats
 from kb.search import MAX_LIMIT
 
-FilterValue = str | int | float | list[str | int | float]
+FilterValue = bool | str | int | float | list[bool | str | int | float]
 
 
 class SearchRequest(BaseModel):

@@ -80,6 +80,8 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
 
 
 def _text(value: Any, key: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InvalidRequestError(f"filter {key!r} takes strings or numbers")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, str | int | float):
+        raise InvalidRequestError(f"filter {key!r} takes strings, numbers or booleans")
     return str(value)

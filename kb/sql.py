@@ -138,6 +138,13 @@ ORDER BY d.date DESC NULLS LAST, d.document_id LIMIT :limit OFFSET :offset
 COUNT_FILTERED_DOCUMENTS = "SELECT count(*) FROM documents d WHERE {where}"
 
 PARAM_PREFIX = "f"
+# SQLite's lower() folds ASCII only; filters compare with Python's casefold, registered
+# on every connection under this name.
+FOLD_FUNCTION = "kb_fold"
+
+
+def fold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
 
 
 def build_where(filters: Filters) -> tuple[str, dict[str, Any]]:
@@ -156,10 +163,12 @@ def build_where(filters: Filters) -> tuple[str, dict[str, Any]]:
     for key, values in filters.equals.items():
         # json_each over a scalar yields the scalar itself, so one clause serves
         # single values and lists (parties, countries) alike.
-        names = ", ".join(bind(v.lower()) for v in values)
+        # JSON true/false come back from json_each as 1/0, so they are compared by type.
+        names = ", ".join(bind(fold(v)) for v in values)
         clauses.append(
             f"EXISTS (SELECT 1 FROM json_each(d.metadata, {bind(json_path(key))}) j "
-            f"WHERE lower(CAST(j.value AS TEXT)) IN ({names}))"
+            f"WHERE (CASE WHEN j.type IN ('true', 'false') THEN j.type "
+            f"ELSE {FOLD_FUNCTION}(CAST(j.value AS TEXT)) END) IN ({names}))"
         )
     for key, (low, high) in filters.ranges.items():
         column = f"json_extract(d.metadata, {bind(json_path(key))})"

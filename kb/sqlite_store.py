@@ -37,6 +37,7 @@ class SQLiteStore:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             for pragma in sql.PRAGMAS:
                 self._db.execute(pragma)
+            self._db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc

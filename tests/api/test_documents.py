@@ -275,12 +275,6 @@ def test_similar_of_a_missing_document_is_404(reader: TestClient) -> None:
     assert "no-such-document" in body["message"]
 
 
-@pytest.mark.xfail(
-    reason="kb/sql.py build_where lowercases the filter value with Python str.lower() but the "
-    "stored value with SQLite lower(), which folds ASCII only: a value with an upper-case "
-    "non-ASCII letter never matches, not even spelled exactly as stored",
-    strict=True,
-)
 def test_equality_filters_match_non_ascii_values(client: TestClient) -> None:
     uploaded(
         upload(client, "equateur.md", NOTE, document_id="equateur-review",
@@ -294,12 +288,6 @@ def test_equality_filters_match_non_ascii_values(client: TestClient) -> None:
         assert ids(found) == ["equateur-review"], value
 
 
-@pytest.mark.xfail(
-    reason="kb/sql.py build_where compares CAST(json_each.value AS TEXT), and SQLite's "
-    "json_each gives a JSON true as the integer 1: a boolean metadata field matches the "
-    "filter value '1' but never 'true'",
-    strict=True,
-)
 def test_equality_filters_match_boolean_values(client: TestClient) -> None:
     uploaded(
         upload(client, "signed.md", NOTE, document_id="signed-review",
@@ -308,3 +296,15 @@ def test_equality_filters_match_boolean_values(client: TestClient) -> None:
     )
     listed = client.get("/documents", params={"filter": "signed=true"}).json()
     assert [d["document_id"] for d in listed["items"]] == ["signed-review"]
+
+
+def test_a_json_boolean_filter_in_a_post_body_matches(client: TestClient) -> None:
+    uploaded(
+        upload(client, "signed.md", NOTE, document_id="signed-review",
+               metadata=json.dumps({"signed": True})),
+        "added",
+    )
+    body = {"query": "fishing cooperatives", "filters": {"signed": True}}
+    assert ids(client.post("/search", json=body).json()) == ["signed-review"]
+    body["filters"] = {"signed": False}
+    assert ids(client.post("/search", json=body).json()) == []

@@ -212,7 +212,9 @@ def test_slug_keeps_file_names_in_other_scripts_apart() -> None:
     assert len(ids) == 3
 
 
-@pytest.mark.parametrize("document_id", ["accord", "pax-1998_03:v1.2", "A", "9" * 200, "é", "协议-2001"])
+@pytest.mark.parametrize(
+    "document_id", ["accord", "pax-1998_03:v1.2", "A", "9" * 200, "é", "协议-2001"]
+)
 def test_check_document_id_accepts_and_returns_valid_ids(document_id: str) -> None:
     assert check_document_id(document_id) == document_id
 
