@@ -110,6 +110,10 @@ def normalise_metadata(raw: Mapping[str, Any]) -> dict[str, Any]:
         check_key(key)
         metadata[key] = normalise_date(value) if key == "date" or key.endswith("_date") else value
     date = metadata.get("date")
-    if "year" not in metadata and isinstance(date, str) and re.fullmatch(r"\d{4}(-\d{2}){0,2}", date):
+    if (
+        "year" not in metadata
+        and isinstance(date, str)
+        and re.fullmatch(r"\d{4}(-\d{2}){0,2}", date)
+    ):
         metadata["year"] = int(date[:4])
     return metadata

@@ -51,7 +51,9 @@ class Searcher:
             validate(request)
         # One model call embeds every query that needs a vector.
         dense = [i for i, r in enumerate(requests) if r.mode != "keyword"]
-        vectors = self._embedder.encode_queries([requests[i].query for i in dense]) if dense else None
+        vectors = (
+            self._embedder.encode_queries([requests[i].query for i in dense]) if dense else None
+        )
         by_position = {i: vectors[n] for n, i in enumerate(dense)} if vectors is not None else {}
         return [self._search_one(r, by_position.get(i)) for i, r in enumerate(requests)]
 
@@ -96,7 +98,9 @@ class Searcher:
         allowed = None if filters.is_empty() else self._store.filtered_chunk_ids(filters)
         ranking = self._dense(centre[0], allowed, extra=len(own))
         mine = set(own)
-        kept = [(c, s) for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c not in mine]
+        kept = [
+            (c, s) for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c not in mine
+        ]
         doc_scores, chunk_scores = self._best_scores(
             Ranking(tuple(c for c, _ in kept), tuple(s for _, s in kept))
         )
@@ -157,7 +161,9 @@ class Searcher:
     def _best_scores(self, ranking: Ranking) -> tuple[dict[str, float], dict[int, float]]:
         owner = self._chunk_documents(ranking.chunk_ids)
         doc_scores: dict[str, float] = {}
-        chunk_scores = {c: s for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c in owner}
+        chunk_scores = {
+            c: s for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c in owner
+        }
         for chunk_id, score in chunk_scores.items():
             document_id = owner[chunk_id]
             doc_scores[document_id] = max(doc_scores.get(document_id, score), score)
