@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,12 @@ PDF_SUFFIXES = (".pdf",)
 RECORD_SUFFIXES = (".jsonl",)
 SUPPORTED_SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
 MIN_CHARS_PER_PAGE = 20  # fewer extracted characters than this: a scanned page, in effect
+# A line that is only a page number ("12", "Page 3 of 5", "- 7 -"): a running footer, not text.
+PAGE_NUMBER_LINE = re.compile(
+    r"^[ \t]*(?:page[ \t]+\d{1,4}(?:[ \t]*(?:of|/)[ \t]*\d{1,4})?|[-–]?[ \t]*\d{1,3}[ \t]*[-–]?"
+    r"|\d{1,3}[ \t]*(?:of|/)[ \t]*\d{1,3})[ \t]*(?:\n|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,8 @@ def read_pdf(name: str, data: bytes) -> Content:
             f"none of its {len(texts)} page(s) has a text layer (a scanned document?); "
             "OCR it first (e.g. with ocrmypdf) and ingest the result",
         )
-    return Content(tuple(Page(i, _tidy(t)) for i, t in enumerate(texts, start=1)), title)
+    pages = (PAGE_NUMBER_LINE.sub("", _tidy(t)) for t in texts)
+    return Content(tuple(Page(i, text) for i, text in enumerate(pages, start=1)), title)
 
 
 def _can_read(reader: PdfReader) -> bool:

@@ -28,7 +28,8 @@ def make_snippet(text: str, terms: tuple[str, ...], width: int = 40) -> str:
     parts = []
     for index in range(first_token, last_token + 1):
         token = tokens[index]
-        escaped = html.escape(token)
+        # Paragraph breaks inside a passage read as plain spaces in a one-line excerpt.
+        escaped = html.escape(re.sub(r"\s+", " ", token))
         if index in is_word and _matches(token, terms):
             escaped = f"{MARK_OPEN}{escaped}{MARK_CLOSE}"
         parts.append(escaped)

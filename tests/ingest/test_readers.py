@@ -314,3 +314,13 @@ def test_an_encrypted_pdf_with_an_empty_user_password_is_not_refused_as_encrypte
     content = read_pdf("r6.pdf", (folder / "pypdf__r6-empty-password.pdf").read_bytes())
 
     assert content.pages[0].text.strip()
+
+
+def test_running_page_number_footers_are_not_text() -> None:
+    data = make_pdf([
+        "Article 1. The ceasefire holds.\nPage 1 of 2",
+        "Article 2. In 2001 the parties met.\n- 2 -",
+    ])
+    pages = read_pdf("footers.pdf", data).pages
+    assert "Page 1 of 2" not in pages[0].text and "The ceasefire holds." in pages[0].text
+    assert "- 2 -" not in pages[1].text and "In 2001 the parties met." in pages[1].text
