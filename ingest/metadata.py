@@ -16,7 +16,7 @@ from kb.models import DOC_TYPES
 SIDECAR_SUFFIX = ".meta.json"
 DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
 # Fields that are columns of a document rather than free metadata.
-RESERVED = ("document_id", "title", "doc_type", "type")
+RESERVED = ("document_id", "title", "doc_type")
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y/%m/%d",

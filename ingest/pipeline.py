@@ -35,7 +35,7 @@ from ingest.readers import (
 )
 from kb.errors import InputError, InvalidRequestError, KBError, TooLargeError, UnsupportedTypeError
 from kb.knowledge_base import KnowledgeBase
-from kb.models import AddOutcome, DocumentDraft
+from kb.models import DOC_TYPES, AddOutcome, DocumentDraft
 from kb.settings import Settings
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -222,6 +222,10 @@ def _prepare_records(
             continue
         record: Record = item
         where = f"{path} record {record.record_id}"
+        fields = {**record.metadata, **options.metadata}
+        if fields.get("doc_type") not in DOC_TYPES and "doc_type" in fields:
+            # Third-party records use their own type vocabularies: keep it, as metadata.
+            fields["source_doc_type"] = fields.pop("doc_type")
         try:
             content = Content((Page(1, record.text or record.title),), record.title or None)
             fingerprint = json.dumps([record.title, record.text], ensure_ascii=False)
@@ -231,7 +235,7 @@ def _prepare_records(
                     name=path.name,
                     document_id=record.record_id,
                     title=record.title or " ".join(record.text.split()[:12]),
-                    fields={**record.metadata, **options.metadata},
+                    fields=fields,
                     options=options,
                     content=content,
                     sha256=hashlib.sha256(fingerprint.encode()).hexdigest(),
@@ -256,7 +260,7 @@ def _draft(
 ) -> DocumentDraft:
     check_document_id(document_id)
     doc_type = (
-        options.doc_type or _text(fields.get("doc_type")) or _text(fields.get("type")) or "other"
+        options.doc_type or _text(fields.get("doc_type")) or "other"
     )
     check_doc_type(doc_type, name)
     metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})

@@ -14,13 +14,15 @@ from typing import Any
 from kb.errors import InvalidRequestError
 from kb.models import DOC_TYPES, Filters
 
-KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
+# Any printable text but a double quote, which would end the JSON path a key becomes.
+KEY = re.compile(r'^[^"\x00-\x1f\x7f]{1,200}\Z')
 
 
 def check_key(key: str) -> str:
-    if not KEY.match(key):
+    if not KEY.match(key) or key != key.strip():
         raise InvalidRequestError(
-            f"metadata key {key!r} may hold only letters, digits, '_', '.' and '-' (64 at most)"
+            f"metadata key {key!r} must be 1-200 printable characters without '\"' or "
+            "surrounding spaces"
         )
     return key
 
@@ -48,7 +50,7 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
         values = [_text(v, key) for v in (value if isinstance(value, list | tuple) else [value])]
         if not values:
             continue
-        if key in ("doc_type", "type"):
+        if key == "doc_type":
             for doc_type in values:
                 if doc_type not in DOC_TYPES:
                     raise InvalidRequestError(

@@ -193,5 +193,5 @@ def range_clause(column: str, op: str, bound: str, bind: Any) -> str:
 
 
 def json_path(key: str) -> str:
-    # Keys are checked against [A-Za-z0-9_.-] where filters are parsed, so quoting is safe.
+    # Keys hold no double quote (checked where filters are parsed), so quoting is safe.
     return '$."' + key + '"'

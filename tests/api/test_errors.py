@@ -52,7 +52,7 @@ BAD_UPLOADS = {
         "meta.md", TEXT.encode(), 422, "invalid_request", {"metadata": '["a", "b"]'},
         names_file=False),
     "bad metadata key": BadUpload(
-        "meta.md", TEXT.encode(), 422, "invalid_request", {"metadata": '{"bad key": 1}'},
+        "meta.md", TEXT.encode(), 422, "invalid_request", {"metadata": '{"bad\\"key": 1}'},
         names_file=False),
     "bad document_id": BadUpload(
         "note.md", TEXT.encode(), 422, "invalid_request", {"document_id": "../etc/passwd"},
@@ -180,7 +180,7 @@ def test_a_malformed_json_body_is_422(reader: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "filters",
-    [{"doc_type": "treaty"}, {"date_from": "yesterday"}, {"bad key": "x"}, {"year_min": [1, 2]}],
+    [{"doc_type": "treaty"}, {"date_from": "yesterday"}, {"bad\"key": "x"}, {"year_min": [1, 2]}],
 )
 def test_bad_filters_in_a_json_body_are_422(reader: TestClient, filters: dict[str, Any]) -> None:
     assert_error(reader.post("/search", json={"query": "ceasefire", "filters": filters}), 422)

@@ -127,7 +127,7 @@ def test_filters_apply_in_keyword_mode(reader: TestClient) -> None:
     [
         {"doc_type": "treaty"},
         {"filter": "no-equals-sign"},
-        {"filter": "bad key=1"},
+        {"filter": "bad\"key=1"},
         {"date_from": "last spring"},
         {"limit": 0},
         {"limit": 101},

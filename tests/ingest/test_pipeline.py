@@ -445,3 +445,22 @@ def test_a_sentence_on_page_two_is_cited_as_page_two(kb: KnowledgeBase, tmp_path
     assert (cited[0].page_start, cited[0].page_end) == (2, 2)
     assert cited[0].heading == "ARTICLE 2 - DISARMAMENT"
     assert [(c.page_start, c.page_end) for c in kb.chunks("burundi")] == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_records_keep_foreign_metadata_and_filter_on_it(kb: KnowledgeBase, tmp_path: Path) -> None:
+    records = [
+        {"_id": "pax-1", "title": "Ceasefire accord", "text": "Forces withdraw behind the line.",
+         "metadata": {"doc_type": "Peace agreement", "Agreement Type": "Intra", "year": "1994"}},
+        {"_id": "pax-2", "title": "Water accord", "text": "The river's flow is shared.",
+         "metadata": {"doc_type": "evaluation", "Agreement Type": "Inter", "year": "2004"}},
+    ]
+    path = write(tmp_path, "records.jsonl", "\n".join(json.dumps(r) for r in records))
+    report = ingest_paths(kb, [path])
+    assert report.counts()["added"] == 2
+    first, second = kb.get_document("pax-1"), kb.get_document("pax-2")
+    assert (first.doc_type, first.metadata["source_doc_type"]) == ("other", "Peace agreement")
+    assert second.doc_type == "evaluation"
+    found = kb.search(SearchRequest("accord", Filters(equals={"Agreement Type": ("intra",)})))
+    assert [p.document_id for p in found.results] == ["pax-1"]
+    later = kb.search(SearchRequest("accord", Filters(ranges={"year": ("2000", None)})))
+    assert [p.document_id for p in later.results] == ["pax-2"]
