@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from api.schemas import DocumentPublic, StatsPublic
+from api.schemas import DocumentDetailPublic, DocumentPublic, StatsPublic
 from api.terminal import err, out, pages, print_json, print_results, progress, settings_table
 from ingest.metadata import check_doc_type
 from ingest.pipeline import IngestOptions, ItemOutcome, collect_files, count_items, ingest_files
@@ -192,7 +192,7 @@ def list_(ctx: Context, limit: int, offset: int, filters: tuple[str, ...], as_js
                 "total": total,
                 "limit": limit,
                 "offset": offset,
-                "items": [DocumentPublic.of(d).model_dump() for d in documents],
+                "items": [DocumentPublic.model_validate(d).model_dump() for d in documents],
             }
         )
         return
@@ -216,20 +216,9 @@ def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
         document = kb.get_document(document_id)
         passages = kb.chunks(document_id)
     if as_json:
-        body = DocumentPublic.of(document).model_dump()
-        body["chunks"] = [
-            {
-                "chunk_id": c.chunk_id,
-                "ordinal": c.ordinal,
-                "text": c.text,
-                "heading": c.heading,
-                "page_start": c.page_start,
-                "page_end": c.page_end,
-                "char_start": c.char_start,
-                "char_end": c.char_end,
-            }
-            for c in passages
-        ]
+        body = DocumentDetailPublic.model_validate(
+            {**document.__dict__, "chunks": passages}
+        ).model_dump()
         print_json(body)
         return
     out.print(
@@ -272,7 +261,7 @@ def reindex(ctx: Context, as_json: bool) -> None:
     with ctx.open(allow_model_change=True) as kb:
         stats = kb.reindex()
     if as_json:
-        print_json(StatsPublic.of(stats).model_dump())
+        print_json(StatsPublic.model_validate(stats).model_dump())
     else:
         err.print(f"index rebuilt: {stats.index_vectors} vectors, model {stats.model}")
 
@@ -283,7 +272,7 @@ def reindex(ctx: Context, as_json: bool) -> None:
 def stats(ctx: Context, as_json: bool) -> None:
     """Counts of current documents and passages, the model and the index."""
     with ctx.open() as kb:
-        result = StatsPublic.of(kb.stats()).model_dump()
+        result = StatsPublic.model_validate(kb.stats()).model_dump()
     if as_json:
         print_json(result)
         return

@@ -1,15 +1,23 @@
-"""Request and response bodies of the HTTP API (pydantic lives here, at the edge, only)."""
+"""Request and response bodies of the HTTP API (pydantic lives here, at the edge, only).
+
+Response models read the core's frozen dataclasses by attribute (`from_attributes`), so
+`XPublic.model_validate(record)` is the one conversion.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from kb.models import Chunk, Document, Passage, Precedent, SearchResponse, Stats
+from kb.models import SearchResponse
 from kb.search import MAX_LIMIT
 
 FilterValue = bool | str | int | float | list[bool | str | int | float]
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
 
 
 class SearchRequest(BaseModel):
@@ -27,7 +35,7 @@ class SearchRequest(BaseModel):
     offset: int = Field(0, ge=0)
 
 
-class PassagePublic(BaseModel):
+class PassagePublic(Public):
     chunk_id: int
     text: str
     heading: str | None
@@ -36,20 +44,8 @@ class PassagePublic(BaseModel):
     snippet: str = Field(description="An HTML-safe excerpt with matched terms in <mark>.")
     score: float
 
-    @classmethod
-    def of(cls, passage: Passage) -> PassagePublic:
-        return cls(
-            chunk_id=passage.chunk_id,
-            text=passage.text,
-            heading=passage.heading,
-            page_start=passage.page_start,
-            page_end=passage.page_end,
-            snippet=passage.snippet,
-            score=passage.score,
-        )
 
-
-class PrecedentPublic(BaseModel):
+class PrecedentPublic(Public):
     document_id: str
     title: str
     doc_type: str
@@ -58,20 +54,8 @@ class PrecedentPublic(BaseModel):
     metadata: dict[str, Any]
     passages: list[PassagePublic]
 
-    @classmethod
-    def of(cls, precedent: Precedent) -> PrecedentPublic:
-        return cls(
-            document_id=precedent.document_id,
-            title=precedent.title,
-            doc_type=precedent.doc_type,
-            date=precedent.date,
-            score=precedent.score,
-            metadata=dict(precedent.metadata),
-            passages=[PassagePublic.of(p) for p in precedent.passages],
-        )
 
-
-class SearchResponsePublic(BaseModel):
+class SearchResponsePublic(Public):
     query: str
     mode: str
     total: int = Field(description="Documents among the candidates, before paging.")
@@ -82,18 +66,12 @@ class SearchResponsePublic(BaseModel):
 
     @classmethod
     def of(cls, response: SearchResponse, limit: int, offset: int) -> SearchResponsePublic:
-        return cls(
-            query=response.query,
-            mode=response.mode,
-            total=response.total,
-            limit=limit,
-            offset=offset,
-            notices=list(response.notices),
-            results=[PrecedentPublic.of(p) for p in response.results],
+        return cls.model_validate(
+            {**response.__dict__, "limit": limit, "offset": offset, "notices": response.notices}
         )
 
 
-class DocumentPublic(BaseModel):
+class DocumentPublic(Public):
     document_id: str
     title: str
     doc_type: str
@@ -105,23 +83,8 @@ class DocumentPublic(BaseModel):
     created_at: str
     updated_at: str
 
-    @classmethod
-    def of(cls, document: Document) -> DocumentPublic:
-        return cls(
-            document_id=document.document_id,
-            title=document.title,
-            doc_type=document.doc_type,
-            date=document.date,
-            source_name=document.source_name,
-            sha256=document.sha256,
-            metadata=dict(document.metadata),
-            chunk_count=document.chunk_count,
-            created_at=document.created_at,
-            updated_at=document.updated_at,
-        )
 
-
-class ChunkPublic(BaseModel):
+class ChunkPublic(Public):
     chunk_id: int
     ordinal: int
     text: str
@@ -130,19 +93,6 @@ class ChunkPublic(BaseModel):
     page_end: int
     char_start: int
     char_end: int
-
-    @classmethod
-    def of(cls, chunk: Chunk) -> ChunkPublic:
-        return cls(
-            chunk_id=chunk.chunk_id,
-            ordinal=chunk.ordinal,
-            text=chunk.text,
-            heading=chunk.heading,
-            page_start=chunk.page_start,
-            page_end=chunk.page_end,
-            char_start=chunk.char_start,
-            char_end=chunk.char_end,
-        )
 
 
 class DocumentDetailPublic(DocumentPublic):
@@ -168,7 +118,7 @@ class DeleteResponse(BaseModel):
     deleted: bool
 
 
-class StatsPublic(BaseModel):
+class StatsPublic(Public):
     documents: int
     chunks: int
     model: str
@@ -176,18 +126,6 @@ class StatsPublic(BaseModel):
     generation: int
     index_vectors: int
     doc_types: dict[str, int]
-
-    @classmethod
-    def of(cls, stats: Stats) -> StatsPublic:
-        return cls(
-            documents=stats.documents,
-            chunks=stats.chunks,
-            model=stats.model,
-            dimension=stats.dimension,
-            generation=stats.generation,
-            index_vectors=stats.index_vectors,
-            doc_types=dict(stats.doc_types),
-        )
 
 
 class HealthPublic(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,8 +74,11 @@ class Embedder:
     def encode_documents(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encode(self.model.encode_document, texts)
+
+    def _encode(self, encode: Callable[..., Any], texts: list[str]) -> Vectors:
         vectors: Vectors = np.asarray(
-            self.model.encode_document(
+            encode(
                 texts,
                 batch_size=self._batch_size,
                 normalize_embeddings=True,
@@ -94,16 +98,7 @@ class Embedder:
             for piece in split_query(query, self._piece_words):
                 pieces.append(piece)
                 owners.append(number)
-        vectors = np.asarray(
-            self.model.encode_query(
-                pieces,
-                batch_size=self._batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            ),
-            dtype=np.float32,
-        )
+        vectors = self._encode(self.model.encode_query, pieces)
         combined = np.zeros((len(queries), vectors.shape[1]), dtype=np.float32)
         np.add.at(combined, np.asarray(owners), vectors)
         norms = np.linalg.norm(combined, axis=1, keepdims=True)

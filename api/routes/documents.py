@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from api.deps import FiltersDep, KBDep
 from api.schemas import (
-    ChunkPublic,
     DeleteResponse,
     DocumentDetailPublic,
     DocumentPublic,
@@ -55,7 +54,7 @@ def upload_document(
         document_id=outcome.document_id,
         status=outcome.status,
         chunks=outcome.chunks,
-        document=DocumentPublic.of(kb.get_document(outcome.document_id)),
+        document=DocumentPublic.model_validate(kb.get_document(outcome.document_id)),
     )
 
 
@@ -81,16 +80,20 @@ def list_documents(
     """Current documents, newest first, filtered and paginated."""
     total, documents = kb.list_documents(filters, limit, offset)
     return DocumentsPublic(
-        total=total, limit=limit, offset=offset, items=[DocumentPublic.of(d) for d in documents]
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[DocumentPublic.model_validate(d) for d in documents],
     )
 
 
 @router.get("/{document_id}", response_model=DocumentDetailPublic)
 def get_document(kb: KBDep, document_id: str) -> DocumentDetailPublic:
     """One document with all of its passages."""
-    document = DocumentPublic.of(kb.get_document(document_id))
-    chunks = [ChunkPublic.of(c) for c in kb.chunks(document_id)]
-    return DocumentDetailPublic(**document.model_dump(), chunks=chunks)
+    document = kb.get_document(document_id)
+    return DocumentDetailPublic.model_validate(
+        {**document.__dict__, "chunks": kb.chunks(document_id)}
+    )
 
 
 @router.delete("/{document_id}", response_model=DeleteResponse)

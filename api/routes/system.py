@@ -19,4 +19,4 @@ def health() -> HealthPublic:
 @router.get("/stats", response_model=StatsPublic)
 def stats(kb: KBDep) -> StatsPublic:
     """Counts of current documents and passages, the model and the index."""
-    return StatsPublic.of(kb.stats())
+    return StatsPublic.model_validate(kb.stats())
