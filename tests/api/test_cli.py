@@ -21,7 +21,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import DEFAULT_MODEL, Settings
 from tests.api.contract import assert_search_shape, ids
 from tests.api.corpus import ALL_IDS, AUREL, COASTAL, DDR, NEWEST_FIRST, write_corpus
-from tests.docs import make_corrupt_pdf, write
+from tests.docs import make_corrupt_pdf, make_encrypted_pdf, make_scanned_pdf, write
 
 KB = Path(sys.executable).parent / "kb"
 # A wide console, so rich never folds a long tmp path across lines.
@@ -368,3 +368,26 @@ def test_the_console_script_end_to_end(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert f"error: no document '{AUREL}'" in missing.stderr
     assert missing.stdout == ""
+
+
+def test_ingest_names_every_class_of_bad_file_with_its_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "hostile"
+    write(folder, "locked.pdf", make_encrypted_pdf("secret", ["Confidential annex text."]))
+    write(folder, "scan.pdf", make_scanned_pdf())
+    write(folder, "cut.pdf", make_corrupt_pdf())
+    write(folder, "blank.txt", "  \n")
+    write(folder, "minutes.docx", b"PK\x03\x04")
+    write(folder, "huge.md", "# Huge\n\n" + "word " * 400_000)
+    write(folder, "fine.md", "# Fine\n\nMonitors walked the ceasefire line.\n")
+    env = {**ENV, "KB_MAX_UPLOAD_MB": "1"}
+    result = CliRunner(env=env).invoke(cli, ["--store", str(tmp_path / "s"), "ingest", str(folder)])
+    assert result.exit_code == 1, result.output
+    expected = {
+        "locked.pdf": "encrypted", "scan.pdf": "text layer", "cut.pdf": "damaged",
+        "blank.txt": "empty", "minutes.docx": "unsupported file type", "huge.md": "MiB limit",
+    }
+    lines = result.stderr.splitlines()
+    for name, reason in expected.items():
+        found = [line for line in lines if name in line]
+        assert len(found) == 1 and reason in found[0], (name, lines)
+    assert "1 added, 0 updated, 0 unchanged, 6 failed" in lines
