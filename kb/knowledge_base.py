@@ -52,8 +52,8 @@ class KnowledgeBase:
             allow_model_change: open a store built with another model, to re-embed it.
         """
         self.settings = settings
-        self.store: Store = store if store is not None else SQLiteStore(settings.store)
         self.embedder = embedder if embedder is not None else Embedder(settings)
+        self.store: Store = store if store is not None else SQLiteStore(settings.store)
         stored = self.store.get_meta(MODEL_KEY)
         if stored is not None and stored != self.embedder.name and not allow_model_change:
             dimension = self.store.get_meta(DIMENSION_KEY)

@@ -59,12 +59,9 @@ class Searcher:
 
     def _search_one(self, request: SearchRequest, vector: Vectors | None) -> SearchResponse:
         parsed = parse_query(request.query)
-        allowed = (
-            None if request.filters.is_empty() else self._store.filtered_chunk_ids(request.filters)
-        )
         rankings: list[Ranking] = []
         if vector is not None:
-            rankings.append(self._dense(vector, allowed))
+            rankings.append(self._dense(vector, self._allowed(request.filters)))
         if request.mode != "dense":
             rankings.append(self._keyword(parsed, request.filters))
         if request.mode == "hybrid":
@@ -95,8 +92,7 @@ class Searcher:
         _, vectors = self._store.vectors_of(own)
         centre = vectors.mean(axis=0, keepdims=True)
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
-        allowed = None if filters.is_empty() else self._store.filtered_chunk_ids(filters)
-        ranking = self._dense(centre[0], allowed, extra=len(own))
+        ranking = self._dense(centre[0], self._allowed(filters), extra=len(own))
         mine = set(own)
         kept = [
             (c, s) for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c not in mine
@@ -113,6 +109,10 @@ class Searcher:
         )
 
     # -- retrievers ---------------------------------------------------------------------
+
+    def _allowed(self, filters: Filters) -> Ids | None:
+        """Chunk ids the dense search may return; None when nothing is filtered out."""
+        return None if filters.is_empty() else self._store.filtered_chunk_ids(filters)
 
     def _dense(self, vector: Vectors, allowed: Ids | None, extra: int = 0) -> Ranking:
         scores, ids = self._index().search(
