@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
+from kb.fusion import Ranking, Scores, best_scores, reciprocal_rank_fusion, score_fusion
 from kb.index import VectorIndex
 from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse
 from kb.query import ParsedQuery, fts_expression, parse_query
@@ -18,14 +18,6 @@ from kb.snippet import make_snippet
 from kb.store import Ids, Store, Vectors
 
 MAX_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Chunk ids in rank order with the retriever's own scores."""
-
-    chunk_ids: tuple[int, ...]
-    scores: tuple[float, ...]
 
 
 class Searcher:
@@ -137,37 +129,15 @@ class Searcher:
             c: chunk.document_id for c, chunk in self._store.chunks_by_id(list(chunk_ids)).items()
         }
 
-    def _fuse(self, rankings: list[Ranking]) -> tuple[dict[str, float], dict[int, float]]:
-        """Reciprocal rank fusion at the document level (a precedent is a document) and at
-        the passage level (to pick the passages shown)."""
-        k = self._settings.rrf_k
+    def _fuse(self, rankings: list[Ranking]) -> Scores:
         owner = self._chunk_documents([c for r in rankings for c in r.chunk_ids])
-        doc_scores: dict[str, float] = defaultdict(float)
-        chunk_scores: dict[int, float] = defaultdict(float)
-        for ranking in rankings:
-            seen: set[str] = set()
-            doc_rank = 0
-            for rank, chunk_id in enumerate(ranking.chunk_ids, start=1):
-                document_id = owner.get(chunk_id)
-                if document_id is None:  # deleted since the candidates were fetched
-                    continue
-                chunk_scores[chunk_id] += 1.0 / (k + rank)
-                if document_id not in seen:
-                    seen.add(document_id)
-                    doc_rank += 1
-                    doc_scores[document_id] += 1.0 / (k + doc_rank)
-        return dict(doc_scores), dict(chunk_scores)
+        if self._settings.fusion == "rrf":
+            return reciprocal_rank_fusion(rankings, owner, self._settings.rrf_k)
+        weight = self._settings.dense_weight
+        return score_fusion(rankings, owner, (weight, 1.0 - weight))
 
-    def _best_scores(self, ranking: Ranking) -> tuple[dict[str, float], dict[int, float]]:
-        owner = self._chunk_documents(ranking.chunk_ids)
-        doc_scores: dict[str, float] = {}
-        chunk_scores = {
-            c: s for c, s in zip(ranking.chunk_ids, ranking.scores, strict=True) if c in owner
-        }
-        for chunk_id, score in chunk_scores.items():
-            document_id = owner[chunk_id]
-            doc_scores[document_id] = max(doc_scores.get(document_id, score), score)
-        return doc_scores, chunk_scores
+    def _best_scores(self, ranking: Ranking) -> Scores:
+        return best_scores(ranking, self._chunk_documents(ranking.chunk_ids))
 
     # -- results ------------------------------------------------------------------------
 

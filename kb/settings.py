@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,7 +40,20 @@ class Settings(BaseSettings):
     candidates: int = Field(
         200, ge=10, description="Passages fetched from each of dense and keyword search."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    fusion: Literal["score", "rrf"] = Field(
+        "score",
+        description=(
+            "How hybrid search combines dense and keyword candidates: `score` (weighted "
+            "z-scores) or `rrf` (reciprocal rank fusion)."
+        ),
+    )
+    dense_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Weight of dense scores in `score` fusion (keyword: 1 - it).",
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
     passages_per_result: int = Field(
         3, ge=1, le=10, description="Best passages shown for each precedent."
     )
