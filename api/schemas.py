@@ -55,6 +55,13 @@ class PrecedentPublic(Public):
     passages: list[PassagePublic]
 
 
+class SuggestionPublic(Public):
+    key: str = Field(description="A filter key: a metadata key, or year_min / year_max.")
+    value: str
+    matched: str = Field(description="What in the query suggested it.")
+    documents: int = Field(description="Documents with this value (0 for years).")
+
+
 class SearchResponsePublic(Public):
     query: str
     mode: str
@@ -62,12 +69,20 @@ class SearchResponsePublic(Public):
     limit: int
     offset: int
     notices: list[str]
+    suggested_filters: list[SuggestionPublic] = Field(
+        description="Filters the query seems to ask for (places, regions, stages, years)."
+    )
     results: list[PrecedentPublic]
 
     @classmethod
     def of(cls, response: SearchResponse, limit: int, offset: int) -> SearchResponsePublic:
         return cls.model_validate(
-            {**response.__dict__, "limit": limit, "offset": offset, "notices": response.notices}
+            {
+                **response.__dict__,
+                "limit": limit,
+                "offset": offset,
+                "suggested_filters": response.suggestions,
+            }
         )
 
 

@@ -55,6 +55,9 @@ def print_results(response: SearchResponse, limit: int, offset: int, as_json: bo
         return
     for notice in response.notices:
         err.print(f"[dim]{escape(notice)}[/]")
+    if response.suggestions:
+        hints = " ".join(f"--filter '{s.key}={s.value}'" for s in response.suggestions)
+        err.print(f"[dim]suggested filters: {escape(hints)}[/]")
     if not response.results:
         out.print("no precedents found")
         return

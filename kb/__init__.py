@@ -18,6 +18,7 @@ from kb.models import (
     SearchRequest,
     SearchResponse,
     Stats,
+    Suggestion,
 )
 from kb.settings import Settings
 
@@ -37,4 +38,5 @@ __all__ = [
     "SearchResponse",
     "Settings",
     "Stats",
+    "Suggestion",
 ]

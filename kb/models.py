@@ -120,12 +120,23 @@ class Precedent:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A filter the query seems to ask for: `key=value`, because of `matched` in the query."""
+
+    key: str
+    value: str
+    matched: str
+    documents: int
+
+
+@dataclass(frozen=True)
 class SearchResponse:
     query: str
     mode: Mode
     total: int
     results: tuple[Precedent, ...]
     notices: tuple[str, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
 
 
 @dataclass(frozen=True)

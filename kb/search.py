@@ -16,6 +16,7 @@ from kb.query import ParsedQuery, fts_expression, parse_query
 from kb.settings import Settings
 from kb.snippet import make_snippet
 from kb.store import Ids, Store, Vectors
+from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, suggest
 
 MAX_LIMIT = 100
 
@@ -34,6 +35,7 @@ class Searcher:
         self._index = index
         self._embedder = embedder
         self._settings = settings
+        self._vocabulary: tuple[int, Vocabulary] | None = None
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.search_batch([request])[0]
@@ -72,7 +74,16 @@ class Searcher:
             total=len(doc_scores),
             results=tuple(results),
             notices=tuple(notices),
+            suggestions=suggest(request.query, self._current_vocabulary()),
         )
+
+    def _current_vocabulary(self) -> Vocabulary:
+        """The metadata vocabulary, rebuilt when the store has changed."""
+        generation = self._store.generation()
+        if self._vocabulary is None or self._vocabulary[0] != generation:
+            rows = self._store.metadata_values(MAX_VALUE_CHARS)
+            self._vocabulary = (generation, build_vocabulary(rows))
+        return self._vocabulary[1]
 
     def similar(
         self, document_id: str, filters: Filters, limit: int, offset: int = 0

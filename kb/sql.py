@@ -137,6 +137,17 @@ ORDER BY d.date DESC NULLS LAST, d.document_id LIMIT :limit OFFSET :offset
 """
 COUNT_FILTERED_DOCUMENTS = "SELECT count(*) FROM documents d WHERE {where}"
 
+# Every short text value of every metadata key (lists unrolled), with its document count:
+# the vocabulary that query understanding matches against.
+METADATA_VALUES = """
+SELECT j.key, j.value, count(*) FROM documents d, json_each(d.metadata) j
+WHERE j.type = 'text' AND length(j.value) <= :longest GROUP BY j.key, j.value
+UNION ALL
+SELECT j.key, a.value, count(*) FROM documents d, json_each(d.metadata) j, json_each(j.value) a
+WHERE j.type = 'array' AND a.type = 'text' AND length(a.value) <= :longest
+GROUP BY j.key, a.value
+"""
+
 PARAM_PREFIX = "f"
 # SQLite's lower() folds ASCII only; filters compare with Python's casefold, registered
 # on every connection under this name.

@@ -231,6 +231,11 @@ class SQLiteStore:
             rows = self._db.execute(sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
         return _ids([r[0] for r in rows])
 
+    def metadata_values(self, longest: int) -> list[tuple[str, str, int]]:
+        with self._lock:
+            rows = self._db.execute(sql.METADATA_VALUES, {"longest": longest}).fetchall()
+        return [(str(k), str(v), int(n)) for k, v, n in rows]
+
     def counts(self) -> tuple[int, int, dict[str, int]]:
         with self._lock:
             documents = int(self._db.execute(sql.COUNT_DOCUMENTS).fetchone()[0])

@@ -88,6 +88,10 @@ class Store(Protocol):
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids: ...
 
+    def metadata_values(self, longest: int) -> list[tuple[str, str, int]]:
+        """(key, value, documents) for every text value up to `longest` characters."""
+        ...
+
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Documents, chunks, and documents per type."""
         ...

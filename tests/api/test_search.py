@@ -251,3 +251,18 @@ def test_a_query_of_only_punctuation_is_handled(reader: TestClient) -> None:
     keyword = search(reader, {"q": "?!", "mode": "keyword"})
     assert keyword["results"] == [] and keyword["total"] == 0
     assert_error(reader.get("/search", params={"q": "   "}), 422)
+
+
+def test_places_and_years_in_the_query_come_back_as_suggested_filters(reader: TestClient) -> None:
+    body = reader.get("/search", params={"q": "ceasefire in the Coastal Plains since 2000"}).json()
+    suggested = {(s["key"], s["value"]) for s in body["suggested_filters"]}
+    assert ("region", "Coastal Plains") in suggested and ("year_min", "2000") in suggested
+    coastal = next(s for s in body["suggested_filters"] if s["value"] == "Coastal Plains")
+    assert coastal["documents"] == 2
+    narrowed = reader.get("/search", params={"q": "ceasefire", "filter": "region=Coastal Plains"})
+    assert {r["metadata"]["region"] for r in narrowed.json()["results"]} == {"Coastal Plains"}
+
+
+def test_a_query_naming_nothing_known_suggests_nothing(reader: TestClient) -> None:
+    body = reader.get("/search", params={"q": "weapons handover"}).json()
+    assert body["suggested_filters"] == []
