@@ -45,6 +45,13 @@ class PassagePublic(Public):
     score: float
 
 
+class SuggestionPublic(Public):
+    key: str = Field(description="A filter key: a metadata key, or year_min / year_max.")
+    value: str
+    matched: str = Field(description="What in the query suggested it.")
+    documents: int = Field(description="Documents with this value (0 for years).")
+
+
 class PrecedentPublic(Public):
     document_id: str
     title: str
@@ -53,13 +60,10 @@ class PrecedentPublic(Public):
     score: float
     metadata: dict[str, Any]
     passages: list[PassagePublic]
-
-
-class SuggestionPublic(Public):
-    key: str = Field(description="A filter key: a metadata key, or year_min / year_max.")
-    value: str
-    matched: str = Field(description="What in the query suggested it.")
-    documents: int = Field(description="Documents with this value (0 for years).")
+    matched_terms: list[str] = Field(description="Query terms found in the title or passages.")
+    matched_metadata: list[SuggestionPublic] = Field(
+        description="Suggested filters this document already meets."
+    )
 
 
 class SearchResponsePublic(Public):

@@ -96,6 +96,16 @@ class SearchRequest:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A filter the query seems to ask for: `key=value`, because of `matched` in the query."""
+
+    key: str
+    value: str
+    matched: str
+    documents: int
+
+
+@dataclass(frozen=True)
 class Passage:
     chunk_id: int
     text: str
@@ -117,16 +127,8 @@ class Precedent:
     score: float
     metadata: Mapping[str, Any]
     passages: tuple[Passage, ...]
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A filter the query seems to ask for: `key=value`, because of `matched` in the query."""
-
-    key: str
-    value: str
-    matched: str
-    documents: int
+    matched_terms: tuple[str, ...] = ()
+    matched_metadata: tuple[Suggestion, ...] = ()
 
 
 @dataclass(frozen=True)

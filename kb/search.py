@@ -11,12 +11,12 @@ from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
 from kb.fusion import Ranking, Scores, best_scores, reciprocal_rank_fusion, score_fusion
 from kb.index import VectorIndex
-from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse
+from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse, Suggestion
 from kb.query import ParsedQuery, fts_expression, parse_query
 from kb.settings import Settings
-from kb.snippet import make_snippet
+from kb.snippet import make_snippet, matched_terms
 from kb.store import Ids, Store, Vectors
-from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, suggest
+from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
 
@@ -65,8 +65,14 @@ class Searcher:
         notices = []
         if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
             notices.append(f"long query embedded in {pieces} pieces and combined")
+        suggestions = suggest(request.query, self._current_vocabulary())
         results = self._precedents(
-            doc_scores, chunk_scores, parsed.highlight_terms, request.limit, request.offset
+            doc_scores,
+            chunk_scores,
+            parsed.highlight_terms,
+            request.limit,
+            request.offset,
+            suggestions,
         )
         return SearchResponse(
             query=request.query,
@@ -74,7 +80,7 @@ class Searcher:
             total=len(doc_scores),
             results=tuple(results),
             notices=tuple(notices),
-            suggestions=suggest(request.query, self._current_vocabulary()),
+            suggestions=suggestions,
         )
 
     def _current_vocabulary(self) -> Vocabulary:
@@ -159,6 +165,7 @@ class Searcher:
         terms: tuple[str, ...],
         limit: int,
         offset: int,
+        suggestions: tuple[Suggestion, ...] = (),
     ) -> list[Precedent]:
         ranked = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
         page = ranked[offset : offset + limit]
@@ -194,6 +201,12 @@ class Searcher:
                     score=score,
                     metadata=document.metadata,
                     passages=passages,
+                    matched_terms=matched_terms(
+                        [document.title, *(p.text for p in passages)], terms
+                    ),
+                    matched_metadata=tuple(
+                        s for s in suggestions if satisfies(document.metadata, s)
+                    ),
                 )
             )
         return results

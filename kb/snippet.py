@@ -52,6 +52,12 @@ def _best_window(hits: list[bool], width: int) -> int:
     return max(0, min(first_hit - 3, len(hits) - width))
 
 
+def matched_terms(texts: list[str], terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The query terms that some word of these texts matches, in query order."""
+    words = {w.lower() for text in texts for w in re.findall(r"\w+", text)}
+    return tuple(t for t in terms if any(_matches(w, (t,)) for w in words))
+
+
 def _matches(word: str, terms: tuple[str, ...]) -> bool:
     lowered = word.lower()
     for term in terms:

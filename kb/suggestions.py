@@ -4,8 +4,9 @@ suggested filters, so a user (or the UI) can narrow the search in one step."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kb.models import Suggestion
 from kb.query import STOPWORDS
@@ -72,6 +73,20 @@ def suggest(query: str, vocabulary: Vocabulary) -> tuple[Suggestion, ...]:
             found[(key, value)] = Suggestion(key, value, phrase, count)
     ranked = sorted(found.values(), key=lambda s: (-len(s.matched), -s.documents, s.key, s.value))
     return tuple(ranked[:MAX_SUGGESTIONS]) + years(query)
+
+
+def satisfies(metadata: Mapping[str, Any], suggestion: Suggestion) -> bool:
+    """Whether a document's metadata already meets a suggested filter."""
+    if suggestion.key in ("year_min", "year_max"):
+        try:
+            year = int(str(metadata.get("year", ""))[:4])
+        except ValueError:
+            return False
+        bound = int(suggestion.value)
+        return year >= bound if suggestion.key == "year_min" else year <= bound
+    value = metadata.get(suggestion.key)
+    values = value if isinstance(value, list) else [value]
+    return suggestion.value in values
 
 
 def years(query: str) -> tuple[Suggestion, ...]:

@@ -294,3 +294,17 @@ def test_stats_count_current_documents(filled: KnowledgeBase) -> None:
         384,
     )
     assert stats.doc_types == {"agreement": 1, "evaluation": 1, "lessons-learned": 1}
+
+
+def test_each_precedent_says_which_terms_and_metadata_matched(filled: KnowledgeBase) -> None:
+    response = filled.search(SearchRequest("property restitution in Aurel since 2000"))
+    top = response.results[0]
+    assert top.document_id == "refugees"
+    assert set(top.matched_terms) >= {"property", "restitution"}
+    assert "since" not in top.matched_terms
+    assert {(s.key, s.value) for s in top.matched_metadata} == {
+        ("region", "Aurel"),
+        ("year_min", "2000"),
+    }
+    ceasefire = next(p for p in response.results if p.document_id == "ceasefire")
+    assert ("year_min", "2000") not in {(s.key, s.value) for s in ceasefire.matched_metadata}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from kb.models import Suggestion
-from kb.suggestions import build_vocabulary, suggest, years
+from kb.suggestions import build_vocabulary, satisfies, suggest, years
 
 ROWS = [
     ("Con", "Georgia/(Abkhazia)/(Ossetia)", 40),
@@ -52,3 +52,13 @@ def test_years_become_ranges() -> None:
     }
     assert pairs(years("the 2003 border treaty")) == {("year_min", "2003"), ("year_max", "2003")}
     assert years("article 12 of 300 monitors") == ()
+
+
+def test_satisfies_checks_values_lists_and_year_bounds() -> None:
+    metadata = {"Con": "Syria", "countries": ["Kestria", "Valdoria"], "year": "2004"}
+    assert satisfies(metadata, Suggestion("Con", "Syria", "syria", 3))
+    assert satisfies(metadata, Suggestion("countries", "Valdoria", "valdoria", 1))
+    assert not satisfies(metadata, Suggestion("Con", "Iraq", "iraq", 1))
+    assert satisfies(metadata, Suggestion("year_min", "2000", "since 2000", 0))
+    assert not satisfies(metadata, Suggestion("year_max", "1999", "before 1999", 0))
+    assert not satisfies({}, Suggestion("year_min", "2000", "since 2000", 0))
