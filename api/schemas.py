@@ -64,6 +64,9 @@ class PrecedentPublic(Public):
     matched_metadata: list[SuggestionPublic] = Field(
         description="Suggested filters this document already meets."
     )
+    aspects: list[str] = Field(
+        description="For a long brief: the aspects (sentences) this document answers."
+    )
 
 
 class SearchResponsePublic(Public):

@@ -71,6 +71,17 @@ def score_fusion(
     return _weighted(doc_parts, weights), _weighted(chunk_parts, weights)
 
 
+def combine_aspects(whole: Scores, aspects: Sequence[Scores], weight: float) -> Scores:
+    """The whole query's scores blended with the mean over its aspects, all standardised:
+    (1 - weight) * whole + weight * mean(aspects). A candidate an aspect did not return gets
+    that aspect's floor."""
+    docs = [_standardise(whole[0]), *(_standardise(a[0]) for a in aspects)]
+    chunks = [_standardise(whole[1]), *(_standardise(a[1]) for a in aspects)]
+    share = weight / len(aspects)
+    weights = [1.0 - weight, *([share] * len(aspects))]
+    return _weighted(docs, weights), _weighted(chunks, weights)
+
+
 def _standardise(scores: dict[K, float]) -> dict[K, float]:
     if not scores:
         return {}

@@ -129,6 +129,7 @@ class Precedent:
     passages: tuple[Passage, ...]
     matched_terms: tuple[str, ...] = ()
     matched_metadata: tuple[Suggestion, ...] = ()
+    aspects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

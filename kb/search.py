@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from kb.aspects import split_aspects
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
-from kb.fusion import Ranking, Scores, best_scores, reciprocal_rank_fusion, score_fusion
+from kb.fusion import (
+    Ranking,
+    Scores,
+    best_scores,
+    combine_aspects,
+    reciprocal_rank_fusion,
+    score_fusion,
+)
 from kb.index import VectorIndex
 from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse, Suggestion
 from kb.query import ParsedQuery, fts_expression, parse_query
@@ -19,6 +27,7 @@ from kb.store import Ids, Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
+ASPECT_TOP = 10  # a document "answers" an aspect it is among the top ten for
 
 
 class Searcher:
@@ -53,35 +62,51 @@ class Searcher:
 
     def _search_one(self, request: SearchRequest, vector: Vectors | None) -> SearchResponse:
         parsed = parse_query(request.query)
+        scores = self._candidates(request, parsed, vector)
+        notices = []
+        if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
+            notices.append(f"long query embedded in {pieces} pieces and combined")
+        aspects = split_aspects(request.query, self._settings.aspect_min_words)
+        answered: dict[str, tuple[str, ...]] = {}
+        if aspects:
+            per_aspect = self._aspect_scores(request, aspects)
+            scores = combine_aspects(scores, per_aspect, self._settings.aspect_weight)
+            answered = _answered(aspects, per_aspect)
+            notices.append(f"brief searched as a whole and as {len(aspects)} aspects")
+        suggestions = suggest(request.query, self._current_vocabulary())
+        results = self._precedents(
+            *scores, parsed.highlight_terms, request.limit, request.offset, suggestions, answered
+        )
+        return SearchResponse(
+            query=request.query,
+            mode=request.mode,
+            total=len(scores[0]),
+            results=tuple(results),
+            notices=tuple(notices),
+            suggestions=suggestions,
+        )
+
+    def _candidates(
+        self, request: SearchRequest, parsed: ParsedQuery, vector: Vectors | None
+    ) -> Scores:
+        """Document and passage scores for one text, by the request's mode."""
         rankings: list[Ranking] = []
         if vector is not None:
             rankings.append(self._dense(vector, self._allowed(request.filters)))
         if request.mode != "dense":
             rankings.append(self._keyword(parsed, request.filters))
         if request.mode == "hybrid":
-            doc_scores, chunk_scores = self._fuse(rankings)
-        else:
-            doc_scores, chunk_scores = self._best_scores(rankings[0])
-        notices = []
-        if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
-            notices.append(f"long query embedded in {pieces} pieces and combined")
-        suggestions = suggest(request.query, self._current_vocabulary())
-        results = self._precedents(
-            doc_scores,
-            chunk_scores,
-            parsed.highlight_terms,
-            request.limit,
-            request.offset,
-            suggestions,
+            return self._fuse(rankings)
+        return self._best_scores(rankings[0])
+
+    def _aspect_scores(self, request: SearchRequest, aspects: tuple[str, ...]) -> list[Scores]:
+        vectors = (
+            self._embedder.encode_queries(list(aspects)) if request.mode != "keyword" else None
         )
-        return SearchResponse(
-            query=request.query,
-            mode=request.mode,
-            total=len(doc_scores),
-            results=tuple(results),
-            notices=tuple(notices),
-            suggestions=suggestions,
-        )
+        return [
+            self._candidates(request, parse_query(aspect), None if vectors is None else vectors[n])
+            for n, aspect in enumerate(aspects)
+        ]
 
     def _current_vocabulary(self) -> Vocabulary:
         """The metadata vocabulary, rebuilt when the store has changed."""
@@ -166,6 +191,7 @@ class Searcher:
         limit: int,
         offset: int,
         suggestions: tuple[Suggestion, ...] = (),
+        answered: Mapping[str, tuple[str, ...]] | None = None,
     ) -> list[Precedent]:
         ranked = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
         page = ranked[offset : offset + limit]
@@ -207,9 +233,19 @@ class Searcher:
                     matched_metadata=tuple(
                         s for s in suggestions if satisfies(document.metadata, s)
                     ),
+                    aspects=(answered or {}).get(document_id, ()),
                 )
             )
         return results
+
+
+def _answered(aspects: tuple[str, ...], per_aspect: list[Scores]) -> dict[str, tuple[str, ...]]:
+    """For each document, the aspects that rank it among their top ASPECT_TOP documents."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for aspect, (docs, _) in zip(aspects, per_aspect, strict=True):
+        for document_id in sorted(docs, key=lambda d: -docs[d])[:ASPECT_TOP]:
+            found[document_id].append(aspect)
+    return {d: tuple(a) for d, a in found.items()}
 
 
 def validate(request: SearchRequest) -> None:

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         le=1.0,
         description="Weight of dense scores in `score` fusion (keyword: 1 - it).",
     )
+    aspect_min_words: int = Field(
+        40, ge=5, description="Queries this long or longer are also searched sentence by sentence."
+    )
+    aspect_weight: float = Field(
+        0.3, ge=0.0, le=1.0, description="Weight of the per-aspect scores for a long query."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
     passages_per_result: int = Field(
         3, ge=1, le=10, description="Best passages shown for each precedent."

@@ -200,7 +200,8 @@ def test_a_long_brief_is_embedded_in_pieces_and_says_so(reader: TestClient) -> N
     assert len(notices) == 1, body["notices"]
     assert int(re.search(r"(\d+) pieces", notices[0]).group(1)) >= 2  # type: ignore[union-attr]
     posted = reader.post("/search", json={"query": brief, "limit": 5, "mode": "dense"})
-    assert posted.status_code == 200 and posted.json()["notices"] == notices
+    assert posted.status_code == 200
+    assert [n for n in posted.json()["notices"] if "pieces" in n] == notices
 
 
 def test_a_short_query_has_no_notice(reader: TestClient) -> None:

@@ -308,3 +308,20 @@ def test_each_precedent_says_which_terms_and_metadata_matched(filled: KnowledgeB
     }
     ceasefire = next(p for p in response.results if p.document_id == "ceasefire")
     assert ("year_min", "2000") not in {(s.key, s.value) for s in ceasefire.matched_metadata}
+
+
+def test_a_brief_finds_a_precedent_for_each_aspect_and_says_which(filled: KnowledgeBase) -> None:
+    brief = (
+        "Shelling along the northern line of contact has stopped and both armies now ask for "
+        "unarmed observers to verify the truce. Tens of thousands of displaced families want "
+        "to go back and reclaim houses and land taken from them during the war. The two "
+        "countries upstream and downstream also quarrel over how to share the river in the "
+        "dry season."
+    )
+    response = filled.search(SearchRequest(brief))
+    assert any("aspects" in notice for notice in response.notices)
+    by_id = {p.document_id: p for p in response.results}
+    assert {"ceasefire", "refugees", "water"} <= set(by_id)
+    assert any("observers" in a for a in by_id["ceasefire"].aspects)
+    assert any("displaced families" in a for a in by_id["refugees"].aspects)
+    assert any("river" in a for a in by_id["water"].aspects)
