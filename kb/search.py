@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from kb.aspects import split_aspects
+from kb.diversity import mmr
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
 from kb.fusion import (
@@ -183,6 +184,35 @@ class Searcher:
 
     # -- results ------------------------------------------------------------------------
 
+    def _diversify(
+        self, order: list[str], doc_scores: dict[str, float], chunk_scores: dict[int, float]
+    ) -> tuple[list[str], dict[str, float]]:
+        """MMR over the head of the ranking, documents compared by their passages' mean vector.
+
+        The head's scores become its MMR gains mapped onto the head's old score range, so
+        scores still fall down the list and the tail is untouched."""
+        head = order[: self._settings.diversity_depth]
+        if len(head) < 3:
+            return order, doc_scores
+        wanted = set(head)
+        chunks = self._store.chunks_by_id(list(chunk_scores))
+        mine = [c for c, chunk in chunks.items() if chunk.document_id in wanted]
+        sums: dict[str, Vectors] = {}
+        if mine:
+            ids, vectors = self._store.vectors_of(mine)
+            for chunk_id, vector in zip(ids.tolist(), vectors, strict=True):
+                document_id = chunks[chunk_id].document_id
+                sums[document_id] = sums.get(document_id, 0) + vector
+        centres = {d: v / max(float(np.linalg.norm(v)), 1e-12) for d, v in sums.items()}
+        picked = mmr(head, doc_scores, centres, self._settings.diversity)
+        high, low = doc_scores[head[0]], doc_scores[head[-1]]
+        gains = [g for _, g in picked]
+        span = (max(gains) - min(gains)) or 1.0
+        rescored = dict(doc_scores)
+        for document_id, gain in picked:
+            rescored[document_id] = low + (gain - min(gains)) / span * (high - low)
+        return [d for d, _ in picked] + order[len(head) :], rescored
+
     def _precedents(
         self,
         doc_scores: dict[str, float],
@@ -193,8 +223,10 @@ class Searcher:
         suggestions: tuple[Suggestion, ...] = (),
         answered: Mapping[str, tuple[str, ...]] | None = None,
     ) -> list[Precedent]:
-        ranked = sorted(doc_scores.items(), key=lambda item: (-item[1], item[0]))
-        page = ranked[offset : offset + limit]
+        order = sorted(doc_scores, key=lambda d: (-doc_scores[d], d))
+        if self._settings.diversity > 0:
+            order, doc_scores = self._diversify(order, doc_scores, chunk_scores)
+        page = [(d, doc_scores[d]) for d in order[offset : offset + limit]]
         if not page:
             return []
         chunks = self._store.chunks_by_id(list(chunk_scores))

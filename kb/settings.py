@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     aspect_weight: float = Field(
         0.3, ge=0.0, le=1.0, description="Weight of the per-aspect scores for a long query."
     )
+    diversity: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="MMR trade-off over the head of the ranking (0 = pure relevance).",
+    )
+    diversity_depth: int = Field(
+        30, ge=2, description="How many of the best documents MMR may re-order."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
     passages_per_result: int = Field(
         3, ge=1, le=10, description="Best passages shown for each precedent."
