@@ -22,6 +22,7 @@ from kb.fusion import (
 from kb.index import VectorIndex
 from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse, Suggestion
 from kb.query import ParsedQuery, fts_expression, parse_query
+from kb.reranker import Reranker
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
 from kb.store import Ids, Store, Vectors
@@ -46,6 +47,7 @@ class Searcher:
         self._embedder = embedder
         self._settings = settings
         self._vocabulary: tuple[int, Vocabulary] | None = None
+        self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.search_batch([request])[0]
@@ -74,6 +76,8 @@ class Searcher:
             scores = combine_aspects(scores, per_aspect, self._settings.aspect_weight)
             answered = _answered(aspects, per_aspect)
             notices.append(f"brief searched as a whole and as {len(aspects)} aspects")
+        if self.reranker is not None:
+            scores = self._rerank(request.query, scores)
         suggestions = suggest(request.query, self._current_vocabulary())
         results = self._precedents(
             *scores, parsed.highlight_terms, request.limit, request.offset, suggestions, answered
@@ -184,6 +188,23 @@ class Searcher:
 
     # -- results ------------------------------------------------------------------------
 
+    def _rerank(self, query: str, scores: Scores) -> Scores:
+        """The cross-encoder re-orders the head, reading each document's best passage; the
+        head keeps its old score range so scores still fall down the list."""
+        assert self.reranker is not None
+        doc_scores, chunk_scores = scores
+        order = sorted(doc_scores, key=lambda d: (-doc_scores[d], d))
+        head = order[: self._settings.rerank_depth]
+        if len(head) < 2:
+            return scores
+        chunks = self._store.chunks_by_id(list(chunk_scores))
+        best: dict[str, int] = {}
+        for chunk_id in sorted(chunks, key=lambda c: -chunk_scores[c]):
+            best.setdefault(chunks[chunk_id].document_id, chunk_id)
+        texts = [chunks[best[d]].text if d in best else "" for d in head]
+        judged = dict(zip(head, self.reranker.score(query, texts), strict=True))
+        return _rescale(judged, doc_scores, head), chunk_scores
+
     def _diversify(
         self, order: list[str], doc_scores: dict[str, float], chunk_scores: dict[int, float]
     ) -> tuple[list[str], dict[str, float]]:
@@ -205,12 +226,7 @@ class Searcher:
                 sums[document_id] = sums.get(document_id, 0) + vector
         centres = {d: v / max(float(np.linalg.norm(v)), 1e-12) for d, v in sums.items()}
         picked = mmr(head, doc_scores, centres, self._settings.diversity)
-        high, low = doc_scores[head[0]], doc_scores[head[-1]]
-        gains = [g for _, g in picked]
-        span = (max(gains) - min(gains)) or 1.0
-        rescored = dict(doc_scores)
-        for document_id, gain in picked:
-            rescored[document_id] = low + (gain - min(gains)) / span * (high - low)
+        rescored = _rescale(dict(picked), doc_scores, head)
         return [d for d, _ in picked] + order[len(head) :], rescored
 
     def _precedents(
@@ -269,6 +285,19 @@ class Searcher:
                 )
             )
         return results
+
+
+def _rescale(
+    new: Mapping[str, float], old: Mapping[str, float], head: list[str]
+) -> dict[str, float]:
+    """All scores, the head's replaced by `new` mapped onto the head's old range, so the head
+    is ordered by `new` and still scores above the rest."""
+    high, low = old[head[0]], old[head[-1]]
+    span = (max(new.values()) - min(new.values())) or 1.0
+    rescored = dict(old)
+    for document_id, value in new.items():
+        rescored[document_id] = low + (value - min(new.values())) / span * (high - low)
+    return rescored
 
 
 def _answered(aspects: tuple[str, ...], per_aspect: list[Scores]) -> dict[str, tuple[str, ...]]:

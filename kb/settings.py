@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     diversity_depth: int = Field(
         30, ge=2, description="How many of the best documents MMR may re-order."
     )
+    reranker: str | None = Field(
+        None,
+        description=(
+            "Folder of a local cross-encoder (sentence-transformers CrossEncoder) that "
+            "re-scores the best documents; none by default."
+        ),
+    )
+    rerank_depth: int = Field(20, ge=2, description="How many of the best documents it re-scores.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (`rrf` fusion).")
     passages_per_result: int = Field(
         3, ge=1, le=10, description="Best passages shown for each precedent."

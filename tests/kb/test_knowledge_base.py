@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kb.embedder import Embedder
-from kb.errors import ModelMismatchError, NotFoundError
+from kb.errors import InvalidRequestError, ModelMismatchError, NotFoundError
 from kb.index import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest
@@ -325,3 +325,30 @@ def test_a_brief_finds_a_precedent_for_each_aspect_and_says_which(filled: Knowle
     assert any("observers" in a for a in by_id["ceasefire"].aspects)
     assert any("displaced families" in a for a in by_id["refugees"].aspects)
     assert any("river" in a for a in by_id["water"].aspects)
+
+
+def test_a_configured_cross_encoder_reorders_the_head(
+    filled: KnowledgeBase, settings: Settings, embedder: Embedder
+) -> None:
+    # No trained cross-encoder ships in a package, so the packaged MiniLM stands in with an
+    # untrained scoring head: the order must follow its scores, whatever they are.
+    filled.close()
+    reranked = Settings(store=settings.store, reranker=str(embedder._folder), diversity=0.0)
+    with KnowledgeBase(reranked, embedder=embedder) as base:
+        query = "commission"
+        results = base.search(SearchRequest(query)).results
+        reranker = base.searcher.reranker
+        assert reranker is not None
+        oracle = reranker.score(query, [p.passages[0].text for p in results])
+        ranked = sorted(zip(oracle, results, strict=True), key=lambda pair: -pair[0])
+        expected = [p.document_id for _, p in ranked]
+        assert [p.document_id for p in results] == expected
+        scores = [p.score for p in results]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_a_reranker_that_is_not_a_model_folder_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidRequestError, match="not a local cross-encoder folder"):
+        KnowledgeBase(Settings(store=settings.store, reranker=str(tmp_path)))
