@@ -34,6 +34,7 @@ dev: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(PY) bench/scifact.py
+	$(PY) bench/ranking.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
