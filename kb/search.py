@@ -65,14 +65,16 @@ class Searcher:
 
     def _search_one(self, request: SearchRequest, vector: Vectors | None) -> SearchResponse:
         parsed = parse_query(request.query)
-        scores = self._candidates(request, parsed, vector)
+        # The filter's chunk set is computed once and shared by the whole query and its aspects.
+        allowed = self._allowed(request.filters) if request.mode != "keyword" else None
+        scores = self._candidates(request, parsed, vector, allowed)
         notices = []
         if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
             notices.append(f"long query embedded in {pieces} pieces and combined")
         aspects = split_aspects(request.query, self._settings.aspect_min_words)
         answered: dict[str, tuple[str, ...]] = {}
         if aspects:
-            per_aspect = self._aspect_scores(request, aspects)
+            per_aspect = self._aspect_scores(request, aspects, allowed)
             scores = combine_aspects(scores, per_aspect, self._settings.aspect_weight)
             answered = _answered(aspects, per_aspect)
             notices.append(f"brief searched as a whole and as {len(aspects)} aspects")
@@ -92,24 +94,32 @@ class Searcher:
         )
 
     def _candidates(
-        self, request: SearchRequest, parsed: ParsedQuery, vector: Vectors | None
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        vector: Vectors | None,
+        allowed: Ids | None,
     ) -> Scores:
         """Document and passage scores for one text, by the request's mode."""
         rankings: list[Ranking] = []
         if vector is not None:
-            rankings.append(self._dense(vector, self._allowed(request.filters)))
+            rankings.append(self._dense(vector, allowed))
         if request.mode != "dense":
             rankings.append(self._keyword(parsed, request.filters))
         if request.mode == "hybrid":
             return self._fuse(rankings)
         return self._best_scores(rankings[0])
 
-    def _aspect_scores(self, request: SearchRequest, aspects: tuple[str, ...]) -> list[Scores]:
+    def _aspect_scores(
+        self, request: SearchRequest, aspects: tuple[str, ...], allowed: Ids | None
+    ) -> list[Scores]:
         vectors = (
             self._embedder.encode_queries(list(aspects)) if request.mode != "keyword" else None
         )
         return [
-            self._candidates(request, parse_query(aspect), None if vectors is None else vectors[n])
+            self._candidates(
+                request, parse_query(aspect), None if vectors is None else vectors[n], allowed
+            )
             for n, aspect in enumerate(aspects)
         ]
 
