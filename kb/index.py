@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import zlib
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class VectorIndex:
         self.dimension = dimension
         self.generation = generation
         self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        # FAISS may not be searched while it is being changed: the server's threads share it.
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -43,30 +46,35 @@ class VectorIndex:
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
         if len(ids):
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+            with self._lock:
+                self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
 
     def remove(self, ids: Ids) -> None:
         if len(ids):
-            self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, np.int64)))
+            with self._lock:
+                self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, np.int64)))
 
     def search(self, queries: Vectors, k: int, allowed: Ids | None = None) -> tuple[Vectors, Ids]:
         """Top-k chunk ids and cosine scores per query; `allowed` restricts the candidates."""
-        k = min(k, len(self))
-        if k == 0 or (allowed is not None and len(allowed) == 0):
-            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
         params = None
         if allowed is not None:
             params = faiss.SearchParameters()
             params.sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64))
-        scores, ids = self._index.search(
-            np.ascontiguousarray(queries, np.float32), k, params=params
-        )
+        with self._lock:
+            k = min(k, len(self))
+            if k == 0 or (allowed is not None and len(allowed) == 0):
+                empty = (len(queries), 0)
+                return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
+            scores, ids = self._index.search(
+                np.ascontiguousarray(queries, np.float32), k, params=params
+            )
         return scores, ids
 
     def save(self, folder: Path) -> None:
         """Write atomically: a temp file then rename, header last, so a torn write is detected."""
         folder.mkdir(parents=True, exist_ok=True)
-        data = faiss.serialize_index(self._index).tobytes()
+        with self._lock:
+            data = faiss.serialize_index(self._index).tobytes()
         _atomic_write(folder / INDEX_NAME, data)
         header = {
             "generation": self.generation,

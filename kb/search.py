@@ -258,11 +258,14 @@ class Searcher:
         chunks = self._store.chunks_by_id(list(chunk_scores))
         by_document: dict[str, list[int]] = defaultdict(list)
         for chunk_id in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
-            by_document[chunks[chunk_id].document_id].append(chunk_id)
+            if chunk_id in chunks:  # else deleted while this search ran
+                by_document[chunks[chunk_id].document_id].append(chunk_id)
         documents = self._store.documents_by_id([d for d, _ in page])
         results = []
         for document_id, score in page:
-            document = documents[document_id]
+            document = documents.get(document_id)
+            if document is None or not by_document[document_id]:
+                continue  # deleted while this search ran
             best = by_document[document_id][: self._settings.passages_per_result]
             passages = tuple(
                 Passage(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -352,3 +353,31 @@ def test_a_reranker_that_is_not_a_model_folder_is_refused(
 ) -> None:
     with pytest.raises(InvalidRequestError, match="not a local cross-encoder folder"):
         KnowledgeBase(Settings(store=settings.store, reranker=str(tmp_path)))
+
+
+def test_searches_in_threads_while_documents_are_added_and_deleted(filled: KnowledgeBase) -> None:
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search_until_done() -> None:
+        while not done.is_set():
+            try:
+                filled.search(SearchRequest("ceasefire commission river", limit=5))
+            except BaseException as exc:  # noqa: BLE001 - the test reports whatever broke
+                errors.append(exc)
+                return
+
+    readers = [threading.Thread(target=search_until_done) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for n in range(8):
+            filled.add([draft(f"extra-{n}", [f"Extra passage {n} about a ceasefire commission."])])
+            if n % 2:
+                filled.delete(f"extra-{n - 1}")
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert errors == []
+    assert len(filled.index()) == filled.stats().chunks == 6 + 4
