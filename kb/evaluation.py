@@ -90,7 +90,10 @@ def read_queries(path: Path, wanted: set[str]) -> list[Query]:
             continue
         metadata = raw.get("metadata") or {}
         spec = metadata.get("filter") if isinstance(metadata, dict) else None
-        filters = parse_filters(spec) if isinstance(spec, dict) else Filters()
+        try:
+            filters = parse_filters(spec) if isinstance(spec, dict) else Filters()
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"{path} query {query_id}: {exc.message}") from exc
         queries.append(Query(query_id, str(raw.get("text", "")), filters))
     return queries
 
@@ -134,8 +137,10 @@ def evaluate(
     """Run every judged query and average the metrics."""
     totals = [0.0, 0.0, 0.0, 0.0]
     judged = [q for q in queries if any(g > 0 for g in qrels.get(q.query_id, {}).values())]
-    for start in range(0, len(judged), BATCH):
-        batch = judged[start : start + BATCH]
+    # A judged query with no text finds nothing: it counts, with zeros, as in BEIR.
+    answerable = [q for q in judged if q.text.strip()]
+    for start in range(0, len(answerable), BATCH):
+        batch = answerable[start : start + BATCH]
         requests = [SearchRequest(q.text, q.filters, mode, DEPTH) for q in batch]
         for query, response in zip(batch, search(requests), strict=True):
             ranked = [p.document_id for p in response.results]

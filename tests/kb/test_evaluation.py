@@ -69,3 +69,23 @@ def test_evaluate_averages_over_judged_queries_only() -> None:
     assert scores.queries == 2
     assert scores.mrr_10 == pytest.approx((1 + 0.5) / 2)
     assert scores.recall_10 == 1.0
+
+
+def test_a_judged_query_without_text_counts_as_zero() -> None:
+    def search(requests: list[SearchRequest]) -> list[SearchResponse]:
+        return [
+            SearchResponse(r.query, r.mode, 1, (Precedent("a", "a", "other", None, 1.0, {}, ()),))
+            for r in requests
+        ]
+
+    scores = evaluate(
+        search, [Query("q1", "a"), Query("q2", "  ")], {"q1": {"a": 1}, "q2": {"a": 1}}, "hybrid"
+    )
+    assert scores.queries == 2 and scores.ndcg_10 == pytest.approx(0.5)
+
+
+def test_a_bad_query_filter_names_the_query(tmp_path: Path) -> None:
+    path = tmp_path / "queries.jsonl"
+    path.write_text('{"_id": "q9", "text": "x", "metadata": {"filter": {"doc_type": "treaty"}}}\n')
+    with pytest.raises(InvalidRequestError, match="query q9: doc_type must be one of"):
+        read_queries(path, {"q9"})
