@@ -20,7 +20,16 @@ from kb.fusion import (
     score_fusion,
 )
 from kb.index import VectorIndex
-from kb.models import MODES, Filters, Passage, Precedent, SearchRequest, SearchResponse, Suggestion
+from kb.models import (
+    MODES,
+    Chunk,
+    Filters,
+    Passage,
+    Precedent,
+    SearchRequest,
+    SearchResponse,
+    Suggestion,
+)
 from kb.query import ParsedQuery, fts_expression, parse_query
 from kb.reranker import Reranker
 from kb.settings import Settings
@@ -216,7 +225,7 @@ class Searcher:
         return _rescale(judged, doc_scores, head), chunk_scores
 
     def _diversify(
-        self, order: list[str], doc_scores: dict[str, float], chunk_scores: dict[int, float]
+        self, order: list[str], doc_scores: dict[str, float], chunks: Mapping[int, Chunk]
     ) -> tuple[list[str], dict[str, float]]:
         """MMR over the head of the ranking, documents compared by their passages' mean vector.
 
@@ -226,7 +235,6 @@ class Searcher:
         if len(head) < 3:
             return order, doc_scores
         wanted = set(head)
-        chunks = self._store.chunks_by_id(list(chunk_scores))
         mine = [c for c, chunk in chunks.items() if chunk.document_id in wanted]
         sums: dict[str, Vectors] = {}
         if mine:
@@ -249,13 +257,13 @@ class Searcher:
         suggestions: tuple[Suggestion, ...] = (),
         answered: Mapping[str, tuple[str, ...]] | None = None,
     ) -> list[Precedent]:
+        chunks = self._store.chunks_by_id(list(chunk_scores))  # once: MMR and passages share it
         order = sorted(doc_scores, key=lambda d: (-doc_scores[d], d))
         if self._settings.diversity > 0:
-            order, doc_scores = self._diversify(order, doc_scores, chunk_scores)
+            order, doc_scores = self._diversify(order, doc_scores, chunks)
         page = [(d, doc_scores[d]) for d in order[offset : offset + limit]]
         if not page:
             return []
-        chunks = self._store.chunks_by_id(list(chunk_scores))
         by_document: dict[str, list[int]] = defaultdict(list)
         for chunk_id in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
             if chunk_id in chunks:  # else deleted while this search ran
