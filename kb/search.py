@@ -217,10 +217,8 @@ class Searcher:
         if len(head) < 2:
             return scores
         chunks = self._store.chunks_by_id(list(chunk_scores))
-        best: dict[str, int] = {}
-        for chunk_id in sorted(chunks, key=lambda c: -chunk_scores[c]):
-            best.setdefault(chunks[chunk_id].document_id, chunk_id)
-        texts = [chunks[best[d]].text if d in best else "" for d in head]
+        passages = _passages_by_document(chunk_scores, chunks)
+        texts = [chunks[passages[d][0]].text if passages[d] else "" for d in head]
         judged = dict(zip(head, self.reranker.score(query, texts), strict=True))
         return _rescale(judged, doc_scores, head), chunk_scores
 
@@ -264,10 +262,7 @@ class Searcher:
         page = [(d, doc_scores[d]) for d in order[offset : offset + limit]]
         if not page:
             return []
-        by_document: dict[str, list[int]] = defaultdict(list)
-        for chunk_id in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
-            if chunk_id in chunks:  # else deleted while this search ran
-                by_document[chunks[chunk_id].document_id].append(chunk_id)
+        by_document = _passages_by_document(chunk_scores, chunks)
         documents = self._store.documents_by_id([d for d, _ in page])
         results = []
         for document_id, score in page:
@@ -308,16 +303,28 @@ class Searcher:
         return results
 
 
+def _passages_by_document(
+    chunk_scores: Mapping[int, float], chunks: Mapping[int, Chunk]
+) -> defaultdict[str, list[int]]:
+    """Each document's candidate passages, best first (passages deleted meanwhile left out)."""
+    by_document: defaultdict[str, list[int]] = defaultdict(list)
+    for chunk_id in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
+        if chunk_id in chunks:
+            by_document[chunks[chunk_id].document_id].append(chunk_id)
+    return by_document
+
+
 def _rescale(
     new: Mapping[str, float], old: Mapping[str, float], head: list[str]
 ) -> dict[str, float]:
     """All scores, the head's replaced by `new` mapped onto the head's old range, so the head
     is ordered by `new` and still scores above the rest."""
     high, low = old[head[0]], old[head[-1]]
-    span = (max(new.values()) - min(new.values())) or 1.0
+    floor = min(new.values())
+    span = (max(new.values()) - floor) or 1.0
     rescored = dict(old)
     for document_id, value in new.items():
-        rescored[document_id] = low + (value - min(new.values())) / span * (high - low)
+        rescored[document_id] = low + (value - floor) / span * (high - low)
     return rescored
 
 

@@ -72,9 +72,13 @@ DOCUMENT_COLUMNS = (
     "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count"
 )
 GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id = ?"
-GET_FINGERPRINT = (
-    "SELECT sha256, metadata, title, doc_type, date FROM documents WHERE document_id = ?"
+# Lookups by many keys at once: {marks} becomes one "?" per key, at most MAX_KEYS_PER_QUERY.
+MAX_KEYS_PER_QUERY = 500
+FINGERPRINTS_BY_ID = (
+    "SELECT document_id, sha256, metadata, title, doc_type, date FROM documents "
+    "WHERE document_id IN ({marks})"
 )
+DOCUMENTS_BY_ID = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id IN ({{marks}})"
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
                        created_at, updated_at)
@@ -95,6 +99,8 @@ CHUNK_COLUMNS = (
     "c.chunk_id, c.document_id, c.ordinal, c.text, c.heading, c.page_start, c.page_end, "
     "c.char_start, c.char_end"
 )
+CHUNKS_BY_ID = f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({{marks}})"
+VECTORS_BY_ID = "SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
 CHUNK_IDS_OF_DOCUMENT = "SELECT chunk_id FROM chunks WHERE document_id = ? ORDER BY ordinal"
 CHUNKS_OF_DOCUMENT = (
     f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal"

@@ -141,16 +141,19 @@ class SQLiteStore:
 
     # -- reads ------------------------------------------------------------------------
 
-    def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]:
-        found: dict[str, Fingerprint] = {}
+    def _rows_for(self, template: str, keys: Sequence[Any]) -> list[Any]:
+        """Rows of a `{marks}` query for many keys, a bounded number of keys per statement."""
+        rows: list[Any] = []
         with self._lock:
-            for document_id in document_ids:
-                row = self._db.execute(sql.GET_FINGERPRINT, (document_id,)).fetchone()
-                if row is not None:
-                    found[document_id] = Fingerprint(
-                        row[0], json.loads(row[1]), row[2], row[3], row[4]
-                    )
-        return found
+            for start in range(0, len(keys), sql.MAX_KEYS_PER_QUERY):
+                batch = list(keys[start : start + sql.MAX_KEYS_PER_QUERY])
+                query = template.format(marks=", ".join("?" * len(batch)))
+                rows.extend(self._db.execute(query, batch).fetchall())
+        return rows
+
+    def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]:
+        rows = self._rows_for(sql.FINGERPRINTS_BY_ID, list(dict.fromkeys(document_ids)))
+        return {r[0]: Fingerprint(r[1], json.loads(r[2]), r[3], r[4], r[5]) for r in rows}
 
     def get_document(self, document_id: str) -> Document | None:
         with self._lock:
@@ -158,12 +161,8 @@ class SQLiteStore:
         return None if row is None else _document(row)
 
     def documents_by_id(self, document_ids: Sequence[str]) -> dict[str, Document]:
-        found = {}
-        for document_id in dict.fromkeys(document_ids):
-            document = self.get_document(document_id)
-            if document is not None:
-                found[document_id] = document
-        return found
+        rows = self._rows_for(sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)))
+        return {row[0]: _document(row) for row in rows}
 
     def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]:
         where, params = sql.build_where(filters)
@@ -187,23 +186,12 @@ class SQLiteStore:
             return [Chunk(*row) for row in self._db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))]
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
-        if not chunk_ids:
-            return {}
-        marks = ", ".join("?" * len(chunk_ids))
-        query = f"SELECT {sql.CHUNK_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({marks})"
-        with self._lock:
-            return {
-                row[0]: Chunk(*row) for row in self._db.execute(query, [int(i) for i in chunk_ids])
-            }
+        rows = self._rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
+        return {row[0]: Chunk(*row) for row in rows}
 
     def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]:
-        marks = ", ".join("?" * len(chunk_ids))
-        query = (
-            f"SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
-        )
-        with self._lock:
-            rows = self._db.execute(query, [int(i) for i in chunk_ids]).fetchall()
-        return _unpack(rows)
+        # Sorted keys, each batch ordered: the rows come back in chunk_id order overall.
+        return _unpack(self._rows_for(sql.VECTORS_BY_ID, sorted({int(i) for i in chunk_ids})))
 
     def all_vectors(self, dimension: int) -> tuple[Ids, Vectors]:
         with self._lock:
