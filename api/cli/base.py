@@ -1,0 +1,77 @@
+"""The `kb` command group, its shared options and the context every command receives."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from kb.filters import parse_filters, split_pairs
+from kb.knowledge_base import KnowledgeBase
+from kb.models import Filters
+from kb.settings import Settings
+
+
+class Context:
+    def __init__(self, store: Path, verbose: bool) -> None:
+        try:
+            self.settings = Settings(store=store)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"KB_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise click.UsageError(f"bad setting: {problems}") from exc
+        self.verbose = verbose
+
+    @contextmanager
+    def open(self, allow_model_change: bool = False) -> Iterator[KnowledgeBase]:
+        kb = KnowledgeBase(self.settings, allow_model_change=allow_model_change)
+        try:
+            yield kb
+        finally:
+            kb.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+filter_option = click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Filter (repeatable): doc_type, date_from, date_to, KEY_min, KEY_max or any metadata "
+    "key; a repeated key means any of its values.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    envvar="KB_STORE",
+    show_default=True,
+    show_envvar=True,
+    help="Folder of the knowledge base.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log what happens (index rebuilds, model loads)."
+)
+@click.version_option("0.1.0", prog_name="kb")
+@click.pass_context
+def cli(ctx: click.Context, store: Path, verbose: bool) -> None:
+    """Precedent: find precedents for a new crisis in past agreements, evaluations and
+    lessons-learned reports."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = Context(store, verbose)
+
+
+def filters_of(pairs: tuple[str, ...]) -> Filters:
+    return parse_filters(split_pairs(pairs))

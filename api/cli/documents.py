@@ -1,0 +1,149 @@
+"""`kb ingest`, `list`, `show` and `delete`: documents in and out of a store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from api.cli.base import Context, cli, filter_option, filters_of, json_option, pass_context
+from api.schemas import DocumentDetailPublic, DocumentPublic
+from api.terminal import err, out, pages, print_json, progress
+from ingest.metadata import check_doc_type
+from ingest.pipeline import IngestOptions, ItemOutcome, collect_files, count_items, ingest_files
+from kb.filters import split_pairs
+from kb.models import DOC_TYPES
+from kb.search import MAX_LIMIT
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--type", "doc_type", type=click.Choice(DOC_TYPES), help="Document type for all files."
+)
+@click.option(
+    "--meta", multiple=True, metavar="KEY=VALUE", help="Metadata for all files (repeatable)."
+)
+@json_option
+@pass_context
+def ingest(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    doc_type: str | None,
+    meta: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Add files and folders (recursively): .pdf, .txt, .md and BEIR .jsonl records.
+
+    Metadata comes from a NAME.meta.json sidecar beside each file, overridden by --type and
+    --meta. The same content again is a no-op; changed content replaces the document.
+    Exits 1 if any file failed.
+    """
+    if doc_type:
+        check_doc_type(doc_type, "--type")
+    metadata = {k: v[0] if len(v) == 1 else v for k, v in split_pairs(meta).items()}
+    files, missing = collect_files(list(paths))
+    with ctx.open() as kb, progress(count_items(files) + len(missing), not as_json) as advance:
+
+        def on_item(outcome: ItemOutcome) -> None:
+            advance()
+            if outcome.status == "failed" and not as_json:
+                err.print(
+                    f"[red]failed[/] {escape(outcome.source)}: {escape(outcome.reason or '')}"
+                )
+
+        report = ingest_files(
+            kb, files, IngestOptions(doc_type=doc_type, metadata=metadata), on_item, missing
+        )
+    counts = report.counts()
+    if as_json:
+        print_json(
+            {
+                **counts,
+                "failures": [{"source": o.source, "reason": o.reason} for o in report.failed],
+            }
+        )
+    else:
+        err.print(", ".join(f"{n} {status}" for status, n in counts.items()))
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command(name="list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@filter_option
+@json_option
+@pass_context
+def list_(ctx: Context, limit: int, offset: int, filters: tuple[str, ...], as_json: bool) -> None:
+    """Current documents, newest first."""
+    with ctx.open() as kb:
+        total, documents = kb.list_documents(filters_of(filters), limit, offset)
+    if as_json:
+        print_json(
+            {
+                "total": total,
+                "limit": limit,
+                "offset": offset,
+                "items": [DocumentPublic.model_validate(d).model_dump() for d in documents],
+            }
+        )
+        return
+    table = Table("document_id", "type", "date", "title", "passages")
+    for d in documents:
+        table.add_row(
+            escape(d.document_id), d.doc_type, d.date or "", escape(d.title), str(d.chunk_count)
+        )
+    out.print(table)
+    out.print(f"{len(documents)} of {total} documents")
+
+
+@cli.command()
+@click.argument("document_id")
+@click.option("--chunks/--no-chunks", default=False, help="Also print every passage.")
+@json_option
+@pass_context
+def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
+    """A document's metadata (and passages)."""
+    with ctx.open() as kb:
+        document = kb.get_document(document_id)
+        passages = kb.chunks(document_id)
+    if as_json:
+        body = DocumentDetailPublic.model_validate(
+            {**document.__dict__, "chunks": passages}
+        ).model_dump()
+        print_json(body)
+        return
+    out.print(
+        f"[bold]{escape(document.title)}[/]  ({document.doc_type}, {document.date or 'no date'})"
+    )
+    out.print(
+        f"document_id: {escape(document.document_id)}  source: {escape(document.source_name)}"
+    )
+    out.print(f"metadata: {escape(json.dumps(dict(document.metadata), ensure_ascii=False))}")
+    out.print(f"{len(passages)} passages")
+    if chunks:
+        for c in passages:
+            out.print(
+                f"\n[bold]#{c.chunk_id}[/] {pages(c.page_start, c.page_end)} "
+                f"{escape(c.heading or '')}"
+            )
+            out.print(escape(c.text))
+
+
+@cli.command()
+@click.argument("document_id")
+@json_option
+@pass_context
+def delete(ctx: Context, document_id: str, as_json: bool) -> None:
+    """Remove a document and its passages from the store and both indexes."""
+    with ctx.open() as kb:
+        kb.delete(document_id)
+    if as_json:
+        print_json({"document_id": document_id, "deleted": True})
+    else:
+        err.print(f"deleted {escape(document_id)}")

@@ -1,0 +1,80 @@
+"""`kb search`, `similar` and `eval`: finding precedents and scoring how well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from api.cli.base import Context, cli, filter_option, filters_of, json_option, pass_context
+from api.terminal import out, print_json, print_results, progress
+from ingest.pipeline import IngestOptions, count_items, ingest_files
+from kb.evaluation import corpus_ids, evaluate, read_qrels, read_queries
+from kb.models import MODES, SearchRequest
+from kb.search import MAX_LIMIT
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, MAX_LIMIT))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@filter_option
+@json_option
+@pass_context
+def search(
+    ctx: Context,
+    query: str,
+    limit: int,
+    offset: int,
+    mode: str,
+    filters: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Ranked precedents for QUERY (a few words or a whole brief)."""
+    request = SearchRequest(query, filters_of(filters), mode, limit, offset)  # type: ignore[arg-type]
+    with ctx.open() as kb:
+        response = kb.search(request)
+    print_results(response, limit, offset, as_json)
+
+
+@cli.command()
+@click.argument("document_id")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, MAX_LIMIT))
+@filter_option
+@json_option
+@pass_context
+def similar(
+    ctx: Context, document_id: str, limit: int, filters: tuple[str, ...], as_json: bool
+) -> None:
+    """More like this: documents closest in meaning to DOCUMENT_ID."""
+    with ctx.open() as kb:
+        response = kb.similar(document_id, filters_of(filters), limit)
+    print_results(response, limit, 0, as_json)
+
+
+@cli.command(name="eval")
+@click.argument("task_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--split", default="test", show_default=True, help="Judgments file qrels/SPLIT.tsv.")
+@json_option
+@pass_context
+def eval_(ctx: Context, task_dir: Path, mode: str, split: str, as_json: bool) -> None:
+    """Score retrieval on a BEIR-style task: nDCG@10, recall@10/100, MRR@10.
+
+    Ingests TASK_DIR/corpus.jsonl first if the store lacks any of it.
+    """
+    qrels = read_qrels(task_dir / "qrels" / f"{split}.tsv")
+    queries = read_queries(task_dir / "queries.jsonl", set(qrels))
+    corpus = task_dir / "corpus.jsonl"
+    with ctx.open() as kb:
+        if corpus.is_file() and kb.missing(corpus_ids(corpus)):
+            with progress(count_items([corpus]), not as_json) as advance:
+                ingest_files(kb, [corpus], IngestOptions(), lambda _: advance())
+        scores = evaluate(kb.search_batch, queries, qrels, mode)  # type: ignore[arg-type]
+    result = {**scores.as_json(), "mode": mode}
+    if as_json:
+        print_json(result)
+        return
+    for key, value in result.items():
+        out.print(f"{key}: {value}")

@@ -1,0 +1,67 @@
+"""`kb reindex`, `stats`, `serve` and `settings`: looking after a store."""
+
+from __future__ import annotations
+
+import click
+
+from api.cli.base import Context, cli, json_option, pass_context
+from api.schemas import StatsPublic
+from api.terminal import err, out, print_json, settings_table
+from kb.settings import Settings
+
+
+@cli.command()
+@json_option
+@pass_context
+def reindex(ctx: Context, as_json: bool) -> None:
+    """Rebuild the FAISS index from the stored vectors; re-embed every passage first if the
+    model setting (KB_MODEL) differs from the model the store was built with."""
+    with ctx.open(allow_model_change=True) as kb:
+        stats = kb.reindex()
+    if as_json:
+        print_json(StatsPublic.model_validate(stats).model_dump())
+    else:
+        err.print(f"index rebuilt: {stats.index_vectors} vectors, model {stats.model}")
+
+
+@cli.command()
+@json_option
+@pass_context
+def stats(ctx: Context, as_json: bool) -> None:
+    """Counts of current documents and passages, the model and the index."""
+    with ctx.open() as kb:
+        result = StatsPublic.model_validate(kb.stats()).model_dump()
+    if as_json:
+        print_json(result)
+        return
+    for key, value in result.items():
+        out.print(f"{key}: {value}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@pass_context
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    err.print(f"Precedent on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="info")
+
+
+@cli.command(name="settings")
+@json_option
+@pass_context
+def settings_(ctx: Context, as_json: bool) -> None:
+    """Every setting (environment variable KB_NAME), its value here and what it does."""
+    rows = [
+        (f"KB_{name.upper()}", str(getattr(ctx.settings, name)), field.description or "")
+        for name, field in Settings.model_fields.items()
+    ]
+    if as_json:
+        print_json([{"env": env, "value": value, "help": help_} for env, value, help_ in rows])
+        return
+    click.echo(settings_table())
