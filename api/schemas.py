@@ -43,6 +43,7 @@ class PassagePublic(Public):
     page_end: int
     snippet: str = Field(description="An HTML-safe excerpt with matched terms in <mark>.")
     score: float
+    ocr: bool = Field(False, description="Recognised from a scanned page image (OCR).")
 
 
 class SuggestionPublic(Public):
@@ -115,6 +116,7 @@ class ChunkPublic(Public):
     page_end: int
     char_start: int
     char_end: int
+    ocr: bool = Field(False, description="Recognised from a scanned page image (OCR).")
 
 
 class DocumentDetailPublic(DocumentPublic):

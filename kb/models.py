@@ -23,6 +23,7 @@ class ChunkDraft:
     page_end: int
     char_start: int
     char_end: int
+    ocr: bool = False  # the text was recognised from a page image, not read from a text layer
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Chunk:
     page_end: int
     char_start: int
     char_end: int
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Passage:
     page_end: int
     snippet: str
     score: float
+    ocr: bool = False
 
 
 @dataclass(frozen=True)

@@ -279,6 +279,7 @@ class Searcher:
                     page_end=chunks[c].page_end,
                     snippet=make_snippet(chunks[c].text, terms),
                     score=chunk_scores[c],
+                    ocr=chunks[c].ocr,
                 )
                 for c in best
             )

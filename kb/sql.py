@@ -51,7 +51,52 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5 (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES,)
+M002_HISTORY = """
+ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0;
+-- A soft-deleted document keeps its rows (restorable) until purged; search skips it.
+ALTER TABLE documents ADD COLUMN deleted_at TEXT;
+ALTER TABLE documents ADD COLUMN deleted_by TEXT;
+ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- 64-bit SimHash of the document's words (stored signed): near-duplicates differ in few bits.
+ALTER TABLE documents ADD COLUMN simhash INTEGER;
+CREATE INDEX documents_deleted_at ON documents (deleted_at);
+-- Earlier versions of a document: fields and passages as JSON, outside every index.
+CREATE TABLE document_versions (
+    document_id TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    title       TEXT NOT NULL,
+    doc_type    TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    metadata    TEXT NOT NULL,
+    date        TEXT,
+    chunks      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    replaced_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, version)
+);
+CREATE TABLE audit (
+    audit_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    document_id TEXT,
+    before      TEXT,
+    after       TEXT,
+    detail      TEXT
+);
+CREATE INDEX audit_document ON audit (document_id, audit_id);
+CREATE TABLE relations (
+    source_id  TEXT NOT NULL,
+    relation   TEXT NOT NULL,
+    target_id  TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (source_id, relation, target_id)
+);
+CREATE INDEX relations_target ON relations (target_id, relation);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES, M002_HISTORY)
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
@@ -97,7 +142,7 @@ DELETE_DOCUMENT = "DELETE FROM documents WHERE document_id = ?"
 
 CHUNK_COLUMNS = (
     "c.chunk_id, c.document_id, c.ordinal, c.text, c.heading, c.page_start, c.page_end, "
-    "c.char_start, c.char_end"
+    "c.char_start, c.char_end, c.ocr"
 )
 CHUNKS_BY_ID = f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({{marks}})"
 VECTORS_BY_ID = "SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
@@ -106,8 +151,9 @@ CHUNKS_OF_DOCUMENT = (
     f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal"
 )
 INSERT_CHUNK = """
-INSERT INTO chunks (document_id, ordinal, text, heading, page_start, page_end, char_start, char_end)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO chunks (document_id, ordinal, text, heading, page_start, page_end, char_start, char_end,
+                    ocr)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 INSERT_VECTOR = "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?)"
 UPDATE_VECTOR = "UPDATE vectors SET vector = ? WHERE chunk_id = ?"

@@ -21,6 +21,11 @@ DATABASE_NAME = "kb.sqlite"
 GENERATION_KEY = "generation"
 
 
+def _chunk(row: Sequence[Any]) -> Chunk:
+    *fields, ocr = row
+    return Chunk(*fields, ocr=bool(ocr))  # type: ignore[misc]
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -101,6 +106,7 @@ class SQLiteStore:
                             chunk.page_end,
                             chunk.char_start,
                             chunk.char_end,
+                            int(chunk.ocr),
                         ),
                     )
                     chunk_id = int(cursor.lastrowid or 0)
@@ -183,11 +189,11 @@ class SQLiteStore:
 
     def chunks_of(self, document_id: str) -> list[Chunk]:
         with self._lock:
-            return [Chunk(*row) for row in self._db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))]
+            return [_chunk(row) for row in self._db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))]
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
         rows = self._rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
-        return {row[0]: Chunk(*row) for row in rows}
+        return {row[0]: _chunk(row) for row in rows}
 
     def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]:
         # Sorted keys, each batch ordered: the rows come back in chunk_id order overall.
