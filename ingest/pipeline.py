@@ -35,11 +35,11 @@ from ingest.readers import (
 )
 from kb.errors import InputError, InvalidRequestError, KBError, TooLargeError, UnsupportedTypeError
 from kb.knowledge_base import KnowledgeBase
-from kb.models import DOC_TYPES, AddOutcome, DocumentDraft
+from kb.models import DOC_TYPES, AddOutcome, AddResult, DocumentDraft
 from kb.settings import Settings
 
-Status = Literal["added", "updated", "unchanged", "failed"]
-STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "failed")
+Status = Literal["added", "updated", "unchanged", "duplicate", "failed"]
+STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "duplicate", "failed")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class IngestOptions:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     document_id: str | None = None
     title: str | None = None
+    actor: str = "system"  # who adds them, for the audit log
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class ItemOutcome:
     document_id: str | None = None
     reason: str | None = None
     chunks: int = 0
+    duplicate_of: str | None = None  # status "duplicate": the document holding this content
+    near_duplicates: tuple[str, ...] = ()  # stored documents with nearly the same text
 
 
 @dataclass
@@ -131,7 +134,7 @@ def ingest_files(
     already: Sequence[ItemOutcome] = (),
 ) -> IngestReport:
     report = IngestReport()
-    batch = _Batch(kb, report, on_item)
+    batch = _Batch(kb, report, on_item, options.actor)
     for outcome in already:
         batch.report_one(outcome)
     for path in files:
@@ -146,8 +149,7 @@ def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOpti
     if Path(name).suffix.lower() in RECORD_SUFFIXES:
         raise UnsupportedTypeError(name, "upload records files with `kb ingest` instead")
     draft = prepare_file(name, data, {}, options, kb.settings)
-    status = _status(kb.add([draft])[0])
-    return ItemOutcome(name, status, draft.document_id, chunks=len(draft.chunks))
+    return _outcome(name, draft, kb.add([draft], options.actor)[0])
 
 
 # -- preparing documents ------------------------------------------------------------------
@@ -308,7 +310,10 @@ def _reason(exc: KBError, name: str) -> str:
 class _Batch:
     """Collects prepared documents and writes them in transactions of a few hundred passages."""
 
-    def __init__(self, kb: KnowledgeBase, report: IngestReport, on_item: OnItem | None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, report: IngestReport, on_item: OnItem | None, actor: str
+    ) -> None:
+        self._actor = actor
         self._kb = kb
         self._report = report
         self._on_item = on_item
@@ -347,18 +352,27 @@ class _Batch:
         if not drafts:
             return
         try:
-            outcomes = [_status(o) for o in self._kb.add([d for _, d in drafts])]
+            results = self._kb.add([d for _, d in drafts], self._actor)
         except KBError as exc:
             for source, draft in drafts:
                 self.report_one(
                     ItemOutcome(source, "failed", draft.document_id, reason=exc.message)
                 )
             return
-        for (source, draft), status in zip(drafts, outcomes, strict=True):
-            self.report_one(
-                ItemOutcome(source, status, draft.document_id, chunks=len(draft.chunks))
-            )
+        for (source, draft), result in zip(drafts, results, strict=True):
+            self.report_one(_outcome(source, draft, result))
 
 
-def _status(outcome: AddOutcome) -> Status:
-    return outcome.value
+def _outcome(source: str, draft: DocumentDraft, result: AddResult) -> ItemOutcome:
+    duplicate = result.outcome is AddOutcome.DUPLICATE
+    return ItemOutcome(
+        source,
+        result.outcome.value,
+        draft.document_id,
+        reason=f"the same content is already stored as {result.duplicate_of!r}"
+        if duplicate
+        else None,
+        chunks=0 if duplicate else len(draft.chunks),
+        duplicate_of=result.duplicate_of,
+        near_duplicates=result.near_duplicates,
+    )

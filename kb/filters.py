@@ -1,8 +1,10 @@
 """Filters from user input: `key=value` pairs from the CLI, query strings and JSON bodies.
 
 Special keys: `doc_type`; `date_from`/`date_to` (ISO prefixes, inclusive) on the document's
-date; `KEY_min`/`KEY_max` (inclusive) on any metadata key, e.g. `year_min=1995`. Any other
-key matches metadata by equality (case-insensitive); repeating a key means any of its values.
+date; `KEY_min`/`KEY_max` (inclusive) on any metadata key, e.g. `year_min=1995`; relation
+labels (`evaluates=ID`, `evaluated-by=ID`, `related_to=ID`: see kb.relations) on links between
+documents. Any other key matches metadata by equality (case-insensitive); repeating a key means
+any of its values.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from kb.errors import InvalidRequestError
 from kb.models import DOC_TYPES, Filters
+from kb.relations import FILTER_LABELS
 
 # Any printable text but a double quote, which would end the JSON path a key becomes.
 KEY = re.compile(r'^[^"\x00-\x1f\x7f]{1,200}\Z')
@@ -45,6 +48,7 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
     equals: dict[str, tuple[str, ...]] = {}
     ranges: dict[str, tuple[str | None, str | None]] = {}
     date_from = date_to = None
+    related: dict[str, tuple[str, ...]] = {}
     for key, value in raw.items():
         check_key(key)
         values = [_text(v, key) for v in (value if isinstance(value, list | tuple) else [value])]
@@ -64,6 +68,8 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
                 date_from = values[0]
             else:
                 date_to = values[0]
+        elif key in FILTER_LABELS:
+            related[key] = tuple(related.get(key, ())) + tuple(values)
         elif key.endswith(("_min", "_max")) and len(key) > 4:
             if len(values) != 1:
                 raise InvalidRequestError(f"{key} takes one value")
@@ -78,6 +84,7 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
         ranges=ranges,
         date_from=date_from,
         date_to=date_to,
+        related=related,
     )
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
+from kb.curation import Curation
 from kb.embedder import Embedder
-from kb.errors import ModelMismatchError, NotFoundError
+from kb.errors import ModelMismatchError
 from kb.index import VectorIndex
 from kb.models import (
     AddOutcome,
+    AddResult,
     Chunk,
     Document,
     DocumentDraft,
@@ -23,6 +26,7 @@ from kb.models import (
 )
 from kb.search import Searcher
 from kb.settings import Settings
+from kb.simhash import near, simhash
 from kb.sqlite_store import SQLiteStore
 from kb.store import Store, WriteResult
 
@@ -33,7 +37,7 @@ DIMENSION_KEY = "dimension"
 Progress = Callable[[int], None]
 
 
-class KnowledgeBase:
+class KnowledgeBase(Curation):
     """Adds, finds and removes documents; SQLite is the truth, FAISS a cache of it."""
 
     def __init__(
@@ -122,35 +126,69 @@ class KnowledgeBase:
 
     # -- writes -------------------------------------------------------------------------
 
-    def add(self, drafts: Sequence[DocumentDraft]) -> list[AddOutcome]:
-        """Add or replace documents: unchanged ones are skipped, metadata-only changes are
-        applied without re-embedding, the rest are embedded and written in one transaction."""
+    def add(self, drafts: Sequence[DocumentDraft], actor: str = "system") -> list[AddResult]:
+        """Add documents, or new versions of them: unchanged ones are skipped, metadata-only
+        changes are applied without re-embedding, content already stored under another id is
+        refused as a duplicate, the rest are embedded and written in one transaction (and
+        flagged when nearly the same as a stored document)."""
         known = self.store.fingerprints([d.document_id for d in drafts])
-        outcomes: list[AddOutcome] = []
+        holders = self.store.live_with_sha([d.sha256 for d in drafts])
+        results: dict[str, AddResult] = {}
         to_write: list[DocumentDraft] = []
         for draft in drafts:
             before = known.get(draft.document_id)
-            if before is None:
-                outcomes.append(AddOutcome.ADDED)
-                to_write.append(draft)
-            elif before.sha256 != draft.sha256:
-                outcomes.append(AddOutcome.UPDATED)
-                to_write.append(draft)
-            elif (before.metadata, before.title, before.doc_type, before.date) != (
-                dict(draft.metadata),
-                draft.title,
-                draft.doc_type,
-                draft.date,
-            ):
-                self.store.update_document_fields(draft)
-                outcomes.append(AddOutcome.UPDATED)
-            else:
-                outcomes.append(AddOutcome.UNCHANGED)
+            if before is not None and not before.deleted and before.sha256 == draft.sha256:
+                fields = (dict(draft.metadata), draft.title, draft.doc_type, draft.date)
+                if (before.metadata, before.title, before.doc_type, before.date) == fields:
+                    outcome = AddOutcome.UNCHANGED
+                else:
+                    self._change(lambda d=draft: self.store.update_document_fields(d, actor))  # type: ignore[misc]
+                    outcome = AddOutcome.UPDATED
+                results[draft.document_id] = AddResult(draft.document_id, outcome)
+                continue
+            holder = holders.setdefault(draft.sha256, draft.document_id)
+            if holder != draft.document_id:
+                results[draft.document_id] = AddResult(
+                    draft.document_id, AddOutcome.DUPLICATE, duplicate_of=holder
+                )
+                continue
+            fresh = before is None or before.deleted
+            results[draft.document_id] = AddResult(
+                draft.document_id, AddOutcome.ADDED if fresh else AddOutcome.UPDATED
+            )
+            to_write.append(draft)
         if to_write:
-            self._write(to_write)
-        return outcomes
+            fingerprints = [simhash(c.text for c in d.chunks) for d in to_write]
+            for draft, near_ids in zip(to_write, self._near(to_write, fingerprints), strict=True):
+                if near_ids:
+                    results[draft.document_id] = replace(
+                        results[draft.document_id], near_duplicates=near_ids
+                    )
+            self._write(to_write, fingerprints, actor)
+        return [results[d.document_id] for d in drafts]
 
-    def _write(self, drafts: list[DocumentDraft]) -> None:
+    def _near(
+        self, drafts: list[DocumentDraft], fingerprints: list[int | None]
+    ) -> list[tuple[str, ...]]:
+        """For each draft, the stored or earlier drafts whose text is nearly the same."""
+        bits = self.settings.near_duplicate_bits
+        if bits == 0:
+            return [()] * len(drafts)
+        ids, hashes = self.store.live_simhashes()
+        found: list[tuple[str, ...]] = []
+        for draft, fingerprint in zip(drafts, fingerprints, strict=True):
+            if fingerprint is None:
+                found.append(())
+                continue
+            hits = (ids[i] for i in near(fingerprint, hashes, bits))
+            found.append(tuple(dict.fromkeys(h for h in hits if h != draft.document_id)))
+            ids.append(draft.document_id)
+            hashes.append(fingerprint)
+        return found
+
+    def _write(
+        self, drafts: list[DocumentDraft], fingerprints: list[int | None], actor: str
+    ) -> None:
         texts = [chunk.text for draft in drafts for chunk in draft.chunks]
         vectors = self.embedder.encode_documents(texts)
         if self.store.get_meta(MODEL_KEY) is None:
@@ -159,16 +197,19 @@ class KnowledgeBase:
         per_document = np.split(vectors, np.cumsum([len(d.chunks) for d in drafts])[:-1])
         with self._lock:
             self.index()  # make sure the cache is current before extending it
-            result = self.store.write_documents(drafts, per_document)
+            result = self.store.write_documents(drafts, per_document, fingerprints, actor)
             self._apply(result, vectors)
 
-    def delete(self, document_id: str) -> None:
-        if self.store.get_document(document_id) is None:
-            raise NotFoundError(f"no document {document_id!r}")
+    def _change(self, write: Callable[[], WriteResult]) -> None:
         with self._lock:
             if self.store.get_meta(DIMENSION_KEY) is not None:
-                self.index()
-            self._apply(self.store.delete_document(document_id), None)
+                self.index()  # current before it is brought along
+            result = write()
+            if len(result.added):
+                ids, vectors = self.store.vectors_of(result.added.tolist())
+                self._apply(WriteResult(result.removed, ids, result.generation), vectors)
+            else:
+                self._apply(result, None)
 
     def reindex(self, progress: Progress | None = None) -> Stats:
         """Rebuild the FAISS index from stored vectors; re-embed everything first when the
@@ -197,12 +238,6 @@ class KnowledgeBase:
         self.store.set_meta(DIMENSION_KEY, str(dimension))
 
     # -- reads --------------------------------------------------------------------------
-
-    def get_document(self, document_id: str) -> Document:
-        document = self.store.get_document(document_id)
-        if document is None:
-            raise NotFoundError(f"no document {document_id!r}")
-        return document
 
     def chunks(self, document_id: str) -> list[Chunk]:
         self.get_document(document_id)

@@ -66,12 +66,68 @@ class Document:
     created_at: str
     updated_at: str
     chunk_count: int
+    version: int = 1
+    deleted_at: str | None = None  # in the trash since then; restorable until purged
+    deleted_by: str | None = None
 
 
 class AddOutcome(StrEnum):
     ADDED = "added"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"  # the same content is already stored under another id: not added
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What `KnowledgeBase.add` did with one draft."""
+
+    document_id: str
+    outcome: AddOutcome
+    duplicate_of: str | None = None
+    # documents whose text is nearly the same (another layout, a re-scan): flagged, still added
+    near_duplicates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Version:
+    """One earlier (or the current) content of a document."""
+
+    version: int
+    title: str
+    doc_type: str
+    source_name: str
+    sha256: str
+    metadata: Mapping[str, Any]
+    date: str | None
+    created_at: str
+    replaced_at: str | None  # None: the current version
+    chunk_count: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    audit_id: int
+    at: str
+    actor: str
+    action: str
+    document_id: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A link seen from one document: `direction` outgoing means this document `relation`s
+    the other (it evaluates it); incoming means the other one does."""
+
+    direction: Literal["outgoing", "incoming"]
+    relation: str
+    label: str  # how it reads from this document: "evaluates" or "evaluated-by"
+    document_id: str
+    title: str
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -83,9 +139,18 @@ class Filters:
     ranges: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
     date_from: str | None = None
     date_to: str | None = None
+    # relation filter label (kb.relations.FILTER_LABELS) -> document ids, any-of
+    related: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
-        return not (self.doc_types or self.equals or self.ranges or self.date_from or self.date_to)
+        return not (
+            self.doc_types
+            or self.equals
+            or self.ranges
+            or self.date_from
+            or self.date_to
+            or self.related
+        )
 
 
 @dataclass(frozen=True)

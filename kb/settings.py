@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     ingest_batch_chunks: int = Field(
         256, ge=1, description="Passages written per transaction during ingest."
     )
+    trash_days: float = Field(
+        30.0,
+        ge=0,
+        description="Days a deleted document stays restorable before `kb trash purge` removes it.",
+    )
+    near_duplicate_bits: int = Field(
+        6,
+        ge=0,
+        le=32,
+        description="Documents whose 64-bit SimHash differ in at most this many bits are flagged "
+        "as near-duplicates (0 turns it off).",
+    )
 
     @property
     def max_upload_bytes(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kb import relations
 from kb.models import Filters
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
@@ -114,24 +115,32 @@ SET_META = (
 DOCUMENT_COLUMNS = (
     "d.document_id, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date, "
     "d.created_at, d.updated_at, "
-    "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count"
+    "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count, "
+    "d.version, d.deleted_at, d.deleted_by"
 )
+# Soft-deleted documents keep their rows until purged; everything that reads for search,
+# listing or counting sees live documents only.
+LIVE = "d.deleted_at IS NULL"
 GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id = ?"
 # Lookups by many keys at once: {marks} becomes one "?" per key, at most MAX_KEYS_PER_QUERY.
 MAX_KEYS_PER_QUERY = 500
 FINGERPRINTS_BY_ID = (
-    "SELECT document_id, sha256, metadata, title, doc_type, date FROM documents "
-    "WHERE document_id IN ({marks})"
+    "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL "
+    "FROM documents WHERE document_id IN ({marks})"
 )
-DOCUMENTS_BY_ID = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id IN ({{marks}})"
+DOCUMENTS_BY_ID = (
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {LIVE} AND d.document_id IN ({{marks}})"
+)
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
-                       created_at, updated_at)
-VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now)
+                       created_at, updated_at, simhash)
+VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now,
+        :simhash)
 ON CONFLICT (document_id) DO UPDATE SET
     title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
     sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
-    updated_at = excluded.updated_at
+    updated_at = excluded.updated_at, simhash = excluded.simhash,
+    version = documents.version + 1, deleted_at = NULL, deleted_by = NULL
 """
 UPDATE_DOCUMENT_FIELDS = """
 UPDATE documents SET title = :title, doc_type = :doc_type, metadata = :metadata, date = :date,
@@ -163,11 +172,19 @@ UPDATE_FTS_TITLE = "UPDATE chunks_fts SET title = ? WHERE rowid = ?"
 # Vectors and chunks go by ON DELETE CASCADE; FTS5 tables know no foreign keys.
 DELETE_CHUNKS_OF_DOCUMENT = "DELETE FROM chunks WHERE document_id = ?"
 
-ALL_VECTORS = "SELECT chunk_id, vector FROM vectors ORDER BY chunk_id"
+ALL_VECTORS = f"""
+SELECT v.chunk_id, v.vector FROM vectors v
+JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
+WHERE {LIVE} ORDER BY v.chunk_id
+"""
 ALL_CHUNK_TEXTS = "SELECT chunk_id, text FROM chunks ORDER BY chunk_id"
-COUNT_DOCUMENTS = "SELECT count(*) FROM documents"
-COUNT_CHUNKS = "SELECT count(*) FROM chunks"
-COUNT_BY_TYPE = "SELECT doc_type, count(*) FROM documents GROUP BY doc_type ORDER BY doc_type"
+COUNT_DOCUMENTS = f"SELECT count(*) FROM documents d WHERE {LIVE}"
+COUNT_CHUNKS = (
+    f"SELECT count(*) FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE {LIVE}"
+)
+COUNT_BY_TYPE = (
+    f"SELECT doc_type, count(*) FROM documents d WHERE {LIVE} GROUP BY doc_type ORDER BY doc_type"
+)
 
 # bm25() weights follow the column order (title, heading, text): a title hit counts double.
 # Chosen on SciFact train and pax-dev among (1,1,1), (2,1,1), (3,1.5,1), (5,1.5,1), (3,0.5,1).
@@ -192,12 +209,12 @@ COUNT_FILTERED_DOCUMENTS = "SELECT count(*) FROM documents d WHERE {where}"
 
 # Every short text value of every metadata key (lists unrolled), with its document count:
 # the vocabulary that query understanding matches against.
-METADATA_VALUES = """
+METADATA_VALUES = f"""
 SELECT j.key, j.value, count(*) FROM documents d, json_each(d.metadata) j
-WHERE j.type = 'text' AND length(j.value) <= :longest GROUP BY j.key, j.value
+WHERE {LIVE} AND j.type = 'text' AND length(j.value) <= :longest GROUP BY j.key, j.value
 UNION ALL
 SELECT j.key, a.value, count(*) FROM documents d, json_each(d.metadata) j, json_each(j.value) a
-WHERE j.type = 'array' AND a.type = 'text' AND length(a.value) <= :longest
+WHERE {LIVE} AND j.type = 'array' AND a.type = 'text' AND length(a.value) <= :longest
 GROUP BY j.key, a.value
 """
 
@@ -213,7 +230,7 @@ def fold(text: str | None) -> str | None:
 
 def build_where(filters: Filters) -> tuple[str, dict[str, Any]]:
     """Turn filters into a WHERE clause over `documents d`, with named parameters."""
-    clauses: list[str] = []
+    clauses: list[str] = [LIVE]
     params: dict[str, Any] = {}
 
     def bind(value: Any) -> str:
@@ -245,7 +262,9 @@ def build_where(filters: Filters) -> tuple[str, dict[str, Any]]:
     if filters.date_to:
         # A prefix bound: date_to=2019 keeps every date in 2019.
         clauses.append(f"d.date <= {bind(filters.date_to + chr(0x10FFFF))}")
-    return (" AND ".join(clauses) or "1"), params
+    for label, ids in filters.related.items():
+        clauses.append(relation_clause(label, [bind(i) for i in ids], bind))
+    return " AND ".join(clauses), params
 
 
 def range_clause(column: str, op: str, bound: str, bind: Any) -> str:
@@ -259,3 +278,116 @@ def range_clause(column: str, op: str, bound: str, bind: Any) -> str:
 def json_path(key: str) -> str:
     # Keys hold no double quote (checked where filters are parsed), so quoting is safe.
     return '$."' + key + '"'
+
+
+def relation_clause(label: str, ids: list[str], bind: Any) -> str:
+    """Documents linked to any of `ids` as `label` says: a relation type (outgoing), its
+    inverse label (incoming), or `related_to` (either way, any type)."""
+    names = ", ".join(ids)
+    outgoing = "SELECT 1 FROM relations r WHERE r.source_id = d.document_id AND r.target_id IN ({})"
+    incoming = "SELECT 1 FROM relations r WHERE r.target_id = d.document_id AND r.source_id IN ({})"
+    if label == relations.ANY_RELATION:
+        return f"(EXISTS ({outgoing.format(names)}) OR EXISTS ({incoming.format(names)}))"
+    parts = []
+    forward, backward = relations.outgoing_type(label), relations.incoming_type(label)
+    if forward is not None:
+        parts.append(f"EXISTS ({outgoing.format(names)} AND r.relation = {bind(forward)})")
+    if backward is not None:
+        parts.append(f"EXISTS ({incoming.format(names)} AND r.relation = {bind(backward)})")
+    return "(" + " OR ".join(parts) + ")"
+
+
+# -- history: soft delete, versions, audit, relations, duplicates ---------------------------
+
+SOFT_DELETE = (
+    "UPDATE documents SET deleted_at = :now, deleted_by = :actor "
+    "WHERE document_id = :document_id AND deleted_at IS NULL"
+)
+RESTORE = "UPDATE documents SET deleted_at = NULL, deleted_by = NULL WHERE document_id = ?"
+TRASH = f"""
+SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.deleted_at IS NOT NULL
+ORDER BY d.deleted_at DESC, d.document_id LIMIT :limit OFFSET :offset
+"""
+COUNT_TRASH = "SELECT count(*) FROM documents WHERE deleted_at IS NOT NULL"
+TRASH_BEFORE = (
+    "SELECT document_id FROM documents WHERE deleted_at IS NOT NULL AND deleted_at < ? "
+    "ORDER BY deleted_at"
+)
+DELETE_VERSIONS = "DELETE FROM document_versions WHERE document_id = ?"
+DELETE_RELATIONS_OF = "DELETE FROM relations WHERE source_id = :id OR target_id = :id"
+
+SNAPSHOT_VERSION = """
+INSERT INTO document_versions (document_id, version, title, doc_type, source_name, sha256,
+                               metadata, date, chunks, created_at, replaced_at)
+SELECT d.document_id, d.version, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date,
+       (SELECT json_group_array(json_object(
+            'ordinal', c.ordinal, 'text', c.text, 'heading', c.heading,
+            'page_start', c.page_start, 'page_end', c.page_end, 'ocr', c.ocr))
+        FROM (SELECT * FROM chunks WHERE document_id = d.document_id ORDER BY ordinal) c),
+       d.updated_at, :now
+FROM documents d WHERE d.document_id = :document_id
+"""
+VERSION_COLUMNS = (
+    "version, title, doc_type, source_name, sha256, metadata, date, created_at, replaced_at, "
+    "json_array_length(chunks)"
+)
+VERSIONS_OF = (
+    f"SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = ? ORDER BY version DESC"
+)
+VERSION_CHUNKS = "SELECT chunks FROM document_versions WHERE document_id = ? AND version = ?"
+VERSION_ONE = (
+    f"SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = ? AND version = ?"
+)
+
+LIVE_WITH_SHA_PAIRS = (
+    f"SELECT d.sha256, d.document_id FROM documents d WHERE {LIVE} AND d.sha256 IN ({{marks}}) "
+    "ORDER BY d.created_at, d.document_id"
+)
+LIVE_SIMHASHES = (
+    f"SELECT d.document_id, d.simhash FROM documents d WHERE {LIVE} AND d.simhash IS NOT NULL"
+)
+SIMHASH_OF = "SELECT simhash FROM documents WHERE document_id = ?"
+
+INSERT_AUDIT = """
+INSERT INTO audit (at, actor, action, document_id, before, after, detail)
+VALUES (:at, :actor, :action, :document_id, :before, :after, :detail)
+"""
+AUDIT_COLUMNS = "audit_id, at, actor, action, document_id, before, after, detail"
+AUDIT_PAGE = f"""
+SELECT {AUDIT_COLUMNS} FROM audit a WHERE {{where}}
+ORDER BY a.audit_id DESC LIMIT :limit OFFSET :offset
+"""
+COUNT_AUDIT = "SELECT count(*) FROM audit a WHERE {where}"
+
+INSERT_RELATION = """
+INSERT INTO relations (source_id, relation, target_id, created_at) VALUES (?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+DELETE_RELATION = "DELETE FROM relations WHERE source_id = ? AND relation = ? AND target_id = ?"
+# Both ends live: a link to a document in the trash is kept but not shown.
+RELATIONS_OF = f"""
+SELECT 'outgoing', r.relation, r.target_id, d.title, r.created_at FROM relations r
+JOIN documents d ON d.document_id = r.target_id WHERE r.source_id = :id AND {LIVE}
+UNION ALL
+SELECT 'incoming', r.relation, r.source_id, d.title, r.created_at FROM relations r
+JOIN documents d ON d.document_id = r.source_id WHERE r.target_id = :id AND {LIVE}
+ORDER BY 2, 3
+"""
+
+
+def audit_where(
+    document_id: str | None, action: str | None, actor: str | None, since: str | None
+) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["1"], {}
+    for column, value in (("document_id", document_id), ("action", action), ("actor", actor)):
+        if value is not None:
+            clauses.append(f"a.{column} = :{column}")
+            params[column] = value
+    if since is not None:
+        clauses.append("a.at >= :since")
+        params["since"] = since
+    return " AND ".join(clauses), params
+FIELDS_BY_ID = (
+    "SELECT document_id, title, doc_type, date, metadata, sha256, version FROM documents "
+    "WHERE document_id IN ({marks})"
+)

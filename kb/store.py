@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from kb.models import Chunk, Document, DocumentDraft, Filters
+from kb.models import AuditEntry, Chunk, Document, DocumentDraft, Filters, Relation, Version
 
 Vectors = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]
@@ -28,6 +28,7 @@ class Fingerprint:
     title: str
     doc_type: str
     date: str | None
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,18 +52,65 @@ class Store(Protocol):
     def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]: ...
 
     def write_documents(
-        self, drafts: Sequence[DocumentDraft], vectors: Sequence[Vectors]
+        self,
+        drafts: Sequence[DocumentDraft],
+        vectors: Sequence[Vectors],
+        simhashes: Sequence[int | None] | None = None,
+        actor: str = "system",
     ) -> WriteResult:
-        """Replace or add each draft with its chunks and their vectors, in one transaction."""
+        """Replace or add each draft with its chunks and their vectors, in one transaction;
+        replaced content is kept as an earlier version; each write is audited."""
         ...
 
-    def update_document_fields(self, draft: DocumentDraft) -> None:
+    def update_document_fields(self, draft: DocumentDraft, actor: str = "system") -> WriteResult:
         """Change title, type, metadata and date of a stored document; chunks stay."""
         ...
 
-    def delete_document(self, document_id: str) -> WriteResult: ...
+    def get_document(self, document_id: str) -> Document | None:
+        """The document, live or in the trash (`deleted_at` tells)."""
+        ...
 
-    def get_document(self, document_id: str) -> Document | None: ...
+    # -- history: the trash, versions, duplicates, audit, relations ------------------------
+
+    def soft_delete(self, document_id: str, actor: str) -> WriteResult: ...
+
+    def restore(self, document_id: str, actor: str) -> WriteResult: ...
+
+    def purge(self, document_id: str, actor: str) -> WriteResult: ...
+
+    def trash(self, limit: int, offset: int) -> tuple[int, list[Document]]: ...
+
+    def trashed_before(self, moment: str) -> list[str]: ...
+
+    def versions(self, document_id: str) -> list[Version]: ...
+
+    def version(
+        self, document_id: str, number: int
+    ) -> tuple[Version, list[dict[str, Any]]] | None: ...
+
+    def live_with_sha(self, hashes: list[str]) -> dict[str, str]: ...
+
+    def live_simhashes(self) -> tuple[list[str], list[int]]: ...
+
+    def simhash_of(self, document_id: str) -> int | None: ...
+
+    def audit_entries(
+        self,
+        document_id: str | None,
+        action: str | None,
+        actor: str | None,
+        since: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[AuditEntry]]: ...
+
+    def add_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool: ...
+
+    def remove_relation(
+        self, source_id: str, relation: str, target_id: str, actor: str
+    ) -> bool: ...
+
+    def relations_of(self, document_id: str) -> list[Relation]: ...
 
     def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]: ...
 

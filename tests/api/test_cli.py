@@ -96,7 +96,7 @@ def test_ingest_reports_each_bad_file_and_exits_1(tmp_path: Path) -> None:
     assert len(broken) == 1 and "failed" in broken[0] and "damaged" in broken[0], lines
     docx = [line for line in lines if "minutes.docx" in line]
     assert len(docx) == 1 and "unsupported file type" in docx[0], lines
-    assert "1 added, 0 updated, 0 unchanged, 2 failed" in lines
+    assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 2 failed" in lines
     assert not any("good.md" in line for line in lines)
     assert ok_json(store, "stats")["documents"] == 1
 
@@ -345,7 +345,7 @@ def test_the_console_script_end_to_end(tmp_path: Path) -> None:
     folder = write_corpus(tmp_path / "corpus")
 
     ingested = kb("--store", store, "ingest", str(folder))
-    assert "5 added, 0 updated, 0 unchanged, 0 failed" in ingested.stderr
+    assert "5 added, 0 updated, 0 unchanged, 0 duplicate, 0 failed" in ingested.stderr
 
     found = json.loads(kb(
         "--store", store, "search", "ceasefire monitoring", "--json",
@@ -366,7 +366,7 @@ def test_the_console_script_end_to_end(tmp_path: Path) -> None:
 
     missing = kb("--store", store, "show", AUREL, check=False)
     assert missing.returncode == 1
-    assert f"error: no document '{AUREL}'" in missing.stderr
+    assert f"error: document '{AUREL}' is in the trash" in missing.stderr
     assert missing.stdout == ""
 
 
@@ -390,4 +390,4 @@ def test_ingest_names_every_class_of_bad_file_with_its_reason(tmp_path: Path) ->
     for name, reason in expected.items():
         found = [line for line in lines if name in line]
         assert len(found) == 1 and reason in found[0], (name, lines)
-    assert "1 added, 0 updated, 0 unchanged, 6 failed" in lines
+    assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 6 failed" in lines

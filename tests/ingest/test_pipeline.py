@@ -105,7 +105,7 @@ def test_a_mixed_folder_reports_every_file(kb: KnowledgeBase, tmp_path: Path) ->
 
     report = ingest_paths(kb, [folder])
 
-    assert report.counts() == {"added": 4, "updated": 0, "unchanged": 0, "failed": 6}
+    assert report.counts() == {"added": 4, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 6}
     assert len(report.outcomes) == 10
     failed = by_source(report.failed)
     assert set(failed) == {str(folder / name) for name in BAD_FILES}
@@ -259,8 +259,8 @@ def test_editing_only_the_sidecar_updates_without_reembedding(
     assert [(o.document_id, o.status) for o in report.outcomes if o.status != "unchanged"] == [
         ("accord", "updated"),
     ]
-    assert kb.chunks("accord") == before
-    assert kb.store.generation() == generation
+    assert kb.chunks("accord") == before  # same passages, same ids: nothing re-embedded
+    assert kb.store.generation() == generation + 1  # one write, for the metadata
     document = kb.get_document("accord")
     assert (document.title, document.doc_type, document.date) == (
         "Quillwort Memorandum", "lessons-learned", "1999",
@@ -365,7 +365,7 @@ def test_a_records_file_adds_good_lines_and_fails_bad_ones(
 
     report = ingest_paths(kb, [path])
 
-    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "failed": 2}
+    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 2}
     assert [o.source for o in report.failed] == [f"{path} line 2", f"{path} line 4"]
     assert report.failed[1].reason == 'a record needs an "_id"'
     assert count_items([path]) == len(report.outcomes)

@@ -109,7 +109,7 @@ def test_dense_search_agrees_with_a_brute_force_oracle(filled: KnowledgeBase) ->
 
 def test_the_same_content_again_is_a_no_op(filled: KnowledgeBase) -> None:
     generation = filled.store.generation()
-    assert filled.add(
+    results = filled.add(
         [
             draft(
                 "water",
@@ -119,7 +119,8 @@ def test_the_same_content_again_is_a_no_op(filled: KnowledgeBase) -> None:
                 metadata={"region": "Serran", "year": 2012},
             )
         ]
-    ) == [AddOutcome.UNCHANGED]
+    )
+    assert [r.outcome for r in results] == [AddOutcome.UNCHANGED]
     assert filled.store.generation() == generation
 
 
@@ -136,7 +137,7 @@ def test_a_metadata_change_keeps_the_passages_and_is_searchable(filled: Knowledg
             )
         ]
     )
-    assert outcome == [AddOutcome.UPDATED]
+    assert [r.outcome for r in outcome] == [AddOutcome.UPDATED]
     assert [c.chunk_id for c in filled.chunks("water")] == before
     assert ids_of(filled, SearchRequest("zanzibar", mode="keyword")) == ["water"]
     tamsin = Filters(equals={"region": ("tamsin",)})
@@ -146,7 +147,7 @@ def test_a_metadata_change_keeps_the_passages_and_is_searchable(filled: Knowledg
 def test_replacing_content_leaves_no_stale_passage(filled: KnowledgeBase) -> None:
     old = [c.chunk_id for c in filled.chunks("water")]
     new_text = ["Grazing corridors for herders cross the plateau in spring."]
-    assert filled.add([draft("water", new_text)]) == [AddOutcome.UPDATED]
+    assert [r.outcome for r in filled.add([draft("water", new_text)])] == [AddOutcome.UPDATED]
     assert filled.store.chunks_by_id(old) == {}
     assert ids_of(filled, SearchRequest("gauge weir", mode="keyword")) == []
     _, faiss_ids = filled.index().search(filled.embedder.encode_queries(["gauge readings"]), 50)

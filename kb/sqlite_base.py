@@ -1,0 +1,126 @@
+"""The SQLite store's foundation: the connection, migrations, meta values and transactions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kb import sql
+from kb.errors import StoreError
+from kb.sqlite_rows import Transaction, dumps, utc_now
+
+DATABASE_NAME = "kb.sqlite"
+GENERATION_KEY = "generation"
+
+
+class SQLiteBase:
+    """The connection: opening and migrating, meta values, the generation, transactions."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / DATABASE_NAME
+        try:
+            # One connection shared by the server's threads; the lock keeps each
+            # transaction whole. Autocommit mode: transactions are explicit.
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            for pragma in sql.PRAGMAS:
+                self._db.execute(pragma)
+            self._db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(sql.MIGRATIONS[version:], start=version + 1):
+            # executescript commits on its own, so the version bump rides in the script.
+            self._db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- meta -------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(sql.GET_META, (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute(sql.SET_META, (key, value))
+
+    def generation(self) -> int:
+        return int(self.get_meta(GENERATION_KEY) or 0)
+
+    def _bump_generation(self) -> int:
+        generation = self.generation() + 1
+        self._db.execute(sql.SET_META, (GENERATION_KEY, str(generation)))
+        return generation
+
+    # -- writes -----------------------------------------------------------------------
+
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db, self._lock)
+
+    def _rows_for(self, template: str, keys: Sequence[Any]) -> list[Any]:
+        """Rows of a `{marks}` query for many keys, a bounded number of keys per statement."""
+        rows: list[Any] = []
+        with self._lock:
+            for start in range(0, len(keys), sql.MAX_KEYS_PER_QUERY):
+                batch = list(keys[start : start + sql.MAX_KEYS_PER_QUERY])
+                query = template.format(marks=", ".join("?" * len(batch)))
+                rows.extend(self._db.execute(query, batch).fetchall())
+        return rows
+
+    def _delete_chunks(self, document_id: str) -> list[int]:
+        ids = [row[0] for row in self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
+        self._db.executemany(sql.DELETE_FTS, ((i,) for i in ids))
+        self._db.execute(sql.DELETE_CHUNKS_OF_DOCUMENT, (document_id,))
+        return ids
+
+    def _fields_of(self, document_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored fields of these documents (trashed ones too), as the audit log records them."""
+        rows = self._rows_for(sql.FIELDS_BY_ID, list(dict.fromkeys(document_ids)))
+        return {
+            r[0]: {
+                "title": r[1],
+                "doc_type": r[2],
+                "date": r[3],
+                "metadata": json.loads(r[4]),
+                "sha256": r[5],
+                "version": r[6],
+            }
+            for r in rows
+        }
+
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        document_id: str | None,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Record a change; called inside the change's own transaction, so both or neither."""
+        self._db.execute(
+            sql.INSERT_AUDIT,
+            {
+                "at": utc_now(),
+                "actor": actor,
+                "action": action,
+                "document_id": document_id,
+                "before": None if before is None else dumps(before),
+                "after": None if after is None else dumps(after),
+                "detail": detail,
+            },
+        )

@@ -1,0 +1,186 @@
+"""The SQLite store's memory: the trash, earlier versions, the audit log and relations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kb import sql
+from kb.models import AuditEntry, Document, Relation, Version
+from kb.relations import INVERSES
+from kb.sqlite_base import SQLiteBase
+from kb.sqlite_rows import document_of, ids_of, utc_now
+from kb.store import WriteResult
+
+
+class SQLiteHistory(SQLiteBase):
+    # -- the trash ----------------------------------------------------------------------
+
+    def soft_delete(self, document_id: str, actor: str) -> WriteResult:
+        """Hide a document from every read; its passages leave the vector index."""
+        with self._transaction():
+            cursor = self._db.execute(
+                sql.SOFT_DELETE, {"document_id": document_id, "now": utc_now(), "actor": actor}
+            )
+            if cursor.rowcount == 0:
+                return WriteResult(ids_of([]), ids_of([]), self.generation())
+            removed = self._chunk_ids(document_id)
+            self._audit(actor, "delete", document_id)
+            generation = self._bump_generation()
+        return WriteResult(ids_of(removed), ids_of([]), generation)
+
+    def restore(self, document_id: str, actor: str) -> WriteResult:
+        with self._transaction():
+            self._db.execute(sql.RESTORE, (document_id,))
+            added = self._chunk_ids(document_id)
+            self._audit(actor, "restore", document_id)
+            generation = self._bump_generation()
+        return WriteResult(ids_of([]), ids_of(added), generation)
+
+    def purge(self, document_id: str, actor: str) -> WriteResult:
+        """Remove a document for good: its row, passages, vectors, FTS rows, versions, links."""
+        with self._transaction():
+            before = self._fields_of([document_id]).get(document_id)
+            removed = self._delete_chunks(document_id)
+            self._db.execute(sql.DELETE_VERSIONS, (document_id,))
+            self._db.execute(sql.DELETE_RELATIONS_OF, {"id": document_id})
+            self._db.execute(sql.DELETE_DOCUMENT, (document_id,))
+            if before is not None:
+                # The audit keeps who purged what, never the text.
+                before.pop("sha256", None)
+            self._audit(actor, "purge", document_id, before=before)
+            generation = self._bump_generation()
+        return WriteResult(ids_of(removed), ids_of([]), generation)
+
+    def trash(self, limit: int, offset: int) -> tuple[int, list[Document]]:
+        with self._lock:
+            total = int(self._db.execute(sql.COUNT_TRASH).fetchone()[0])
+            rows = self._db.execute(sql.TRASH, {"limit": limit, "offset": offset}).fetchall()
+        return total, [document_of(r) for r in rows]
+
+    def trashed_before(self, moment: str) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute(sql.TRASH_BEFORE, (moment,))]
+
+    def _chunk_ids(self, document_id: str) -> list[int]:
+        return [r[0] for r in self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
+
+    # -- versions -----------------------------------------------------------------------
+
+    def versions(self, document_id: str) -> list[Version]:
+        """Earlier versions, newest first (the current one is the document itself)."""
+        with self._lock:
+            rows = self._db.execute(sql.VERSIONS_OF, (document_id,)).fetchall()
+        return [_version(r) for r in rows]
+
+    def version(self, document_id: str, number: int) -> tuple[Version, list[dict[str, Any]]] | None:
+        """An earlier version with its passages (ordinal, text, heading, pages, ocr)."""
+        with self._lock:
+            row = self._db.execute(sql.VERSION_ONE, (document_id, number)).fetchone()
+            chunks = self._db.execute(sql.VERSION_CHUNKS, (document_id, number)).fetchone()
+        if row is None:
+            return None
+        return _version(row), json.loads(chunks[0])
+
+    # -- duplicates ---------------------------------------------------------------------
+
+    def live_with_sha(self, hashes: list[str]) -> dict[str, str]:
+        """content hash -> a live document holding that content."""
+        found: dict[str, str] = {}
+        for sha, document_id in self._rows_for(sql.LIVE_WITH_SHA_PAIRS, hashes):
+            found.setdefault(sha, document_id)
+        return found
+
+    def live_simhashes(self) -> tuple[list[str], list[int]]:
+        with self._lock:
+            rows = self._db.execute(sql.LIVE_SIMHASHES).fetchall()
+        return [r[0] for r in rows], [int(r[1]) for r in rows]
+
+    def simhash_of(self, document_id: str) -> int | None:
+        with self._lock:
+            row = self._db.execute(sql.SIMHASH_OF, (document_id,)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    # -- the audit log ------------------------------------------------------------------
+
+    def audit_entries(
+        self,
+        document_id: str | None,
+        action: str | None,
+        actor: str | None,
+        since: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[AuditEntry]]:
+        where, params = sql.audit_where(document_id, action, actor, since)
+        with self._lock:
+            total = int(self._db.execute(sql.COUNT_AUDIT.format(where=where), params).fetchone()[0])
+            rows = self._db.execute(
+                sql.AUDIT_PAGE.format(where=where), {**params, "limit": limit, "offset": offset}
+            ).fetchall()
+        return total, [_audit_entry(r) for r in rows]
+
+    # -- relations ----------------------------------------------------------------------
+
+    def add_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
+        with self._transaction():
+            cursor = self._db.execute(
+                sql.INSERT_RELATION, (source_id, relation, target_id, utc_now())
+            )
+            if cursor.rowcount:
+                self._audit(
+                    actor, "relate", source_id, after={"relation": relation, "target": target_id}
+                )
+        return bool(cursor.rowcount)
+
+    def remove_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
+        with self._transaction():
+            cursor = self._db.execute(sql.DELETE_RELATION, (source_id, relation, target_id))
+            if cursor.rowcount:
+                self._audit(
+                    actor, "unrelate", source_id, before={"relation": relation, "target": target_id}
+                )
+        return bool(cursor.rowcount)
+
+    def relations_of(self, document_id: str) -> list[Relation]:
+        with self._lock:
+            rows = self._db.execute(sql.RELATIONS_OF, {"id": document_id}).fetchall()
+        return [
+            Relation(
+                direction=direction,
+                relation=relation,
+                label=relation if direction == "outgoing" else INVERSES[relation],
+                document_id=other,
+                title=title,
+                created_at=created_at,
+            )
+            for direction, relation, other, title, created_at in rows
+        ]
+
+
+def _version(row: Any) -> Version:
+    return Version(
+        version=int(row[0]),
+        title=row[1],
+        doc_type=row[2],
+        source_name=row[3],
+        sha256=row[4],
+        metadata=json.loads(row[5]),
+        date=row[6],
+        created_at=row[7],
+        replaced_at=row[8],
+        chunk_count=int(row[9]),
+    )
+
+
+def _audit_entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        audit_id=int(row[0]),
+        at=row[1],
+        actor=row[2],
+        action=row[3],
+        document_id=row[4],
+        before=None if row[5] is None else json.loads(row[5]),
+        after=None if row[6] is None else json.loads(row[6]),
+        detail=row[7],
+    )

@@ -1,0 +1,109 @@
+"""Rows to records and back, and the transaction every write of the SQLite store runs in."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from kb.models import Chunk, Document, DocumentDraft
+from kb.store import Ids, Vectors
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def chunk_of(row: Sequence[Any]) -> Chunk:
+    *fields, ocr = row
+    return Chunk(*fields, ocr=bool(ocr))  # type: ignore[misc]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Transaction:
+    """BEGIN IMMEDIATE ... COMMIT under the store's lock; ROLLBACK on any error."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db = db
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self._lock.release()
+
+
+def document_params(draft: DocumentDraft, now: str, simhash: int | None = None) -> dict[str, Any]:
+    return {
+        "document_id": draft.document_id,
+        "title": draft.title,
+        "doc_type": draft.doc_type,
+        "source_name": draft.source_name,
+        "sha256": draft.sha256,
+        "metadata": json.dumps(dict(draft.metadata), ensure_ascii=False, sort_keys=True),
+        "date": draft.date,
+        "now": now,
+        "simhash": simhash,
+    }
+
+
+def document_of(row: sqlite3.Row | tuple[Any, ...]) -> Document:
+    return Document(
+        document_id=row[0],
+        title=row[1],
+        doc_type=row[2],
+        source_name=row[3],
+        sha256=row[4],
+        metadata=json.loads(row[5]),
+        date=row[6],
+        created_at=row[7],
+        updated_at=row[8],
+        chunk_count=int(row[9]),
+        version=int(row[10]),
+        deleted_at=row[11],
+        deleted_by=row[12],
+    )
+
+
+def to_blob(vector: Vectors) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+def unpack(rows: list[tuple[int, bytes]]) -> tuple[Ids, Vectors]:
+    ids = ids_of([r[0] for r in rows])
+    if not rows:
+        return ids, np.zeros((0,), dtype=np.float32)
+    vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+    return ids, vectors.reshape(len(rows), -1)
+
+
+def ids_of(values: Sequence[int]) -> Ids:
+    return np.asarray(values, dtype=np.int64)
+
+
+def fields_of_draft(draft: DocumentDraft) -> dict[str, Any]:
+    """A document's fields as the audit log records them."""
+    return {
+        "title": draft.title,
+        "doc_type": draft.doc_type,
+        "date": draft.date,
+        "metadata": dict(draft.metadata),
+        "sha256": draft.sha256,
+    }
