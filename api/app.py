@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routes import documents, search, system
+from api.routes import audit, curation, documents, search, system
 from api.schemas import ErrorResponse
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
@@ -28,6 +28,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
             # Load the model and the vector index now, not on the first user's query.
             app.state.kb.embedder.encode_queries(["warm up"])
             app.state.kb.index()
+            # The trash is emptied of what is past its retention at each start.
+            app.state.kb.purge_expired("system:retention")
         try:
             yield
         finally:
@@ -44,6 +46,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(search.router)
     app.include_router(documents.router)
+    app.include_router(curation.router)
+    app.include_router(audit.router)
     app.include_router(system.router)
 
     @app.get("/", include_in_schema=False)

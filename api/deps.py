@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Header, Query, Request
 
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
@@ -40,3 +40,18 @@ def get_filters(
 
 KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FiltersDep = Annotated[Filters, Depends(get_filters)]
+
+
+def get_actor(
+    x_actor: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Who makes the change, as the audit log records it (default `api`).",
+        ),
+    ] = None,
+) -> str:
+    return f"api:{x_actor.strip()}" if x_actor and x_actor.strip() else "api"
+
+
+ActorDep = Annotated[str, Depends(get_actor)]

@@ -105,6 +105,7 @@ class DocumentPublic(Public):
     chunk_count: int
     created_at: str
     updated_at: str
+    version: int = Field(description="1 for the first content; each new content adds one.")
 
 
 class ChunkPublic(Public):
@@ -119,8 +120,21 @@ class ChunkPublic(Public):
     ocr: bool = Field(False, description="Recognised from a scanned page image (OCR).")
 
 
+class RelationPublic(Public):
+    direction: Literal["outgoing", "incoming"]
+    relation: str = Field(description="The stored type, as the source document reads it.")
+    label: str = Field(description="How it reads from this document (evaluates, evaluated-by).")
+    document_id: str = Field(description="The document at the other end.")
+    title: str
+    created_at: str
+
+
 class DocumentDetailPublic(DocumentPublic):
     chunks: list[ChunkPublic]
+    relations: list[RelationPublic] = Field(description="Links from and to this document.")
+    near_duplicates: list[str] = Field(
+        description="Documents with nearly the same text (another layout, a re-scan)."
+    )
 
 
 class DocumentsPublic(BaseModel):
@@ -140,6 +154,9 @@ class UploadResponse(BaseModel):
 class DeleteResponse(BaseModel):
     document_id: str
     deleted: bool
+    purge_after: str | None = Field(
+        None, description="In the trash until then; POST /documents/{id}/restore brings it back."
+    )
 
 
 class StatsPublic(Public):

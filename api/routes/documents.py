@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
-from api.deps import FiltersDep, KBDep
+from api.deps import ActorDep, FiltersDep, KBDep
 from api.schemas import (
     DeleteResponse,
     DocumentDetailPublic,
@@ -89,18 +89,26 @@ def list_documents(
 
 @router.get("/{document_id}", response_model=DocumentDetailPublic)
 def get_document(kb: KBDep, document_id: str) -> DocumentDetailPublic:
-    """One document with all of its passages."""
+    """One document with all of its passages, its links and its near-duplicates."""
     document = kb.get_document(document_id)
     return DocumentDetailPublic.model_validate(
-        {**document.__dict__, "chunks": kb.chunks(document_id)}
+        {
+            **document.__dict__,
+            "chunks": kb.chunks(document_id),
+            "relations": kb.relations(document_id),
+            "near_duplicates": kb.near_duplicates(document_id),
+        }
     )
 
 
 @router.delete("/{document_id}", response_model=DeleteResponse)
-def delete_document(kb: KBDep, document_id: str) -> DeleteResponse:
-    """Remove a document with its passages from the store, keyword index and vector index."""
-    kb.delete(document_id)
-    return DeleteResponse(document_id=document_id, deleted=True)
+def delete_document(kb: KBDep, actor: ActorDep, document_id: str) -> DeleteResponse:
+    """Move a document to the trash: gone from search and listings at once, restorable with
+    POST /documents/{document_id}/restore until it is purged (KB_TRASH_DAYS)."""
+    document = kb.delete(document_id, actor)
+    return DeleteResponse(
+        document_id=document_id, deleted=True, purge_after=kb.purge_after(document)
+    )
 
 
 @router.get("/{document_id}/similar", response_model=SearchResponsePublic)

@@ -105,7 +105,9 @@ def test_a_mixed_folder_reports_every_file(kb: KnowledgeBase, tmp_path: Path) ->
 
     report = ingest_paths(kb, [folder])
 
-    assert report.counts() == {"added": 4, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 6}
+    assert report.counts() == {
+        "added": 4, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 6
+    }
     assert len(report.outcomes) == 10
     failed = by_source(report.failed)
     assert set(failed) == {str(folder / name) for name in BAD_FILES}
@@ -365,7 +367,9 @@ def test_a_records_file_adds_good_lines_and_fails_bad_ones(
 
     report = ingest_paths(kb, [path])
 
-    assert report.counts() == {"added": 3, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 2}
+    assert report.counts() == {
+        "added": 3, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 2
+    }
     assert [o.source for o in report.failed] == [f"{path} line 2", f"{path} line 4"]
     assert report.failed[1].reason == 'a record needs an "_id"'
     assert count_items([path]) == len(report.outcomes)

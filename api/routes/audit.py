@@ -1,0 +1,33 @@
+"""The audit log: every change, who made it and when, with before and after."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import KBDep
+from api.schemas_curation import AuditEntryPublic, AuditPublic
+from kb.search import MAX_LIMIT
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/audit", response_model=AuditPublic)
+def read_audit(
+    kb: KBDep,
+    document_id: Annotated[str | None, Query(description="Changes to this document.")] = None,
+    action: Annotated[str | None, Query(description="add, replace, edit, delete, ...")] = None,
+    actor: Annotated[str | None, Query(description="Changes by this actor.")] = None,
+    since: Annotated[str | None, Query(description="ISO time; changes at or after it.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPublic:
+    """Changes, newest first, filtered and paginated."""
+    total, entries = kb.audit(document_id, action, actor, since, limit, offset)
+    return AuditPublic(
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[AuditEntryPublic.model_validate(e) for e in entries],
+    )
