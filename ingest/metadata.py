@@ -117,3 +117,21 @@ def normalise_metadata(raw: Mapping[str, Any]) -> dict[str, Any]:
     ):
         metadata["year"] = int(date[:4])
     return metadata
+
+
+def normalise_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """An edit's fields in stored form: the date in ISO form, metadata keys checked and their
+    dates normalised; a metadata value None (remove the key) stays None."""
+    normal = dict(changes)
+    patch = dict(normal.get("metadata") or {})
+    if normal.get("date") is not None:
+        date = normalise_date(normal["date"])
+        if not (isinstance(date, str) and re.fullmatch(r"\d{4}(-\d{2}){0,2}", date)):
+            raise InvalidRequestError(f"date {normal['date']!r} is not a date (use YYYY-MM-DD)")
+        # The date lives in the date column and in metadata, where filters read `year`.
+        normal["date"] = date
+        patch.update(date=date, year=int(date[:4]))
+    if patch:
+        kept = normalise_metadata({k: v for k, v in patch.items() if v is not None})
+        normal["metadata"] = {k: None for k in patch if patch[k] is None} | kept
+    return normal

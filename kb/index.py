@@ -38,6 +38,11 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    def ids(self) -> Ids:
+        """Every chunk id held, in insertion order."""
+        with self._lock:
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[no-any-return]
+
     @classmethod
     def build(cls, ids: Ids, vectors: Vectors, generation: int) -> VectorIndex:
         index = cls(vectors.shape[1] if vectors.ndim == 2 else 0, generation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ class Context:
             )
             raise click.UsageError(f"bad setting: {problems}") from exc
         self.verbose = verbose
+        self.actor = f"cli:{user_name()}"
 
     @contextmanager
     def open(self, allow_model_change: bool = False) -> Iterator[KnowledgeBase]:
@@ -34,6 +36,14 @@ class Context:
             yield kb
         finally:
             kb.close()
+
+
+def user_name() -> str:
+    """Who runs the command, for the audit log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 pass_context = click.make_pass_decorator(Context)

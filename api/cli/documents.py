@@ -57,7 +57,7 @@ def ingest(
                 )
 
         report = ingest_files(
-            kb, files, IngestOptions(doc_type=doc_type, metadata=metadata), on_item, missing
+            kb, files, IngestOptions(doc_type=doc_type, metadata=metadata, actor=ctx.actor), on_item, missing
         )
     counts = report.counts()
     if as_json:
@@ -112,9 +112,11 @@ def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
     with ctx.open() as kb:
         document = kb.get_document(document_id)
         passages = kb.chunks(document_id)
+        links = kb.relations(document_id)
+        near = kb.near_duplicates(document_id)
     if as_json:
         body = DocumentDetailPublic.model_validate(
-            {**document.__dict__, "chunks": passages}
+            {**document.__dict__, "chunks": passages, "relations": links, "near_duplicates": near}
         ).model_dump()
         print_json(body)
         return
@@ -125,7 +127,11 @@ def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
         f"document_id: {escape(document.document_id)}  source: {escape(document.source_name)}"
     )
     out.print(f"metadata: {escape(json.dumps(dict(document.metadata), ensure_ascii=False))}")
-    out.print(f"{len(passages)} passages")
+    for r in links:
+        out.print(f"{r.label} {escape(r.document_id)}: {escape(r.title)}")
+    if near:
+        out.print(f"near-duplicates: {escape(', '.join(near))}")
+    out.print(f"version {document.version}, {len(passages)} passages")
     if chunks:
         for c in passages:
             out.print(
@@ -140,10 +146,11 @@ def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
 @json_option
 @pass_context
 def delete(ctx: Context, document_id: str, as_json: bool) -> None:
-    """Remove a document and its passages from the store and both indexes."""
+    """Move a document to the trash: gone from search at once, restorable with
+    `kb trash restore` until purged (KB_TRASH_DAYS)."""
     with ctx.open() as kb:
-        kb.delete(document_id)
+        purge_after = kb.purge_after(kb.delete(document_id, ctx.actor))
     if as_json:
-        print_json({"document_id": document_id, "deleted": True})
+        print_json({"document_id": document_id, "deleted": True, "purge_after": purge_after})
     else:
-        err.print(f"deleted {escape(document_id)}")
+        err.print(f"moved {escape(document_id)} to the trash (restorable until {purge_after})")

@@ -19,8 +19,7 @@ from api.schemas_curation import (
     VersionPublic,
     VersionsPublic,
 )
-from ingest.metadata import normalise_date, normalise_metadata
-from kb.errors import InvalidRequestError
+from ingest.metadata import normalise_changes
 from kb.models import Document
 from kb.search import MAX_LIMIT
 
@@ -30,16 +29,7 @@ router = APIRouter(tags=["curation"])
 @router.patch("/documents/{document_id}", response_model=DocumentPublic)
 def edit_document(kb: KBDep, actor: ActorDep, document_id: str, body: EditRequest) -> Any:
     """Edit title, type, date or metadata without re-embedding; filters see it at once."""
-    changes: dict[str, Any] = body.model_dump(exclude_none=True)
-    if "date" in changes:
-        date = normalise_date(changes["date"])
-        if not isinstance(date, str):
-            raise InvalidRequestError(f"date {changes['date']!r} is not a date")
-        changes["date"] = date
-    if "metadata" in changes:
-        # None means "remove"; only the values set are checked and normalised.
-        kept = normalise_metadata({k: v for k, v in changes["metadata"].items() if v is not None})
-        changes["metadata"] = {k: kept.get(k) for k in changes["metadata"]} | kept
+    changes = normalise_changes(body.model_dump(exclude_unset=True))
     return kb.edit(document_id, changes, actor)
 
 

@@ -1,0 +1,250 @@
+"""`kb edit`, `versions`, `link`, `unlink`, `audit` and `kb trash ...`: evaluators' changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from api.cli.base import Context, cli, json_option, pass_context
+from api.schemas import DocumentPublic, RelationPublic
+from api.schemas_curation import AuditEntryPublic, TrashedPublic, VersionPublic
+from api.terminal import err, out, print_json
+from ingest.metadata import check_doc_type, normalise_changes
+from kb.filters import split_pairs
+from kb.models import DOC_TYPES
+from kb.relations import RELATION_TYPES
+from kb.search import MAX_LIMIT
+
+
+@cli.command()
+@click.argument("document_id")
+@click.option("--title", help="A new title.")
+@click.option("--type", "doc_type", type=click.Choice(DOC_TYPES), help="A new document type.")
+@click.option("--date", help="A new date, YYYY[-MM[-DD]].")
+@click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Set a metadata key (repeatable).")
+@click.option("--unset", multiple=True, metavar="KEY", help="Remove a metadata key (repeatable).")
+@json_option
+@pass_context
+def edit(
+    ctx: Context,
+    document_id: str,
+    title: str | None,
+    doc_type: str | None,
+    date: str | None,
+    meta: tuple[str, ...],
+    unset: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Change a document's title, type, date or metadata without re-embedding it."""
+    changes: dict[str, Any] = {"title": title, "doc_type": doc_type, "date": date}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if doc_type:
+        check_doc_type(doc_type, "--type")
+    metadata: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in split_pairs(meta).items()}
+    metadata.update(dict.fromkeys(unset))
+    if metadata:
+        changes["metadata"] = metadata
+    if not changes:
+        raise click.UsageError("nothing to change: give --title, --type, --date, --meta or --unset")
+    with ctx.open() as kb:
+        document = kb.edit(document_id, normalise_changes(changes), ctx.actor)
+    body = DocumentPublic.model_validate(document).model_dump()
+    if as_json:
+        print_json(body)
+    else:
+        err.print(f"edited {escape(document_id)}")
+        out.print(f"metadata: {escape(json.dumps(body['metadata'], ensure_ascii=False))}")
+
+
+@cli.command()
+@click.argument("document_id")
+@json_option
+@pass_context
+def versions(ctx: Context, document_id: str, as_json: bool) -> None:
+    """The current version of a document and the earlier ones it replaced."""
+    with ctx.open() as kb:
+        found = kb.versions(document_id)
+    rows = [
+        VersionPublic.model_validate({**v.__dict__, "current": v.replaced_at is None}).model_dump()
+        for v in found
+    ]
+    if as_json:
+        print_json({"document_id": document_id, "versions": rows})
+        return
+    table = Table("version", "since", "replaced", "source", "passages", "sha256")
+    for v in rows:
+        table.add_row(
+            str(v["version"]),
+            v["created_at"],
+            v["replaced_at"] or "(current)",
+            escape(v["source_name"]),
+            str(v["chunk_count"]),
+            v["sha256"][:12],
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.argument("source_id")
+@click.argument("relation", type=click.Choice(RELATION_TYPES))
+@click.argument("target_id")
+@json_option
+@pass_context
+def link(ctx: Context, source_id: str, relation: str, target_id: str, as_json: bool) -> None:
+    """Record that SOURCE_ID RELATION TARGET_ID, e.g. `kb link eval-2005 evaluates agr-2000`."""
+    with ctx.open() as kb:
+        links = kb.relate(source_id, relation, target_id, ctx.actor)
+    _print_links(source_id, links, as_json)
+
+
+@cli.command()
+@click.argument("source_id")
+@click.argument("relation", type=click.Choice(RELATION_TYPES))
+@click.argument("target_id")
+@json_option
+@pass_context
+def unlink(ctx: Context, source_id: str, relation: str, target_id: str, as_json: bool) -> None:
+    """Remove a link recorded with `kb link`."""
+    with ctx.open() as kb:
+        kb.unrelate(source_id, relation, target_id, ctx.actor)
+        links = kb.relations(source_id)
+    _print_links(source_id, links, as_json)
+
+
+def _print_links(document_id: str, links: list[Any], as_json: bool) -> None:
+    rows = [RelationPublic.model_validate(r).model_dump() for r in links]
+    if as_json:
+        print_json({"document_id": document_id, "relations": rows})
+        return
+    for r in rows:
+        out.print(
+            f"{escape(document_id)} {r['label']} {escape(r['document_id'])}: {escape(r['title'])}"
+        )
+    if not rows:
+        out.print(f"{escape(document_id)} has no links")
+
+
+@cli.command()
+@click.option("--document", "document_id", help="Changes to this document only.")
+@click.option("--action", help="add, replace, edit, delete, restore, purge, relate, unrelate.")
+@click.option("--actor", help="Changes by this actor only.")
+@click.option("--since", help="ISO time: changes at or after it.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_LIMIT))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@json_option
+@pass_context
+def audit(
+    ctx: Context,
+    document_id: str | None,
+    action: str | None,
+    actor: str | None,
+    since: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """The audit log: every change, newest first, with who, when and before/after."""
+    with ctx.open() as kb:
+        total, entries = kb.audit(document_id, action, actor, since, limit, offset)
+    rows = [AuditEntryPublic.model_validate(e).model_dump() for e in entries]
+    if as_json:
+        print_json({"total": total, "limit": limit, "offset": offset, "items": rows})
+        return
+    table = Table("at", "actor", "action", "document", "change")
+    for e in rows:
+        table.add_row(
+            e["at"], escape(e["actor"]), e["action"], escape(e["document_id"] or ""), _change(e)
+        )
+    out.print(table)
+    out.print(f"{len(rows)} of {total} changes")
+
+
+def _change(entry: dict[str, Any]) -> str:
+    before, after = entry["before"] or {}, entry["after"] or {}
+    keys = sorted(set(before) | set(after))
+    parts = [
+        f"{k}: {json.dumps(before.get(k), ensure_ascii=False)} -> "
+        f"{json.dumps(after.get(k), ensure_ascii=False)}"
+        for k in keys
+        if k not in ("sha256", "metadata") or before.get(k) != after.get(k)
+    ]
+    return escape("; ".join(parts))[:300]
+
+
+@cli.group()
+def trash() -> None:
+    """Deleted documents: list them, restore them, purge them for good."""
+
+
+@trash.command(name="list")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@json_option
+@pass_context
+def trash_list(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
+    """Documents in the trash, most recently deleted first."""
+    with ctx.open() as kb:
+        total, documents = kb.trash(limit, offset)
+        rows = [
+            TrashedPublic.model_validate(
+                {**d.__dict__, "purge_after": kb.purge_after(d)}
+            ).model_dump()
+            for d in documents
+        ]
+    if as_json:
+        print_json({"total": total, "limit": limit, "offset": offset, "items": rows})
+        return
+    table = Table("document_id", "title", "deleted", "by", "purge after")
+    for d in rows:
+        table.add_row(
+            escape(d["document_id"]),
+            escape(d["title"]),
+            d["deleted_at"],
+            escape(d["deleted_by"] or ""),
+            d["purge_after"],
+        )
+    out.print(table)
+    out.print(f"{len(rows)} of {total} documents in the trash")
+
+
+@trash.command(name="restore")
+@click.argument("document_ids", nargs=-1, required=True)
+@json_option
+@pass_context
+def trash_restore(ctx: Context, document_ids: tuple[str, ...], as_json: bool) -> None:
+    """Bring documents back from the trash, searchable again."""
+    with ctx.open() as kb:
+        for document_id in document_ids:
+            kb.restore(document_id, ctx.actor)
+    if as_json:
+        print_json({"restored": list(document_ids)})
+    else:
+        err.print(f"restored {', '.join(escape(d) for d in document_ids)}")
+
+
+@trash.command(name="purge")
+@click.argument("document_ids", nargs=-1)
+@click.option(
+    "--expired", is_flag=True, help="Purge what has been in the trash over KB_TRASH_DAYS."
+)
+@json_option
+@pass_context
+def trash_purge(ctx: Context, document_ids: tuple[str, ...], expired: bool, as_json: bool) -> None:
+    """Remove documents in the trash for good: text, passages, vectors and versions."""
+    if bool(document_ids) == expired:
+        raise click.UsageError("give DOCUMENT_IDS or --expired")
+    with ctx.open() as kb:
+        if expired:
+            purged = kb.purge_expired(ctx.actor)
+        else:
+            for document_id in document_ids:
+                kb.purge(document_id, ctx.actor)
+            purged = list(document_ids)
+    if as_json:
+        print_json({"purged": purged})
+    else:
+        err.print(f"purged {len(purged)} documents")
