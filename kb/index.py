@@ -41,7 +41,8 @@ class VectorIndex:
     def ids(self) -> Ids:
         """Every chunk id held, in insertion order."""
         with self._lock:
-            return faiss.vector_to_array(self._index.id_map).astype(np.int64)  # type: ignore[no-any-return]
+            id_map = self._index.id_map  # type: ignore[attr-defined]
+            return np.asarray(faiss.vector_to_array(id_map), dtype=np.int64)
 
     @classmethod
     def build(cls, ids: Ids, vectors: Vectors, generation: int) -> VectorIndex:

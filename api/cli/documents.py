@@ -57,7 +57,11 @@ def ingest(
                 )
 
         report = ingest_files(
-            kb, files, IngestOptions(doc_type=doc_type, metadata=metadata, actor=ctx.actor), on_item, missing
+            kb,
+            files,
+            IngestOptions(doc_type=doc_type, metadata=metadata, actor=ctx.actor),
+            on_item,
+            missing,
         )
     counts = report.counts()
     if as_json:
