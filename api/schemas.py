@@ -146,9 +146,15 @@ class DocumentsPublic(BaseModel):
 
 class UploadResponse(BaseModel):
     document_id: str
-    status: Literal["added", "updated", "unchanged"]
+    status: Literal["added", "updated", "unchanged", "duplicate"]
     chunks: int
-    document: DocumentPublic
+    document: DocumentPublic = Field(
+        description="The stored document (for a duplicate: the one already holding the content)."
+    )
+    duplicate_of: str | None = Field(None, description="Status duplicate: who holds the content.")
+    near_duplicates: list[str] = Field(
+        default_factory=list, description="Stored documents with nearly the same text: check them."
+    )
 
 
 class DeleteResponse(BaseModel):

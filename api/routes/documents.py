@@ -54,7 +54,11 @@ def upload_document(
         document_id=outcome.document_id,
         status=outcome.status,
         chunks=outcome.chunks,
-        document=DocumentPublic.model_validate(kb.get_document(outcome.document_id)),
+        document=DocumentPublic.model_validate(
+            kb.get_document(outcome.duplicate_of or outcome.document_id)
+        ),
+        duplicate_of=outcome.duplicate_of,
+        near_duplicates=list(outcome.near_duplicates),
     )
 
 

@@ -227,7 +227,8 @@ def test_delete_removes_the_document_everywhere(client: TestClient) -> None:
 
     response = client.delete(f"/documents/{AUREL}")
     assert response.status_code == 200, response.text
-    assert response.json() == {"document_id": AUREL, "deleted": True}
+    body = response.json()
+    assert (body["document_id"], body["deleted"]) == (AUREL, True) and body["purge_after"]
 
     assert_error(client.get(f"/documents/{AUREL}"), 404, "not_found")
     assert search(client, q="cantonment", mode="keyword")["total"] == 0
