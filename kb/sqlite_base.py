@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kb import sql
+from kb import sql, sql_history
 from kb.errors import StoreError
 from kb.sqlite_rows import Transaction, dumps, utc_now
 
@@ -89,7 +89,7 @@ class SQLiteBase:
 
     def _fields_of(self, document_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Stored fields of these documents (trashed ones too), as the audit log records them."""
-        rows = self._rows_for(sql.FIELDS_BY_ID, list(dict.fromkeys(document_ids)))
+        rows = self._rows_for(sql_history.FIELDS_BY_ID, list(dict.fromkeys(document_ids)))
         return {
             r[0]: {
                 "title": r[1],
@@ -113,7 +113,7 @@ class SQLiteBase:
     ) -> None:
         """Record a change; called inside the change's own transaction, so both or neither."""
         self._db.execute(
-            sql.INSERT_AUDIT,
+            sql_history.INSERT_AUDIT,
             {
                 "at": utc_now(),
                 "actor": actor,

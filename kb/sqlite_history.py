@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kb import sql
+from kb import sql, sql_history
 from kb.models import AuditEntry, Document, Relation, Version
 from kb.relations import INVERSES
 from kb.sqlite_base import SQLiteBase
@@ -20,7 +20,8 @@ class SQLiteHistory(SQLiteBase):
         """Hide a document from every read; its passages leave the vector index."""
         with self._transaction():
             cursor = self._db.execute(
-                sql.SOFT_DELETE, {"document_id": document_id, "now": utc_now(), "actor": actor}
+                sql_history.SOFT_DELETE,
+                {"document_id": document_id, "now": utc_now(), "actor": actor},
             )
             if cursor.rowcount == 0:
                 return WriteResult(ids_of([]), ids_of([]), self.generation())
@@ -31,7 +32,7 @@ class SQLiteHistory(SQLiteBase):
 
     def restore(self, document_id: str, actor: str) -> WriteResult:
         with self._transaction():
-            self._db.execute(sql.RESTORE, (document_id,))
+            self._db.execute(sql_history.RESTORE, (document_id,))
             added = self._chunk_ids(document_id)
             self._audit(actor, "restore", document_id)
             generation = self._bump_generation()
@@ -42,8 +43,8 @@ class SQLiteHistory(SQLiteBase):
         with self._transaction():
             before = self._fields_of([document_id]).get(document_id)
             removed = self._delete_chunks(document_id)
-            self._db.execute(sql.DELETE_VERSIONS, (document_id,))
-            self._db.execute(sql.DELETE_RELATIONS_OF, {"id": document_id})
+            self._db.execute(sql_history.DELETE_VERSIONS, (document_id,))
+            self._db.execute(sql_history.DELETE_RELATIONS_OF, {"id": document_id})
             self._db.execute(sql.DELETE_DOCUMENT, (document_id,))
             if before is not None:
                 # The audit keeps who purged what, never the text.
@@ -54,13 +55,15 @@ class SQLiteHistory(SQLiteBase):
 
     def trash(self, limit: int, offset: int) -> tuple[int, list[Document]]:
         with self._lock:
-            total = int(self._db.execute(sql.COUNT_TRASH).fetchone()[0])
-            rows = self._db.execute(sql.TRASH, {"limit": limit, "offset": offset}).fetchall()
+            total = int(self._db.execute(sql_history.COUNT_TRASH).fetchone()[0])
+            rows = self._db.execute(
+                sql_history.TRASH, {"limit": limit, "offset": offset}
+            ).fetchall()
         return total, [document_of(r) for r in rows]
 
     def trashed_before(self, moment: str) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._db.execute(sql.TRASH_BEFORE, (moment,))]
+            return [r[0] for r in self._db.execute(sql_history.TRASH_BEFORE, (moment,))]
 
     def _chunk_ids(self, document_id: str) -> list[int]:
         return [r[0] for r in self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
@@ -70,14 +73,14 @@ class SQLiteHistory(SQLiteBase):
     def versions(self, document_id: str) -> list[Version]:
         """Earlier versions, newest first (the current one is the document itself)."""
         with self._lock:
-            rows = self._db.execute(sql.VERSIONS_OF, (document_id,)).fetchall()
+            rows = self._db.execute(sql_history.VERSIONS_OF, (document_id,)).fetchall()
         return [_version(r) for r in rows]
 
     def version(self, document_id: str, number: int) -> tuple[Version, list[dict[str, Any]]] | None:
         """An earlier version with its passages (ordinal, text, heading, pages, ocr)."""
         with self._lock:
-            row = self._db.execute(sql.VERSION_ONE, (document_id, number)).fetchone()
-            chunks = self._db.execute(sql.VERSION_CHUNKS, (document_id, number)).fetchone()
+            row = self._db.execute(sql_history.VERSION_ONE, (document_id, number)).fetchone()
+            chunks = self._db.execute(sql_history.VERSION_CHUNKS, (document_id, number)).fetchone()
         if row is None:
             return None
         return _version(row), json.loads(chunks[0])
@@ -87,18 +90,18 @@ class SQLiteHistory(SQLiteBase):
     def live_with_sha(self, hashes: list[str]) -> dict[str, str]:
         """content hash -> a live document holding that content."""
         found: dict[str, str] = {}
-        for sha, document_id in self._rows_for(sql.LIVE_WITH_SHA_PAIRS, hashes):
+        for sha, document_id in self._rows_for(sql_history.LIVE_WITH_SHA_PAIRS, hashes):
             found.setdefault(sha, document_id)
         return found
 
     def live_simhashes(self) -> tuple[list[str], list[int]]:
         with self._lock:
-            rows = self._db.execute(sql.LIVE_SIMHASHES).fetchall()
+            rows = self._db.execute(sql_history.LIVE_SIMHASHES).fetchall()
         return [r[0] for r in rows], [int(r[1]) for r in rows]
 
     def simhash_of(self, document_id: str) -> int | None:
         with self._lock:
-            row = self._db.execute(sql.SIMHASH_OF, (document_id,)).fetchone()
+            row = self._db.execute(sql_history.SIMHASH_OF, (document_id,)).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
     # -- the audit log ------------------------------------------------------------------
@@ -112,11 +115,14 @@ class SQLiteHistory(SQLiteBase):
         limit: int,
         offset: int,
     ) -> tuple[int, list[AuditEntry]]:
-        where, params = sql.audit_where(document_id, action, actor, since)
+        where, params = sql_history.audit_where(document_id, action, actor, since)
         with self._lock:
-            total = int(self._db.execute(sql.COUNT_AUDIT.format(where=where), params).fetchone()[0])
+            total = int(
+                self._db.execute(sql_history.COUNT_AUDIT.format(where=where), params).fetchone()[0]
+            )
             rows = self._db.execute(
-                sql.AUDIT_PAGE.format(where=where), {**params, "limit": limit, "offset": offset}
+                sql_history.AUDIT_PAGE.format(where=where),
+                {**params, "limit": limit, "offset": offset},
             ).fetchall()
         return total, [_audit_entry(r) for r in rows]
 
@@ -125,7 +131,7 @@ class SQLiteHistory(SQLiteBase):
     def add_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
         with self._transaction():
             cursor = self._db.execute(
-                sql.INSERT_RELATION, (source_id, relation, target_id, utc_now())
+                sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
             )
             if cursor.rowcount:
                 self._audit(
@@ -135,7 +141,7 @@ class SQLiteHistory(SQLiteBase):
 
     def remove_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
         with self._transaction():
-            cursor = self._db.execute(sql.DELETE_RELATION, (source_id, relation, target_id))
+            cursor = self._db.execute(sql_history.DELETE_RELATION, (source_id, relation, target_id))
             if cursor.rowcount:
                 self._audit(
                     actor, "unrelate", source_id, before={"relation": relation, "target": target_id}
@@ -144,7 +150,7 @@ class SQLiteHistory(SQLiteBase):
 
     def relations_of(self, document_id: str) -> list[Relation]:
         with self._lock:
-            rows = self._db.execute(sql.RELATIONS_OF, {"id": document_id}).fetchall()
+            rows = self._db.execute(sql_history.RELATIONS_OF, {"id": document_id}).fetchall()
         return [
             Relation(
                 direction=direction,

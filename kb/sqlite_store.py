@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from kb import sql
+from kb import sql, sql_history
 from kb.models import Chunk, Document, DocumentDraft, Filters
 from kb.sqlite_history import SQLiteHistory
 from kb.sqlite_rows import (
@@ -42,7 +42,7 @@ class SQLiteStore(SQLiteHistory):
                 if old is not None:
                     # The content it replaces stays as history, outside every index.
                     self._db.execute(
-                        sql.SNAPSHOT_VERSION, {"document_id": draft.document_id, "now": now}
+                        sql_history.SNAPSHOT_VERSION, {"document_id": draft.document_id, "now": now}
                     )
                 removed.extend(self._delete_chunks(draft.document_id))
                 self._db.execute(sql.UPSERT_DOCUMENT, document_params(draft, now, simhash))
