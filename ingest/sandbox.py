@@ -99,7 +99,8 @@ class Sandbox:
                 process.stdin.close()
             process.wait(timeout=2)
         except (OSError, subprocess.TimeoutExpired):
-            _kill(process)
+            pass
+        _kill(process)  # its Tesseract too, if any; and our ends of the pipes closed
 
     # -- one request, one reply ----------------------------------------------------------
 
@@ -211,7 +212,10 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
     for stream in (process.stdin, process.stdout):
         if stream is not None:
-            stream.close()
+            try:
+                stream.close()
+            except OSError:
+                pass  # a broken pipe's unflushed bytes
 
 
 def _receive(
