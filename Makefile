@@ -35,6 +35,8 @@ dev: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PY) bench/scifact.py
 	$(PY) bench/ranking.py
+	$(PY) bench/robustness.py
+	$(PY) bench/ocr.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -1,5 +1,8 @@
 """Cutting pages into passages: a pure function, paragraph- and heading-aware.
 
+Readers hand headings over as Markdown `# Heading` lines (Word and HTML headings included);
+plain-text headings are recognised by their shape.
+
 A document's text is its pages joined by form feeds; every passage records the span
 (`char_start`, `char_end`) it came from in that text, its pages and its heading.
 """
@@ -33,6 +36,7 @@ class Page:
 
     number: int
     text: str
+    ocr: bool = False  # recognised from the page's image (OCR), not read from a text layer
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class _Unit:
     end: int
     paragraph: int
     words: int
+    ocr: bool
 
 
 def document_text(pages: Sequence[Page]) -> str:
@@ -102,6 +107,7 @@ def _draft(ordinal: int, units: list[_Unit], heading: str | None) -> ChunkDraft:
         page_end=units[-1].page,
         char_start=units[0].start,
         char_end=units[-1].end,
+        ocr=any(unit.ocr for unit in units),  # a passage touching an OCR'd page is OCR text
     )
 
 
@@ -156,24 +162,24 @@ def _sentences(
             s_start = start + cursor + lead
             s_end = start + cursor + len(sentence.rstrip())
             yield from _split_long(
-                page.number, clean(sentence), offset + s_start, offset + s_end, paragraph, max_words
+                page, clean(sentence), offset + s_start, offset + s_end, paragraph, max_words
             )
         if match is not None:
             cursor = match.end()
 
 
 def _split_long(
-    page: int, text: str, start: int, end: int, paragraph: int, max_words: int
+    page: Page, text: str, start: int, end: int, paragraph: int, max_words: int
 ) -> Iterator[_Unit]:
     words = text.split(" ")
     if len(words) <= max_words:
-        yield _Unit(text, page, start, end, paragraph, len(words))
+        yield _Unit(text, page.number, start, end, paragraph, len(words), page.ocr)
         return
     # A sentence longer than a passage (tables, lists run together): cut by words; the
     # pieces share the sentence's span because cleaned text no longer maps 1:1 to it.
     for first in range(0, len(words), max_words):
         piece = words[first : first + max_words]
-        yield _Unit(" ".join(piece), page, start, end, paragraph, len(piece))
+        yield _Unit(" ".join(piece), page.number, start, end, paragraph, len(piece), page.ocr)
 
 
 def clean(text: str) -> str:

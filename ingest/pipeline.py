@@ -30,9 +30,9 @@ from ingest.readers import (
     SUPPORTED_SUFFIXES,
     Content,
     Record,
-    read_bytes,
     read_records,
 )
+from ingest.sandbox import read_bounded
 from kb.errors import InputError, InvalidRequestError, KBError, TooLargeError, UnsupportedTypeError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES, AddOutcome, AddResult, DocumentDraft
@@ -199,7 +199,7 @@ def prepare_file(
     name: str, data: bytes, sidecar: Mapping[str, Any], options: IngestOptions, settings: Settings
 ) -> DocumentDraft:
     check_file(name, len(data), settings)
-    content = read_bytes(name, data)
+    content = read_bounded(name, data, settings)
     fields = {**sidecar, **options.metadata}
     title = options.title or _text(fields.get("title")) or content.title or _first_heading(content)
     document_id = options.document_id or _text(fields.get("document_id")) or slug(Path(name).stem)

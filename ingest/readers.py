@@ -1,7 +1,9 @@
 """Readers: from a file's bytes to pages of text, or a clear refusal naming the file.
 
-pypdf reads PDFs (text per page, page numbers kept); text and Markdown are decoded here;
-`.jsonl` files hold records in BEIR corpus form.
+pypdf reads PDFs (text per page, page numbers kept; pages without a text layer are OCR'd by
+`ingest.ocr` when asked); python-docx reads Word files (`ingest.docx_reader`), BeautifulSoup
+HTML (`ingest.html_reader`); text and Markdown are decoded here; `.jsonl` files hold records
+in BEIR corpus form. PDF, Word and HTML parsing runs in a bounded worker (`ingest.sandbox`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PyPdfError
 
 from ingest.chunking import Page
+from ingest.content import Content as Content  # re-exported: callers read Content here
+from ingest.content import ReadOptions as ReadOptions
+from ingest.docx_reader import read_docx
+from ingest.html_reader import read_html
+from ingest.ocr import ENABLE_OCR, recognise_pages, tesseract_available
 from kb.errors import (
     CorruptFileError,
     EmptyInputError,
@@ -33,7 +40,11 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 PDF_SUFFIXES = (".pdf",)
 RECORD_SUFFIXES = (".jsonl",)
-SUPPORTED_SUFFIXES = PDF_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
+DOCX_SUFFIXES = (".docx",)
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+# Formats whose parsing may be costly or hostile: read in the bounded worker process.
+SANDBOXED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES
+SUPPORTED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
 MIN_CHARS_PER_PAGE = 20  # fewer extracted characters than this: a scanned page, in effect
 # A line that is only a page number ("12", "Page 3 of 5", "- 7 -"): a running footer, not text.
 PAGE_NUMBER_LINE = re.compile(
@@ -41,14 +52,6 @@ PAGE_NUMBER_LINE = re.compile(
     r"|\d{1,3}[ \t]*(?:of|/)[ \t]*\d{1,3})[ \t]*(?:\n|$)",
     re.IGNORECASE | re.MULTILINE,
 )
-
-
-@dataclass(frozen=True)
-class Content:
-    """What a reader found in one file: its pages and any title it declares."""
-
-    pages: tuple[Page, ...]
-    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,9 @@ class Record:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def read_pdf(name: str, data: bytes) -> Content:
-    """Pages of a PDF; refuses empty, corrupt, encrypted and scanned files."""
+def read_pdf(name: str, data: bytes, options: ReadOptions | None = None) -> Content:
+    """Pages of a PDF; pages without a text layer are OCR'd if `options.ocr` and Tesseract
+    is installed. Refuses empty, corrupt and encrypted files, and scanned ones it cannot OCR."""
     if not data.strip():
         raise EmptyInputError(name, "the file is empty")
     if not data.lstrip()[:1024].startswith(b"%PDF") and b"%PDF" not in data[:1024]:
@@ -98,14 +102,38 @@ def read_pdf(name: str, data: bytes) -> Content:
         raise CorruptFileError(name, f"the PDF is damaged and cannot be read ({exc})") from exc
     if not texts:
         raise EmptyInputError(name, "the PDF has no pages")
-    if all(len(t.strip()) < MIN_CHARS_PER_PAGE for t in texts):
+    pages = [Page(i, PAGE_NUMBER_LINE.sub("", _tidy(t))) for i, t in enumerate(texts, start=1)]
+    bare = [p.number for p in pages if len(p.text.strip()) < MIN_CHARS_PER_PAGE]
+    options = options or ReadOptions()
+    if bare and options.ocr and tesseract_available():
+        pages = _with_ocr(name, data, pages, bare, options)
+        if all(len(p.text.strip()) < MIN_CHARS_PER_PAGE for p in pages):
+            raise NoTextLayerError(
+                name,
+                f"none of its {len(pages)} page(s) has a text layer, and OCR (Tesseract, "
+                f"language {options.ocr_language!r}) found no text on them",
+            )
+    elif len(bare) == len(pages):
+        how = ENABLE_OCR if options.ocr else "OCR is off (KB_OCR=off): set KB_OCR=auto to OCR it"
         raise NoTextLayerError(
             name,
-            f"none of its {len(texts)} page(s) has a text layer (a scanned document?); "
-            "OCR it first (e.g. with ocrmypdf) and ingest the result",
+            f"none of its {len(pages)} page(s) has a text layer (a scanned document?); {how}",
         )
-    pages = (PAGE_NUMBER_LINE.sub("", _tidy(t)) for t in texts)
-    return Content(tuple(Page(i, text) for i, text in enumerate(pages, start=1)), title)
+    return Content(tuple(pages), title)
+
+
+def _with_ocr(
+    name: str, data: bytes, pages: list[Page], bare: list[int], options: ReadOptions
+) -> list[Page]:
+    """Only pages without a text layer are OCR'd; OCR text replaces a page's scraps of text."""
+    recognised = recognise_pages(name, data, bare, options)
+    result: list[Page] = []
+    for page in pages:
+        text = PAGE_NUMBER_LINE.sub("", _tidy(recognised.get(page.number, "")))
+        if len(text.strip()) > len(page.text.strip()):
+            page = Page(page.number, text, ocr=True)
+        result.append(page)
+    return result
 
 
 def _can_read(reader: PdfReader) -> bool:
@@ -180,15 +208,20 @@ def read_records(name: str, data: bytes) -> Iterator[Record | InputError]:
         )
 
 
-def read_file(path: Path) -> Content:
-    """Pages of one PDF, text or Markdown file."""
-    return read_bytes(path.name, path.read_bytes())
+def read_file(path: Path, options: ReadOptions | None = None) -> Content:
+    """Pages of one PDF, Word, HTML, text or Markdown file, in this process."""
+    return read_bytes(path.name, path.read_bytes(), options)
 
 
-def read_bytes(name: str, data: bytes) -> Content:
+def read_bytes(name: str, data: bytes, options: ReadOptions | None = None) -> Content:
+    """Pages of a file's bytes by its suffix, in this process (no limits: see ingest.sandbox)."""
     suffix = Path(name).suffix.lower()
     if suffix in PDF_SUFFIXES:
-        return read_pdf(name, data)
+        return read_pdf(name, data, options)
+    if suffix in DOCX_SUFFIXES:
+        return read_docx(name, data)
+    if suffix in HTML_SUFFIXES:
+        return read_html(name, data)
     return read_text(name, data)
 
 

@@ -11,7 +11,8 @@
         ├── EmptyInputError        no bytes, or no text at all
         ├── EncryptedError         password-protected
         ├── NoTextLayerError       scanned pages without a text layer
-        └── CorruptFileError       bytes that do not parse as the claimed format
+        ├── CorruptFileError       bytes that do not parse as the claimed format
+        └── ParseLimitError        parsing took longer or needed more memory than allowed
 
 The core knows nothing of HTTP: `api/errors.py` maps each class to a status once.
 """
@@ -80,6 +81,12 @@ class CorruptFileError(InputError):
     code = "corrupt"
 
 
+class ParseLimitError(InputError):
+    """The parsing process was stopped: over the time or memory bound (KB_PARSE_*)."""
+
+    code = "parse_limit"
+
+
 __all__ = [
     "CorruptFileError",
     "EmptyInputError",
@@ -90,6 +97,7 @@ __all__ = [
     "ModelMismatchError",
     "NoTextLayerError",
     "NotFoundError",
+    "ParseLimitError",
     "StoreError",
     "TooLargeError",
     "UnsupportedTypeError",

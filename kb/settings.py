@@ -97,6 +97,32 @@ class Settings(BaseSettings):
         "as near-duplicates (0 turns it off).",
     )
 
+    ocr: Literal["auto", "off"] = Field(
+        "auto",
+        description=(
+            "OCR for PDF pages without a text layer: `auto` (when Tesseract is installed) "
+            "or `off`."
+        ),
+    )
+    ocr_language: str = Field(
+        "eng",
+        description="Tesseract language(s) for OCR, e.g. `eng` or `eng+fra` (each installed).",
+    )
+    ocr_dpi: int = Field(
+        300, ge=72, le=600, description="Resolution at which scanned pages are rendered for OCR."
+    )
+    parse_timeout_seconds: float = Field(
+        120.0, gt=0, description="A file still being read (parsed, OCR'd) after this is refused."
+    )
+    parse_memory_mb: int = Field(
+        1024,
+        ge=64,
+        description=(
+            "Resident memory (MiB) the parsing process and its OCR may hold; a file that "
+            "needs more is refused."
+        ),
+    )
+
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)

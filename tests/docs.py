@@ -1,12 +1,14 @@
-"""Test documents made on the spot: PDFs (multi-page, scanned, encrypted, corrupt) and text."""
+"""Test documents made on the spot: PDFs (multi-page, scanned, encrypted, corrupt), Word
+files and text."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import docx
 from fpdf import FPDF
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 
@@ -59,3 +61,45 @@ def write(folder: Path, name: str, data: bytes | str) -> Path:
     else:
         path.write_bytes(data)
     return path
+
+
+def make_image_pdf(pages: list[list[str]]) -> bytes:
+    """A scan of printed lines: each page one picture of black text on white, no text layer."""
+    pdf = FPDF()
+    font = ImageFont.load_default(size=40)
+    for lines in pages:
+        picture = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+        draw = ImageDraw.Draw(picture)
+        for row, line in enumerate(lines):
+            draw.text((150, 150 + 70 * row), line, fill=0, font=font)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        pdf.add_page()
+        pdf.image(buffer, x=0, y=0, w=210, h=297)
+    return bytes(pdf.output())
+
+
+def make_docx(blocks: list[tuple[str, str]], title: str | None = None) -> bytes:
+    """A Word file from (kind, text) blocks: kind is "h1".."h6", "p", "title", "break" or
+    "table" (rows split by ";", cells by "|")."""
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for kind, text in blocks:
+        if kind == "title":
+            document.add_heading(text, 0)
+        elif kind.startswith("h"):
+            document.add_heading(text, int(kind[1:]))
+        elif kind == "break":
+            document.add_page_break()
+        elif kind == "table":
+            rows = [row.split("|") for row in text.split(";")]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+        else:
+            document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -37,7 +37,7 @@ def ingest(
     meta: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Add files and folders (recursively): .pdf, .txt, .md and BEIR .jsonl records.
+    """Add files and folders (recursively): .pdf, .docx, .html, .txt, .md, BEIR .jsonl records.
 
     Metadata comes from a NAME.meta.json sidecar beside each file, overridden by --type and
     --meta. The same content again is a no-op; changed content replaces the document.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def bad_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "inbox"
     write(folder, "good.md", "# Good\n\nMonitors walked the ceasefire line every morning.\n")
     write(folder, "broken.pdf", make_corrupt_pdf())
-    write(folder, "minutes.docx", b"PK\x03\x04 not really a document")
+    write(folder, "minutes.odt", b"PK\x03\x04 not really a document")
     return folder
 
 
@@ -94,8 +95,8 @@ def test_ingest_reports_each_bad_file_and_exits_1(tmp_path: Path) -> None:
     lines = result.stderr.splitlines()
     broken = [line for line in lines if "broken.pdf" in line]
     assert len(broken) == 1 and "failed" in broken[0] and "damaged" in broken[0], lines
-    docx = [line for line in lines if "minutes.docx" in line]
-    assert len(docx) == 1 and "unsupported file type" in docx[0], lines
+    odt = [line for line in lines if "minutes.odt" in line]
+    assert len(odt) == 1 and "unsupported file type" in odt[0], lines
     assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 2 failed" in lines
     assert not any("good.md" in line for line in lines)
     assert ok_json(store, "stats")["documents"] == 1
@@ -112,7 +113,7 @@ def test_ingest_json_prints_counts_and_failures(tmp_path: Path) -> None:
         "added": 1, "updated": 0, "unchanged": 0, "failed": 2,
     }
     failures = {Path(f["source"]).name: f["reason"] for f in report["failures"]}
-    assert set(failures) == {"broken.pdf", "minutes.docx"}
+    assert set(failures) == {"broken.pdf", "minutes.odt"}
     assert all(reason for reason in failures.values())
 
     again = json.loads(run(store, "ingest", str(folder / "good.md"), "--json").stdout)
@@ -236,7 +237,9 @@ def test_delete_drops_the_document_from_stats_and_search(store: Path) -> None:
     before = ok_json(store, "stats")
     chunk_count = ok_json(store, "show", AUREL)["chunk_count"]
 
-    assert ok_json(store, "delete", AUREL) == {"document_id": AUREL, "deleted": True}
+    deleted = ok_json(store, "delete", AUREL)
+    assert (deleted["document_id"], deleted["deleted"]) == (AUREL, True)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:]+\+00:00", deleted["purge_after"])
 
     after = ok_json(store, "stats")
     assert after["documents"] == before["documents"] - 1 == 4
@@ -376,7 +379,7 @@ def test_ingest_names_every_class_of_bad_file_with_its_reason(tmp_path: Path) ->
     write(folder, "scan.pdf", make_scanned_pdf())
     write(folder, "cut.pdf", make_corrupt_pdf())
     write(folder, "blank.txt", "  \n")
-    write(folder, "minutes.docx", b"PK\x03\x04")
+    write(folder, "minutes.odt", b"PK\x03\x04")
     write(folder, "huge.md", "# Huge\n\n" + "word " * 400_000)
     write(folder, "fine.md", "# Fine\n\nMonitors walked the ceasefire line.\n")
     env = {**ENV, "KB_MAX_UPLOAD_MB": "1"}
@@ -384,7 +387,7 @@ def test_ingest_names_every_class_of_bad_file_with_its_reason(tmp_path: Path) ->
     assert result.exit_code == 1, result.output
     expected = {
         "locked.pdf": "encrypted", "scan.pdf": "text layer", "cut.pdf": "damaged",
-        "blank.txt": "empty", "minutes.docx": "unsupported file type", "huge.md": "MiB limit",
+        "blank.txt": "empty", "minutes.odt": "unsupported file type", "huge.md": "MiB limit",
     }
     lines = result.stderr.splitlines()
     for name, reason in expected.items():

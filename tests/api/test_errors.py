@@ -32,7 +32,7 @@ class BadUpload:
 
 BAD_UPLOADS = {
     "unsupported type": BadUpload(
-        "minutes.docx", b"PK\x03\x04 a word document", 415, "unsupported_type"),
+        "minutes.odt", b"PK\x03\x04 a word document", 415, "unsupported_type"),
     "records file": BadUpload(
         "corpus.jsonl", b'{"_id": "1", "text": "records"}\n', 415, "unsupported_type"),
     "encrypted pdf": BadUpload(

@@ -62,7 +62,7 @@ BAD_FILES: dict[str, tuple[bytes, str]] = {
     "scan.pdf": (make_scanned_pdf(1), "none of its 1 page(s) has a text layer"),
     "broken.pdf": (make_corrupt_pdf(), "the PDF is damaged and cannot be read"),
     "empty.txt": (b"", "the file is empty"),
-    "notes.docx": (b"PK\x03\x04 a word file", "unsupported file type '.docx'"),
+    "notes.odt": (b"PK\x03\x04 a word file", "unsupported file type '.odt'"),
     "annexes/deep/blank.md": (b"\xef\xbb\xbf \n\n\t\n", "the file has no text"),
 }
 
@@ -399,7 +399,7 @@ def test_a_missing_path_fails_and_the_rest_go_on(kb: KnowledgeBase, tmp_path: Pa
         ("locked.pdf", make_encrypted_pdf("s3cret", ["Secret text."]), EncryptedError),
         ("scan.pdf", make_scanned_pdf(1), NoTextLayerError),
         ("empty.md", b"", EmptyInputError),
-        ("notes.docx", b"PK\x03\x04", UnsupportedTypeError),
+        ("notes.odt", b"PK\x03\x04", UnsupportedTypeError),
         ("corpus.jsonl", b'{"_id": "a", "text": "x"}\n', UnsupportedTypeError),
     ],
 )

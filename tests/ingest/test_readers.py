@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ingest.readers import Record, read_bytes, read_file, read_pdf, read_records, read_text
+from ingest.readers import (
+    ReadOptions,
+    Record,
+    read_bytes,
+    read_file,
+    read_pdf,
+    read_records,
+    read_text,
+)
+from ingest.sandbox import Limits, Sandbox
 from kb.errors import (
     CorruptFileError,
     EmptyInputError,
     EncryptedError,
     InputError,
     NoTextLayerError,
+    ParseLimitError,
 )
 from tests.conftest import SHARED, shared_corpus
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf, make_pdf, make_scanned_pdf, write
@@ -241,14 +253,16 @@ def manifest_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def hostile_pdfs() -> list[object]:
-    """One parameter per manifest row; the long documents (seconds each) marked slow."""
+def hostile_pdfs(long: bool = True) -> list[object]:
+    """One parameter per manifest row; the long documents (seconds each) marked slow, or
+    left out when `long` is false."""
     return [
         pytest.param(
             row, id=Path(row["file"]).name,
             marks=[pytest.mark.slow] if int(row.get("pypdf_pages") or 0) >= 10 else [],
         )
         for row in manifest_rows()
+        if long or int(row.get("pypdf_pages") or 0) < 10
     ]
 
 
@@ -269,7 +283,8 @@ def expected_outcome(row: dict[str, str]) -> type[InputError] | str | None:
     return None
 
 
-@pytest.mark.parametrize("row", hostile_pdfs())
+# The long documents are read through the worker below, the same reader on the same bytes.
+@pytest.mark.parametrize("row", hostile_pdfs(long=False))
 def test_read_pdf_reads_or_refuses_every_hostile_pdf(row: dict[str, str]) -> None:
     path = shared_corpus("pdf-robustness") / row["file"]
     expected = expected_outcome(row)
@@ -285,6 +300,49 @@ def test_read_pdf_reads_or_refuses_every_hostile_pdf(row: dict[str, str]) -> Non
     assert expected in (None, "text"), f"read although the manifest says {expected}"
     assert [p.number for p in content.pages] == list(range(1, len(content.pages) + 1))
     assert any(len(p.text.strip()) >= 20 for p in content.pages)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(Limits(timeout_seconds=120, memory_mb=1024)) as box:
+        yield box
+
+
+@pytest.mark.parametrize("row", hostile_pdfs())
+def test_every_hostile_pdf_is_read_or_refused_within_bounds_with_ocr(
+    row: dict[str, str], sandbox: Sandbox
+) -> None:
+    """Through the bounded worker, OCR on where Tesseract is: scans may now be read, and a
+    file over the limits is refused as such; the worker carries on with the next file."""
+    path = shared_corpus("pdf-robustness") / row["file"]
+    expected = expected_outcome(row)
+    options = ReadOptions(ocr=shutil.which("tesseract") is not None)
+
+    try:
+        content = sandbox.read(path.name, path.read_bytes(), options)
+    except InputError as exc:
+        assert exc.message.startswith(f"{path.name}: ")
+        if expected in (EncryptedError, CorruptFileError, NoTextLayerError):
+            assert type(exc) in (expected, ParseLimitError), exc.message
+        if type(exc) is NoTextLayerError and not options.ocr:
+            assert "tesseract-ocr" in exc.reason
+        return
+    assert expected not in (EncryptedError, CorruptFileError), f"read, expected {expected}"
+    assert [p.number for p in content.pages] == list(range(1, len(content.pages) + 1))
+    assert any(len(p.text.strip()) >= 20 for p in content.pages)
+    if expected is NoTextLayerError:
+        assert any(p.ocr for p in content.pages), "a scan read without OCR"
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs the tesseract binary on PATH")
+def test_a_scanned_two_column_page_of_the_corpus_is_ocrd_into_searchable_words(
+    sandbox: Sandbox,
+) -> None:
+    path = shared_corpus("pdf-robustness") / "files" / "ocrmypdf__linn.pdf"
+
+    (page,) = sandbox.read(path.name, path.read_bytes(), ReadOptions(ocr=True)).pages
+
+    assert page.ocr and len(page.text.split()) > 100
 
 
 def test_the_manifest_decides_most_hostile_pdfs() -> None:
