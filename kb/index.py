@@ -54,6 +54,13 @@ class VectorIndex:
             with self._lock:
                 self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, np.int64)))
 
+    def ids(self) -> Ids:
+        """Every chunk_id in the index, in insertion order."""
+        with self._lock:
+            # Always an IndexIDMap2 (built so, or deserialized from one); the stubs say Index.
+            id_map = self._index.id_map  # type: ignore[attr-defined]
+            return np.asarray(faiss.vector_to_array(id_map), dtype=np.int64)
+
     def search(self, queries: Vectors, k: int, allowed: Ids | None = None) -> tuple[Vectors, Ids]:
         """Top-k chunk ids and cosine scores per query; `allowed` restricts the candidates."""
         params = None

@@ -14,7 +14,9 @@ import numpy as np
 
 from kb import sql
 from kb.errors import StoreError
+from kb.integrity import store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
+from kb.sqlite_connection import connect
 from kb.store import Fingerprint, Ids, Vectors, WriteResult
 
 DATABASE_NAME = "kb.sqlite"
@@ -39,7 +41,7 @@ class SQLiteStore:
         try:
             # One connection shared by the server's threads; the lock keeps each
             # transaction whole. Autocommit mode: transactions are explicit.
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db = connect(self.path, check_same_thread=False, isolation_level=None)
             for pragma in sql.PRAGMAS:
                 self._db.execute(pragma)
             self._db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
@@ -236,6 +238,16 @@ class SQLiteStore:
             chunks = int(self._db.execute(sql.COUNT_CHUNKS).fetchone()[0])
             by_type = {str(t): int(n) for t, n in self._db.execute(sql.COUNT_BY_TYPE)}
         return documents, chunks, by_type
+
+    # -- maintenance ------------------------------------------------------------------
+
+    def problems(self, dimension: int | None) -> list[str]:
+        with self._lock:
+            return store_problems(self._db, dimension)
+
+    def vector_ids(self) -> Ids:
+        with self._lock:
+            return _ids([row[0] for row in self._db.execute(sql.VECTOR_IDS)])
 
 
 class _Transaction:

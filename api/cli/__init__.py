@@ -10,7 +10,7 @@ import sys
 import click
 from rich.markup import escape
 
-from api.cli import documents, search, system  # noqa: F401  (registers the commands)
+from api.cli import documents, maintenance, search, system  # noqa: F401  (registers the commands)
 from api.cli.base import cli
 from api.terminal import err
 from kb.errors import KBError
