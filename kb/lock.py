@@ -29,7 +29,10 @@ COMMAND_CHARS = 120
 
 def current_command() -> str:
     """This process's command line, short: `kb ingest corpus/` rather than the venv's path."""
-    words = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python", *sys.argv[1:]]
+    program = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    # `python -m tool` runs tool/__main__.py: name the tool.
+    name = f"python -m {program.parent.name}" if program.name == "__main__.py" else program.name
+    words = [name, *sys.argv[1:]]
     command = " ".join(words)
     return command if len(command) <= COMMAND_CHARS else command[: COMMAND_CHARS - 1] + "…"
 
