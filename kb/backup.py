@@ -95,7 +95,7 @@ def restore_store(
         _copy(source_file, target_file)
         # A generation the old store never had, so every reader drops its cached index.
         generation = max(report.generation, before.generation if before else 0) + 1
-        db = connect(target_file)
+        db = connect(target_file, isolation_level=None)  # autocommit: the write sticks
         try:
             db.execute(sql.SET_META, (GENERATION_KEY, str(generation)))
         finally:
