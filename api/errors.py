@@ -19,6 +19,7 @@ from kb.errors import (
     KBError,
     ModelMismatchError,
     NotFoundError,
+    StoreBusyError,
     StoreError,
     TooLargeError,
     UnsupportedTypeError,
@@ -34,9 +35,12 @@ STATUS_BY_ERROR: tuple[tuple[type[KBError], int], ...] = (
     (InputError, 422),
     (InvalidRequestError, 422),
     (ModelMismatchError, 409),
+    (StoreBusyError, 503),
     (StoreError, 503),
     (KBError, 500),
 )
+# A busy store is free again once the other writer's transaction ends: seconds, not minutes.
+RETRY_AFTER_SECONDS = 2
 CODE_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -66,7 +70,12 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_of(exc)
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-        return JSONResponse(error_body(status, exc.code, exc.message), status_code=status)
+        headers = (
+            {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreBusyError) else None
+        )
+        return JSONResponse(
+            error_body(status, exc.code, exc.message), status_code=status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,6 +4,7 @@ the audit log, link documents; the KnowledgeBase brings the vector index along w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,10 @@ class Curation:
 
     def _change(self, write: Callable[[], WriteResult]) -> None:
         """Run a store write and bring the vector index along (the KnowledgeBase does)."""
+        raise NotImplementedError
+
+    def writing(self) -> AbstractContextManager[None]:
+        """The store's one-writer lock (the KnowledgeBase holds it)."""
         raise NotImplementedError
 
     # -- reading what is there ------------------------------------------------------------
@@ -173,12 +178,17 @@ class Curation:
             raise InvalidRequestError("a document cannot be linked to itself")
         self.get_document(source_id)
         self.get_document(target_id)
-        self.store.add_relation(source_id, relation, target_id, actor)
+        with self.writing():
+            self.store.add_relation(source_id, relation, target_id, actor)
         return self.store.relations_of(source_id)
 
     def unrelate(self, source_id: str, relation: str, target_id: str, actor: str) -> None:
         self.get_document(source_id)
-        if not self.store.remove_relation(source_id, check_relation(relation), target_id, actor):
+        with self.writing():
+            removed = self.store.remove_relation(
+                source_id, check_relation(relation), target_id, actor
+            )
+        if not removed:
             raise NotFoundError(f"{source_id!r} has no link {relation!r} to {target_id!r}")
 
     def relations(self, document_id: str) -> list[Relation]:

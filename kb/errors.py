@@ -5,6 +5,7 @@
     ├── InvalidRequestError        a query, filter or argument that makes no sense
     ├── ModelMismatchError         the store was built with another embedding model
     ├── StoreError                 the store on disk cannot be opened or written
+    │   └── StoreBusyError         another process is writing; try again
     └── InputError                 a file that cannot be ingested (always names the file)
         ├── UnsupportedTypeError   an extension we have no reader for
         ├── TooLargeError          over the configured size limit
@@ -44,6 +45,12 @@ class ModelMismatchError(KBError):
 
 class StoreError(KBError):
     code = "store_error"
+
+
+class StoreBusyError(StoreError):
+    """Another writer held the store's lock (or SQLite's) for longer than we would wait."""
+
+    code = "store_busy"
 
 
 class InputError(KBError):
@@ -98,6 +105,7 @@ __all__ = [
     "NoTextLayerError",
     "NotFoundError",
     "ParseLimitError",
+    "StoreBusyError",
     "StoreError",
     "TooLargeError",
     "UnsupportedTypeError",

@@ -38,12 +38,6 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def ids(self) -> Ids:
-        """Every chunk id held, in insertion order."""
-        with self._lock:
-            id_map = self._index.id_map  # type: ignore[attr-defined]
-            return np.asarray(faiss.vector_to_array(id_map), dtype=np.int64)
-
     @classmethod
     def build(cls, ids: Ids, vectors: Vectors, generation: int) -> VectorIndex:
         index = cls(vectors.shape[1] if vectors.ndim == 2 else 0, generation)
@@ -59,6 +53,13 @@ class VectorIndex:
         if len(ids):
             with self._lock:
                 self._index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, np.int64)))
+
+    def ids(self) -> Ids:
+        """Every chunk_id in the index, in insertion order."""
+        with self._lock:
+            # Always an IndexIDMap2 (built so, or deserialized from one); the stubs say Index.
+            id_map = self._index.id_map  # type: ignore[attr-defined]
+            return np.asarray(faiss.vector_to_array(id_map), dtype=np.int64)
 
     def search(self, queries: Vectors, k: int, allowed: Ids | None = None) -> tuple[Vectors, Ids]:
         """Top-k chunk ids and cosine scores per query; `allowed` restricts the candidates."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -13,6 +14,8 @@ from kb.curation import Curation
 from kb.embedder import Embedder
 from kb.errors import ModelMismatchError
 from kb.index import VectorIndex
+from kb.integrity import describe
+from kb.lock import WriterLock
 from kb.models import (
     AddOutcome,
     AddResult,
@@ -69,6 +72,7 @@ class KnowledgeBase(Curation):
             )
         self._index: VectorIndex | None = None
         self._lock = threading.RLock()
+        self._writer = WriterLock(settings.store, settings.write_wait_seconds)
         self.searcher = Searcher(self.store, self.index, self.embedder, settings)
 
     def close(self) -> None:
@@ -125,6 +129,15 @@ class KnowledgeBase(Curation):
             index.save(self.settings.store)
 
     # -- writes -------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's one-writer lock (across processes) around a write's short critical
+        section: the store transaction and the index save. Never embed inside it.
+
+        Raises StoreBusyError if another writer keeps it past `write_wait_seconds`."""
+        with self._writer.hold(), self._lock:
+            yield
 
     def add(self, drafts: Sequence[DocumentDraft], actor: str = "system") -> list[AddResult]:
         """Add documents, or new versions of them: unchanged ones are skipped, metadata-only
@@ -191,17 +204,17 @@ class KnowledgeBase(Curation):
     ) -> None:
         texts = [chunk.text for draft in drafts for chunk in draft.chunks]
         vectors = self.embedder.encode_documents(texts)
-        if self.store.get_meta(MODEL_KEY) is None:
-            self.store.set_meta(MODEL_KEY, self.embedder.name)
-            self.store.set_meta(DIMENSION_KEY, str(vectors.shape[1]))
         per_document = np.split(vectors, np.cumsum([len(d.chunks) for d in drafts])[:-1])
-        with self._lock:
+        with self.writing():
+            if self.store.get_meta(MODEL_KEY) is None:
+                self.store.set_meta(MODEL_KEY, self.embedder.name)
+                self.store.set_meta(DIMENSION_KEY, str(vectors.shape[1]))
             self.index()  # make sure the cache is current before extending it
             result = self.store.write_documents(drafts, per_document, fingerprints, actor)
             self._apply(result, vectors)
 
     def _change(self, write: Callable[[], WriteResult]) -> None:
-        with self._lock:
+        with self.writing():
             if self.store.get_meta(DIMENSION_KEY) is not None:
                 self.index()  # current before it is brought along
             result = write()
@@ -216,7 +229,7 @@ class KnowledgeBase(Curation):
         model setting differs from the model the store was built with."""
         if self.store.get_meta(MODEL_KEY) not in (None, self.embedder.name):
             self._reembed(progress)
-        with self._lock:
+        with self.writing():
             self._index = self._rebuild(self.store.generation())
         return self.stats()
 
@@ -233,9 +246,10 @@ class KnowledgeBase(Curation):
         vectors = (
             np.concatenate(all_vectors) if all_vectors else np.zeros((0, dimension), np.float32)
         )
-        self.store.replace_vectors(np.asarray(all_ids, dtype=np.int64), vectors)
-        self.store.set_meta(MODEL_KEY, self.embedder.name)
-        self.store.set_meta(DIMENSION_KEY, str(dimension))
+        with self.writing():
+            self.store.replace_vectors(np.asarray(all_ids, dtype=np.int64), vectors)
+            self.store.set_meta(MODEL_KEY, self.embedder.name)
+            self.store.set_meta(DIMENSION_KEY, str(dimension))
 
     # -- reads --------------------------------------------------------------------------
 
@@ -266,6 +280,27 @@ class KnowledgeBase(Curation):
     ) -> SearchResponse:
         self.get_document(document_id)
         return self.searcher.similar(document_id, filters, limit, offset)
+
+    def check(self) -> list[str]:
+        """Everything wrong with the store and its index cache; empty when all agree."""
+        dimension = self.store.get_meta(DIMENSION_KEY)
+        problems = self.store.problems(int(dimension) if dimension else None)
+        if dimension is None:
+            return problems
+        for _ in range(3):  # a writer in another process may move the store between looks
+            generation = self.store.generation()
+            indexed, stored = self.index().ids(), self.store.vector_ids()
+            if self.store.generation() == generation:
+                break
+        extra = np.setdiff1d(indexed, stored)
+        if len(extra):
+            problems.append(describe("index vectors without a stored vector", extra.tolist()))
+        absent = np.setdiff1d(stored, indexed)
+        if len(absent):
+            problems.append(describe("stored vectors missing from the index", absent.tolist()))
+        if len(indexed) != len(np.unique(indexed)):
+            problems.append("the index holds some passages twice")
+        return problems
 
     def stats(self) -> Stats:
         documents, chunks, by_type = self.store.counts()

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
             "needs more is refused."
         ),
     )
+    write_wait_seconds: float = Field(
+        30.0,
+        ge=0.0,
+        description=(
+            "How long a write waits for another process's write to the same store before "
+            "failing with a `store_busy` error (HTTP 503)."
+        ),
+    )
 
     @property
     def max_upload_bytes(self) -> int:

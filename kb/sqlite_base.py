@@ -11,6 +11,7 @@ from typing import Any
 
 from kb import sql, sql_history
 from kb.errors import StoreError
+from kb.sqlite_connection import connect
 from kb.sqlite_rows import Transaction, dumps, utc_now
 
 DATABASE_NAME = "kb.sqlite"
@@ -26,7 +27,7 @@ class SQLiteBase:
         try:
             # One connection shared by the server's threads; the lock keeps each
             # transaction whole. Autocommit mode: transactions are explicit.
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db = connect(self.path, check_same_thread=False, isolation_level=None)
             for pragma in sql.PRAGMAS:
                 self._db.execute(pragma)
             self._db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 from kb import sql, sql_history
+from kb.integrity import store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
 from kb.sqlite_history import SQLiteHistory
 from kb.sqlite_rows import (
@@ -190,3 +191,14 @@ class SQLiteStore(SQLiteHistory):
             chunks = int(self._db.execute(sql.COUNT_CHUNKS).fetchone()[0])
             by_type = {str(t): int(n) for t, n in self._db.execute(sql.COUNT_BY_TYPE)}
         return documents, chunks, by_type
+
+    # -- maintenance ------------------------------------------------------------------
+
+    def problems(self, dimension: int | None) -> list[str]:
+        with self._lock:
+            return store_problems(self._db, dimension)
+
+    def vector_ids(self) -> Ids:
+        """Chunk ids of the stored vectors the index should hold: live documents' only."""
+        with self._lock:
+            return ids_of([row[0] for row in self._db.execute(sql.VECTOR_IDS)])

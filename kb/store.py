@@ -143,3 +143,11 @@ class Store(Protocol):
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Documents, chunks, and documents per type."""
         ...
+
+    def problems(self, dimension: int | None) -> list[str]:
+        """Broken invariants (partial documents, chunks without vectors or FTS rows, ...)."""
+        ...
+
+    def vector_ids(self) -> Ids:
+        """Every stored vector's chunk_id, ascending."""
+        ...

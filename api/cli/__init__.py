@@ -10,7 +10,13 @@ import sys
 import click
 from rich.markup import escape
 
-from api.cli import curation, documents, search, system  # noqa: F401  (registers the commands)
+from api.cli import (  # noqa: F401  (registers the commands)
+    curation,
+    documents,
+    maintenance,
+    search,
+    system,
+)
 from api.cli.base import cli
 from api.terminal import err
 from kb.errors import KBError

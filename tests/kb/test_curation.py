@@ -49,6 +49,7 @@ def test_delete_hides_a_document_from_every_read_and_restore_brings_it_back(
     assert total == 2 and "water" not in [d.document_id for d in listed]
     assert three.stats().documents == 2 and three.stats().chunks == 4
     assert [d.document_id for d in three.trash()[1]] == ["water"]
+    assert three.check() == []  # the index holds exactly the live documents' passages
 
     three.restore("water", "tester")
 
@@ -82,6 +83,7 @@ def test_purge_removes_the_text_from_sqlite_fts_and_faiss(three: KnowledgeBase) 
     assert rows(three, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'Vessin'") == []
     assert rows(three, "SELECT count(*) FROM vectors") == [(4,)]
     assert len(three.index()) == 4
+    assert three.check() == []
     actions = [e.action for e in three.audit(document_id="water")[1]]
     assert actions == ["purge", "delete", "replace", "add"]
 

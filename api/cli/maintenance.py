@@ -1,0 +1,89 @@
+"""`kb check`, `backup` and `restore`: keeping a store safe."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from api.cli.base import Context, cli, json_option, pass_context
+from api.terminal import err, out, print_json
+from kb.backup import backup_store, restore_store
+
+force_option = click.option(
+    "--force", is_flag=True, help="Overwrite a store that is already there."
+)
+
+
+@cli.command()
+@json_option
+@pass_context
+def check(ctx: Context, as_json: bool) -> None:
+    """Verify the store: every document whole, its passages, vectors and keyword index rows
+    in agreement, the FAISS index holding exactly the stored vectors. Exits 1 on a problem."""
+    with ctx.open() as kb:
+        problems = kb.check()
+        stats = kb.stats()
+    if as_json:
+        print_json(
+            {
+                "ok": not problems,
+                "problems": problems,
+                "documents": stats.documents,
+                "chunks": stats.chunks,
+                "index_vectors": stats.index_vectors,
+            }
+        )
+    elif problems:
+        for problem in problems:
+            err.print(f"[red]problem:[/] {escape(problem)}")
+    else:
+        out.print(
+            f"ok: {stats.documents} documents, {stats.chunks} passages, "
+            f"{stats.index_vectors} index vectors, all in agreement"
+        )
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@force_option
+@json_option
+@pass_context
+def backup(ctx: Context, destination: Path, force: bool, as_json: bool) -> None:
+    """Copy the store to the folder DESTINATION while it stays in use (readers and writers
+    go on; the copy is one consistent snapshot). The backup is itself a store:
+    `kb --store DESTINATION search ...` works on it. The FAISS cache is rebuilt, not copied."""
+    report = backup_store(ctx.settings.store, destination, force=force)
+    if as_json:
+        print_json(asdict(report))
+    else:
+        err.print(
+            f"backed up {report.documents} documents ({report.chunks} passages, generation "
+            f"{report.generation}) to {escape(str(destination))}"
+        )
+
+
+@cli.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@force_option
+@json_option
+@pass_context
+def restore(ctx: Context, source: Path, force: bool, as_json: bool) -> None:
+    """Replace the store (--store) with the backup in SOURCE (a folder made by `kb backup`,
+    another store's folder, or its kb.sqlite). Refuses a store holding documents unless
+    --force. Waits for a running writer; servers see the restored store at their next query."""
+    report = restore_store(
+        source, ctx.settings.store, wait_seconds=ctx.settings.write_wait_seconds, force=force
+    )
+    if as_json:
+        print_json(asdict(report))
+    else:
+        err.print(
+            f"restored {report.documents} documents ({report.chunks} passages) from "
+            f"{escape(str(source))} into {escape(str(ctx.settings.store))}"
+        )
