@@ -37,6 +37,7 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/ranking.py
 	$(PY) bench/robustness.py
 	$(PY) bench/ocr.py
+	$(PY) bench/crash.py --kills 100
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -14,7 +14,7 @@ from api.schemas import ErrorResponse
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 
-ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 413, 415, 422, 500)}
+ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 413, 415, 422, 500, 503)}
 
 
 def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
