@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api.errors import install_error_handlers
-from api.routes import documents, search, system
+from api.routes import documents, search, system, uploads
 from api.schemas import ErrorResponse
 from kb.knowledge_base import KnowledgeBase
+from kb.schema import load_schema
 from kb.settings import Settings
 
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 413, 415, 422, 500)}
@@ -40,9 +41,15 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         summary="Precedents for a new crisis from past agreements, evaluations and lessons.",
         lifespan=lifespan,
         responses=ERRORS,  # type: ignore[arg-type]
+        # Refused with 413 on its Content-Length, or once a chunked body passes it, before
+        # python-multipart spools an oversized upload.
+        max_body_size=settings.max_request_bytes,
     )
+    # Loaded here so that a bad schema file stops the start, not the first upload.
+    app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app)
     app.include_router(search.router)
+    app.include_router(uploads.router)
     app.include_router(documents.router)
     app.include_router(system.router)
 

@@ -9,11 +9,18 @@ from fastapi import Depends, Query, Request
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
+from kb.schema import MetadataSchema
 
 
 def get_kb(request: Request) -> KnowledgeBase:
     kb: KnowledgeBase = request.app.state.kb
     return kb
+
+
+def get_schema(request: Request) -> MetadataSchema:
+    """The metadata schema, loaded once by `create_app` (a bad schema file stops the start)."""
+    schema: MetadataSchema = request.app.state.metadata_schema
+    return schema
 
 
 def get_filters(
@@ -40,3 +47,4 @@ def get_filters(
 
 KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FiltersDep = Annotated[Filters, Depends(get_filters)]
+SchemaDep = Annotated[MetadataSchema, Depends(get_schema)]

@@ -12,9 +12,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from kb.errors import (
     InputError,
+    InvalidMetadataError,
     InvalidRequestError,
     KBError,
     ModelMismatchError,
@@ -32,6 +34,7 @@ STATUS_BY_ERROR: tuple[tuple[type[KBError], int], ...] = (
     (TooLargeError, 413),
     (UnsupportedTypeError, 415),
     (InputError, 422),
+    (InvalidMetadataError, 422),
     (InvalidRequestError, 422),
     (ModelMismatchError, 409),
     (StoreError, 503),
@@ -60,13 +63,24 @@ def status_of(error: KBError) -> int:
     return next(status for kind, status in STATUS_BY_ERROR if isinstance(error, kind))
 
 
+def detail_of(error: KBError) -> list[dict[str, Any]] | None:
+    """Machine-readable detail: for metadata, each file and field refused, and why."""
+    if isinstance(error, InvalidMetadataError):
+        return [
+            {"source": p.source, "field": p.field, "reason": p.reason} for p in error.problems
+        ]
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def on_kb_error(request: Request, exc: KBError) -> JSONResponse:
         status = status_of(exc)
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
-        return JSONResponse(error_body(status, exc.code, exc.message), status_code=status)
+        return JSONResponse(
+            error_body(status, exc.code, exc.message, detail_of(exc)), status_code=status
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -83,8 +97,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
+        message = str(exc.detail)
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+        if exc.status_code == 413 and isinstance(limit, int):
+            # FastAPI's body limit refused the request before it was read.
+            message = (
+                f"the request body is over the {limit / 1048576:g} MiB limit (KB_MAX_REQUEST_MB); "
+                "send fewer or smaller files per request"
+            )
         return JSONResponse(
-            error_body(exc.status_code, code, str(exc.detail)),
+            error_body(exc.status_code, code, message),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

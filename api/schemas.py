@@ -130,11 +130,44 @@ class DocumentsPublic(BaseModel):
     items: list[DocumentPublic]
 
 
+class UploadItemRequest(BaseModel):
+    """What `items` says about one uploaded file; it wins over the request-wide fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str | None = Field(None, description="Defaults to the file name, slugged.")
+    title: str | None = None
+    doc_type: str | None = None
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Merged over the request's `metadata`."
+    )
+
+
+class UploadOutcomePublic(BaseModel):
+    """One uploaded file's outcome (every field of the core's ItemOutcome passes through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source: str = Field(description="The file's name (its last path part, cleaned).")
+    status: str = Field(description="added, updated, unchanged or failed.")
+    document_id: str | None = None
+    chunks: int = 0
+    reason: str | None = Field(None, description="Why the file failed.")
+
+
 class UploadResponse(BaseModel):
-    document_id: str
-    status: Literal["added", "updated", "unchanged"]
-    chunks: int
-    document: DocumentPublic
+    document_id: str | None = Field(
+        None, description="With one file: its document_id (see `items` for many)."
+    )
+    status: str | None = Field(None, description="With one file: added, updated or unchanged.")
+    chunks: int | None = Field(None, description="With one file: its passages.")
+    document: DocumentPublic | None = Field(None, description="With one file: the document.")
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="Files per outcome: added, updated, unchanged, failed."
+    )
+    items: list[UploadOutcomePublic] = Field(
+        default_factory=list, description="Every file's outcome, in the order sent."
+    )
 
 
 class DeleteResponse(BaseModel):

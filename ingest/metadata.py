@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kb.errors import CorruptFileError, InvalidRequestError
+from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
 from kb.filters import check_key
 from kb.models import DOC_TYPES
+from kb.schema import MetadataSchema, validate_metadata
 
 SIDECAR_SUFFIX = ".meta.json"
 DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
@@ -117,3 +118,21 @@ def normalise_metadata(raw: Mapping[str, Any]) -> dict[str, Any]:
     ):
         metadata["year"] = int(date[:4])
     return metadata
+
+
+def checked_metadata(
+    source: str,
+    doc_type: str,
+    fields: Mapping[str, Any],
+    schema: MetadataSchema | None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """`fields` without the document's columns, normalised, then validated against `schema`
+    (when given) for `doc_type`; an InvalidMetadataError names `source` and every bad field."""
+    metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})
+    if schema is None:
+        return metadata
+    try:
+        return validate_metadata(schema, doc_type, title, metadata)
+    except InvalidMetadataError as exc:
+        raise exc.naming(source) from None

@@ -15,12 +15,11 @@ from typing import Any, Literal
 
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
 from ingest.metadata import (
-    RESERVED,
     check_doc_type,
     check_document_id,
+    checked_metadata,
     is_sidecar,
     normalise_date,
-    normalise_metadata,
     read_sidecar,
     sidecar_for,
     slug,
@@ -36,6 +35,7 @@ from ingest.readers import (
 from kb.errors import InputError, InvalidRequestError, KBError, TooLargeError, UnsupportedTypeError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES, AddOutcome, DocumentDraft
+from kb.schema import MetadataSchema
 from kb.settings import Settings
 
 Status = Literal["added", "updated", "unchanged", "failed"]
@@ -44,12 +44,18 @@ STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "failed")
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What the caller says about every document of a batch; it wins over sidecars."""
+    """What the caller says about every document of a batch; it wins over sidecars.
+
+    With a `schema`, each file's metadata is validated against its type's rule and a file that
+    breaks it fails naming the field. Records (BEIR .jsonl) are never validated: they are bulk
+    imports of third-party data in their own vocabularies (PA-X's `Dat`, `Stage`...).
+    """
 
     doc_type: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     document_id: str | None = None
     title: str | None = None
+    schema: MetadataSchema | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,18 @@ def ingest_files(
     return report
 
 
+def ingest_prepared(
+    kb: KnowledgeBase, items: Iterable[Prepared], on_item: OnItem | None = None
+) -> IngestReport:
+    """Write prepared documents in batches; every item gets an outcome, failures included."""
+    report = IngestReport()
+    batch = _Batch(kb, report, on_item)
+    for item in items:
+        batch.offer(item)
+    batch.flush()
+    return report
+
+
 def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOptions) -> ItemOutcome:
     """Ingest one uploaded file; a bad file raises its InputError for the caller to report."""
     if Path(name).suffix.lower() in RECORD_SUFFIXES:
@@ -210,6 +228,7 @@ def prepare_file(
         content=content,
         sha256=hashlib.sha256(data).hexdigest(),
         settings=settings,
+        schema=options.schema,
     )
 
 
@@ -240,6 +259,7 @@ def _prepare_records(
                     content=content,
                     sha256=hashlib.sha256(fingerprint.encode()).hexdigest(),
                     settings=settings,
+                    schema=None,
                 ),
                 None,
             )
@@ -257,20 +277,18 @@ def _draft(
     content: Content,
     sha256: str,
     settings: Settings,
+    schema: MetadataSchema | None,
 ) -> DocumentDraft:
     check_document_id(document_id)
-    doc_type = (
-        options.doc_type or _text(fields.get("doc_type")) or "other"
-    )
-    check_doc_type(doc_type, name)
-    metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})
+    title = " ".join(title.split())
+    doc_type, metadata = document_fields(name, fields, options, schema, title)
     date = metadata.get("date")
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
         raise InputError(name, "no text to index after reading")
     return DocumentDraft(
         document_id=document_id,
-        title=" ".join(title.split()),
+        title=title,
         doc_type=doc_type,
         source_name=name,
         sha256=sha256,
@@ -278,6 +296,19 @@ def _draft(
         date=str(normalise_date(date)) if date is not None else None,
         chunks=chunks,
     )
+
+
+def document_fields(
+    name: str,
+    fields: Mapping[str, Any],
+    options: IngestOptions,
+    schema: MetadataSchema | None,
+    title: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A document's type and its metadata, normalised and (with a schema) validated."""
+    doc_type = options.doc_type or _text(fields.get("doc_type")) or "other"
+    check_doc_type(doc_type, name)
+    return doc_type, checked_metadata(name, doc_type, fields, schema, title)
 
 
 def _first_heading(content: Content) -> str | None:

@@ -3,8 +3,10 @@
     KBError
     ├── NotFoundError              a document or chunk that does not exist
     ├── InvalidRequestError        a query, filter or argument that makes no sense
+    │   └── InvalidMetadataError   metadata that breaks its document type's schema (names fields)
     ├── ModelMismatchError         the store was built with another embedding model
     ├── StoreError                 the store on disk cannot be opened or written
+    ├── ConfigError                a setting or settings file that cannot be used
     └── InputError                 a file that cannot be ingested (always names the file)
         ├── UnsupportedTypeError   an extension we have no reader for
         ├── TooLargeError          over the configured size limit
@@ -17,6 +19,9 @@ The core knows nothing of HTTP: `api/errors.py` maps each class to a status once
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class KBError(Exception):
@@ -37,12 +42,56 @@ class InvalidRequestError(KBError):
     code = "invalid_request"
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One metadata field that breaks the schema, and why; `source` is the file, if known."""
+
+    field: str
+    reason: str
+    source: str | None = None
+
+    def __str__(self) -> str:
+        return f"metadata field {self.field!r} {self.reason}"
+
+
+class InvalidMetadataError(InvalidRequestError):
+    """Every schema problem of one or more documents; `field` is the first one's field."""
+
+    code = "invalid_metadata"
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        if not problems:
+            raise ValueError("InvalidMetadataError needs at least one problem")
+        self.problems = tuple(problems)
+        self.field = self.problems[0].field
+        self.source = self.problems[0].source
+        sources: dict[str | None, list[str]] = {}
+        for problem in self.problems:
+            sources.setdefault(problem.source, []).append(str(problem))
+        super().__init__(
+            "; ".join(
+                f"{source}: {', '.join(found)}" if source else ", ".join(found)
+                for source, found in sources.items()
+            )
+        )
+
+    def naming(self, source: str) -> InvalidMetadataError:
+        """The same problems, said of the file `source`."""
+        return InvalidMetadataError(
+            [FieldProblem(p.field, p.reason, source) for p in self.problems]
+        )
+
+
 class ModelMismatchError(KBError):
     code = "model_mismatch"
 
 
 class StoreError(KBError):
     code = "store_error"
+
+
+class ConfigError(KBError):
+    code = "config_error"
 
 
 class InputError(KBError):
@@ -81,10 +130,13 @@ class CorruptFileError(InputError):
 
 
 __all__ = [
+    "ConfigError",
     "CorruptFileError",
     "EmptyInputError",
     "EncryptedError",
+    "FieldProblem",
     "InputError",
+    "InvalidMetadataError",
     "InvalidRequestError",
     "KBError",
     "ModelMismatchError",
