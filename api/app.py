@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.routes import documents, search, system, uploads
 from api.schemas import ErrorResponse
@@ -41,10 +42,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         summary="Precedents for a new crisis from past agreements, evaluations and lessons.",
         lifespan=lifespan,
         responses=ERRORS,  # type: ignore[arg-type]
-        # Refused with 413 on its Content-Length, or once a chunked body passes it, before
-        # python-multipart spools an oversized upload.
-        max_body_size=settings.max_request_bytes,
     )
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     # Loaded here so that a bad schema file stops the start, not the first upload.
     app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app)

@@ -12,7 +12,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from kb.errors import (
     InputError,
@@ -97,16 +96,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
-        message = str(exc.detail)
-        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
-        if exc.status_code == 413 and isinstance(limit, int):
-            # FastAPI's body limit refused the request before it was read.
-            message = (
-                f"the request body is over the {limit / 1048576:g} MiB limit (KB_MAX_REQUEST_MB); "
-                "send fewer or smaller files per request"
-            )
         return JSONResponse(
-            error_body(exc.status_code, code, message),
+            error_body(exc.status_code, code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )

@@ -52,8 +52,15 @@ def upload_name(raw: str | None) -> str:
 
 
 def check_uploads(uploads: Sequence[Upload]) -> None:
-    """Check every upload's doc_type and metadata before any file is read: one InvalidMetadataError
-    names every file and field that breaks the schema (an unknown doc_type stops at once)."""
+    """Check every upload's name, doc_type and metadata before any file is read: one
+    InvalidMetadataError names every file and field that breaks the schema (two files of one
+    name, or an unknown doc_type, stop at once)."""
+    names = [upload.name for upload in uploads]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise InvalidRequestError(
+            f"two files are both named {twice!r}; file names must differ in one upload"
+        )
     problems: list[FieldProblem] = []
     for upload in uploads:
         options = upload.options
@@ -70,7 +77,11 @@ def ingest_uploads(kb: KnowledgeBase, uploads: Sequence[Upload]) -> IngestReport
     InvalidMetadataError says where); then a file that cannot be read is reported as failed
     while the others are added."""
     check_uploads(uploads)
-    return ingest_prepared(kb, _prepared(kb, uploads))
+    report = ingest_prepared(kb, _prepared(kb, uploads))
+    # Failures are reported at once and documents when their batch is written: back in order.
+    order = {upload.name: index for index, upload in enumerate(uploads)}
+    report.outcomes.sort(key=lambda outcome: order[outcome.source])
+    return report
 
 
 def _prepared(kb: KnowledgeBase, uploads: Sequence[Upload]) -> Iterator[Prepared]:

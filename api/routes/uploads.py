@@ -77,7 +77,7 @@ def upload_documents(
         ),
     ] = None,
 ) -> UploadResponse:
-    received = [f for f in ([file] if file is not None else []) + list(files or [])]
+    received = ([file] if file is not None else []) + list(files or [])
     if not received:
         raise InvalidRequestError("no file: send one as `file` or several as `files`")
     if len(received) > 1 and (document_id or title):
@@ -144,11 +144,6 @@ def _options(
 
 
 def _items(raw: str | None, names: list[str]) -> dict[str, UploadItemRequest]:
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InvalidRequestError(
-            f"two files are both named {duplicates[0]!r}; file names must differ in one upload"
-        )
     if not raw:
         return {}
     try:
