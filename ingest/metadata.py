@@ -136,3 +136,17 @@ def checked_metadata(
         return validate_metadata(schema, doc_type, title, metadata)
     except InvalidMetadataError as exc:
         raise exc.naming(source) from None
+
+
+def document_metadata(
+    source: str,
+    fields: Mapping[str, Any],
+    doc_type: str | None,
+    schema: MetadataSchema | None,
+    title: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A document's type (given, else from `fields`, else "other") and its checked metadata."""
+    given = fields.get("doc_type")
+    kind = doc_type or (given.strip() if isinstance(given, str) and given.strip() else "other")
+    check_doc_type(kind, source)
+    return kind, checked_metadata(source, kind, fields, schema, title)

@@ -15,9 +15,8 @@ from typing import Any, Literal
 
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
 from ingest.metadata import (
-    check_doc_type,
     check_document_id,
-    checked_metadata,
+    document_metadata,
     is_sidecar,
     normalise_date,
     read_sidecar,
@@ -44,12 +43,8 @@ STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "failed")
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What the caller says about every document of a batch; it wins over sidecars.
-
-    With a `schema`, each file's metadata is validated against its type's rule and a file that
-    breaks it fails naming the field. Records (BEIR .jsonl) are never validated: they are bulk
-    imports of third-party data in their own vocabularies (PA-X's `Dat`, `Stage`...).
-    """
+    """What the caller says about every document of a batch; it wins over sidecars. With a
+    `schema`, each file's metadata is validated (records never are: third-party vocabularies)."""
 
     doc_type: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -281,7 +276,7 @@ def _draft(
 ) -> DocumentDraft:
     check_document_id(document_id)
     title = " ".join(title.split())
-    doc_type, metadata = document_fields(name, fields, options, schema, title)
+    doc_type, metadata = document_metadata(name, fields, options.doc_type, schema, title)
     date = metadata.get("date")
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
@@ -296,19 +291,6 @@ def _draft(
         date=str(normalise_date(date)) if date is not None else None,
         chunks=chunks,
     )
-
-
-def document_fields(
-    name: str,
-    fields: Mapping[str, Any],
-    options: IngestOptions,
-    schema: MetadataSchema | None,
-    title: str | None = None,
-) -> tuple[str, dict[str, Any]]:
-    """A document's type and its metadata, normalised and (with a schema) validated."""
-    doc_type = options.doc_type or _text(fields.get("doc_type")) or "other"
-    check_doc_type(doc_type, name)
-    return doc_type, checked_metadata(name, doc_type, fields, schema, title)
 
 
 def _first_heading(content: Content) -> str | None:

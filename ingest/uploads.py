@@ -11,12 +11,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from ingest.metadata import document_metadata
 from ingest.pipeline import (
     IngestOptions,
     IngestReport,
     ItemOutcome,
     Prepared,
-    document_fields,
     ingest_prepared,
     prepare_file,
 )
@@ -65,7 +65,9 @@ def check_uploads(uploads: Sequence[Upload]) -> None:
     for upload in uploads:
         options = upload.options
         try:
-            document_fields(upload.name, options.metadata, options, options.schema, options.title)
+            document_metadata(
+                upload.name, options.metadata, options.doc_type, options.schema, options.title
+            )
         except InvalidMetadataError as exc:
             problems.extend(exc.problems)
     if problems:

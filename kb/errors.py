@@ -134,7 +134,6 @@ __all__ = [
     "CorruptFileError",
     "EmptyInputError",
     "EncryptedError",
-    "FieldProblem",
     "InputError",
     "InvalidMetadataError",
     "InvalidRequestError",
