@@ -93,11 +93,12 @@ def upload_documents(
         schema=schema,
     )
     per_file = _items(items, [f.filename or "" for f in received])
-    uploads = [_receive(kb, f, _options(shared, per_file.get(f.filename or ""), schema))
-               for f in received]
-    check_uploads(uploads)
-    outcomes = _ingest(kb, uploads)
-    return _response(kb, outcomes)
+    options = [_options(shared, per_file.get(f.filename or ""), schema) for f in received]
+    names = [upload_name(f.filename) for f in received]
+    # All names and metadata are checked before a byte of any file is read.
+    check_uploads([Upload(n, b"", o) for n, o in zip(names, options, strict=True)])
+    uploads = [_receive(kb, *sent) for sent in zip(received, names, options, strict=True)]
+    return _response(kb, _ingest(kb, uploads))
 
 
 def _ingest(kb: KnowledgeBase, uploads: Sequence[Upload]) -> list[ItemOutcome]:
@@ -118,8 +119,7 @@ def _ingest(kb: KnowledgeBase, uploads: Sequence[Upload]) -> list[ItemOutcome]:
     return outcomes
 
 
-def _receive(kb: KnowledgeBase, file: UploadFile, options: IngestOptions) -> Upload:
-    name = upload_name(file.filename)
+def _receive(kb: KnowledgeBase, file: UploadFile, name: str, options: IngestOptions) -> Upload:
     limit = kb.settings.max_upload_bytes
     # Read one byte past the limit, never the whole of an oversized file.
     data = file.file.read(limit + 1)
@@ -137,8 +137,8 @@ def _options(
     return IngestOptions(
         doc_type=item.doc_type or shared.doc_type,
         metadata={**shared.metadata, **item.metadata},
-        document_id=check_document_id(item.document_id) if item.document_id else None,
-        title=item.title or None,
+        document_id=check_document_id(item.document_id) if item.document_id else shared.document_id,
+        title=item.title or shared.title,
         schema=schema,
     )
 

@@ -122,6 +122,11 @@ def test_the_one_file_answer_keeps_its_fields_and_lists_the_item(bare_client: Te
     ]
     # One file sent as `files` answers the same way.
     assert created(send(bare_client, [("note.txt", NOTE.encode())]))["status"] == "unchanged"
+    # With one file, the form's document_id and title hold beside an item for it.
+    body = created(send(bare_client, [("note.txt", NOTE.encode())], document_id="rota-note",
+                        title="Rota", items={"note.txt": {"metadata": {"region": "Isles"}}}))
+    assert (body["document_id"], body["document"]["title"]) == ("rota-note", "Rota")
+    assert body["document"]["metadata"] == {"region": "Isles"}
 
 
 def test_bad_metadata_in_one_file_refuses_the_request_and_names_file_and_field(
