@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
-from api.routes import audit, curation, documents, search, system
+from api.routes import audit, curation, documents, search, system, uploads
 from api.schemas import ErrorResponse
 from kb.knowledge_base import KnowledgeBase
+from kb.schema import load_schema
 from kb.settings import Settings
 
 ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 413, 415, 422, 500, 503)}
@@ -43,8 +45,12 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=ERRORS,  # type: ignore[arg-type]
     )
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    # Loaded here so that a bad schema file stops the start, not the first upload.
+    app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app)
     app.include_router(search.router)
+    app.include_router(uploads.router)
     app.include_router(documents.router)
     app.include_router(curation.router)
     app.include_router(audit.router)

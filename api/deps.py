@@ -9,11 +9,18 @@ from fastapi import Depends, Header, Query, Request
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
+from kb.schema import MetadataSchema
 
 
 def get_kb(request: Request) -> KnowledgeBase:
     kb: KnowledgeBase = request.app.state.kb
     return kb
+
+
+def get_schema(request: Request) -> MetadataSchema:
+    """The metadata schema, loaded once by `create_app` (a bad schema file stops the start)."""
+    schema: MetadataSchema = request.app.state.metadata_schema
+    return schema
 
 
 def get_filters(
@@ -55,3 +62,4 @@ def get_actor(
 
 
 ActorDep = Annotated[str, Depends(get_actor)]
+SchemaDep = Annotated[MetadataSchema, Depends(get_schema)]

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from kb.errors import (
     InputError,
+    InvalidMetadataError,
     InvalidRequestError,
     KBError,
     ModelMismatchError,
@@ -33,6 +34,7 @@ STATUS_BY_ERROR: tuple[tuple[type[KBError], int], ...] = (
     (TooLargeError, 413),
     (UnsupportedTypeError, 415),
     (InputError, 422),
+    (InvalidMetadataError, 422),
     (InvalidRequestError, 422),
     (ModelMismatchError, 409),
     (StoreBusyError, 503),
@@ -64,6 +66,15 @@ def status_of(error: KBError) -> int:
     return next(status for kind, status in STATUS_BY_ERROR if isinstance(error, kind))
 
 
+def detail_of(error: KBError) -> list[dict[str, Any]] | None:
+    """Machine-readable detail: for metadata, each file and field refused, and why."""
+    if isinstance(error, InvalidMetadataError):
+        return [
+            {"source": p.source, "field": p.field, "reason": p.reason} for p in error.problems
+        ]
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KBError)
     async def on_kb_error(request: Request, exc: KBError) -> JSONResponse:
@@ -74,7 +85,9 @@ def install_error_handlers(app: FastAPI) -> None:
             {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreBusyError) else None
         )
         return JSONResponse(
-            error_body(status, exc.code, exc.message), status_code=status, headers=headers
+            error_body(status, exc.code, exc.message, detail_of(exc)),
+            status_code=status,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

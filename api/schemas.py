@@ -144,16 +144,56 @@ class DocumentsPublic(BaseModel):
     items: list[DocumentPublic]
 
 
-class UploadResponse(BaseModel):
-    document_id: str
-    status: Literal["added", "updated", "unchanged", "duplicate"]
-    chunks: int
-    document: DocumentPublic = Field(
-        description="The stored document (for a duplicate: the one already holding the content)."
+class UploadItemRequest(BaseModel):
+    """What `items` says about one uploaded file; it wins over the request-wide fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str | None = Field(None, description="Defaults to the file name, slugged.")
+    title: str | None = None
+    doc_type: str | None = None
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Merged over the request's `metadata`."
     )
+
+
+class UploadOutcomePublic(BaseModel):
+    """One uploaded file's outcome (every field of the core's ItemOutcome passes through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source: str = Field(description="The file's name (its last path part, cleaned).")
+    status: str = Field(description="added, updated, unchanged, duplicate or failed.")
+    document_id: str | None = None
+    chunks: int = 0
+    reason: str | None = Field(None, description="Why the file failed.")
     duplicate_of: str | None = Field(None, description="Status duplicate: who holds the content.")
     near_duplicates: list[str] = Field(
-        default_factory=list, description="Stored documents with nearly the same text: check them."
+        default_factory=list, description="Stored documents with nearly the same text."
+    )
+
+
+class UploadResponse(BaseModel):
+    document_id: str | None = Field(
+        None, description="With one file: its document_id (see `items` for many)."
+    )
+    status: str | None = Field(
+        None, description="With one file: added, updated, unchanged or duplicate."
+    )
+    chunks: int | None = Field(None, description="With one file: its passages.")
+    document: DocumentPublic | None = Field(
+        None,
+        description="With one file: the document (for a duplicate, the one holding the content).",
+    )
+    duplicate_of: str | None = Field(None, description="With one file: see `items`.")
+    near_duplicates: list[str] = Field(
+        default_factory=list, description="With one file: see `items`."
+    )
+    counts: dict[str, int] = Field(
+        default_factory=dict, description="Files per outcome: added, updated, unchanged, failed."
+    )
+    items: list[UploadOutcomePublic] = Field(
+        default_factory=list, description="Every file's outcome, in the order sent."
     )
 
 

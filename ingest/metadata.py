@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kb.errors import CorruptFileError, InvalidRequestError
+from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
 from kb.filters import check_key
 from kb.models import DOC_TYPES
+from kb.schema import MetadataSchema, validate_metadata
 
 SIDECAR_SUFFIX = ".meta.json"
 DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
@@ -135,3 +136,33 @@ def normalise_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         kept = normalise_metadata({k: v for k, v in patch.items() if v is not None})
         normal["metadata"] = {k: None for k in patch if patch[k] is None} | kept
     return normal
+def checked_metadata(
+    source: str,
+    doc_type: str,
+    fields: Mapping[str, Any],
+    schema: MetadataSchema | None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """`fields` without the document's columns, normalised, then validated against `schema`
+    (when given) for `doc_type`; an InvalidMetadataError names `source` and every bad field."""
+    metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})
+    if schema is None:
+        return metadata
+    try:
+        return validate_metadata(schema, doc_type, title, metadata)
+    except InvalidMetadataError as exc:
+        raise exc.naming(source) from None
+
+
+def document_metadata(
+    source: str,
+    fields: Mapping[str, Any],
+    doc_type: str | None,
+    schema: MetadataSchema | None,
+    title: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A document's type (given, else from `fields`, else "other") and its checked metadata."""
+    given = fields.get("doc_type")
+    kind = doc_type or (given.strip() if isinstance(given, str) and given.strip() else "other")
+    check_doc_type(kind, source)
+    return kind, checked_metadata(source, kind, fields, schema, title)

@@ -15,12 +15,10 @@ from typing import Any, Literal
 
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
 from ingest.metadata import (
-    RESERVED,
-    check_doc_type,
     check_document_id,
+    document_metadata,
     is_sidecar,
     normalise_date,
-    normalise_metadata,
     read_sidecar,
     sidecar_for,
     slug,
@@ -36,6 +34,7 @@ from ingest.sandbox import read_bounded
 from kb.errors import InputError, InvalidRequestError, KBError, TooLargeError, UnsupportedTypeError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES, AddOutcome, AddResult, DocumentDraft
+from kb.schema import MetadataSchema
 from kb.settings import Settings
 
 Status = Literal["added", "updated", "unchanged", "duplicate", "failed"]
@@ -44,12 +43,14 @@ STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "duplicate", "f
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What the caller says about every document of a batch; it wins over sidecars."""
+    """What the caller says about every document of a batch; it wins over sidecars. With a
+    `schema`, each file's metadata is validated (records never are: third-party vocabularies)."""
 
     doc_type: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     document_id: str | None = None
     title: str | None = None
+    schema: MetadataSchema | None = None
     actor: str = "system"  # who adds them, for the audit log
 
 
@@ -144,6 +145,18 @@ def ingest_files(
     return report
 
 
+def ingest_prepared(
+    kb: KnowledgeBase, items: Iterable[Prepared], actor: str, on_item: OnItem | None = None
+) -> IngestReport:
+    """Write prepared documents in batches; every item gets an outcome, failures included."""
+    report = IngestReport()
+    batch = _Batch(kb, report, on_item, actor)
+    for item in items:
+        batch.offer(item)
+    batch.flush()
+    return report
+
+
 def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOptions) -> ItemOutcome:
     """Ingest one uploaded file; a bad file raises its InputError for the caller to report."""
     if Path(name).suffix.lower() in RECORD_SUFFIXES:
@@ -212,6 +225,7 @@ def prepare_file(
         content=content,
         sha256=hashlib.sha256(data).hexdigest(),
         settings=settings,
+        schema=options.schema,
     )
 
 
@@ -242,6 +256,7 @@ def _prepare_records(
                     content=content,
                     sha256=hashlib.sha256(fingerprint.encode()).hexdigest(),
                     settings=settings,
+                    schema=None,
                 ),
                 None,
             )
@@ -259,20 +274,18 @@ def _draft(
     content: Content,
     sha256: str,
     settings: Settings,
+    schema: MetadataSchema | None,
 ) -> DocumentDraft:
     check_document_id(document_id)
-    doc_type = (
-        options.doc_type or _text(fields.get("doc_type")) or "other"
-    )
-    check_doc_type(doc_type, name)
-    metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})
+    title = " ".join(title.split())
+    doc_type, metadata = document_metadata(name, fields, options.doc_type, schema, title)
     date = metadata.get("date")
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
         raise InputError(name, "no text to index after reading")
     return DocumentDraft(
         document_id=document_id,
-        title=" ".join(title.split()),
+        title=title,
         doc_type=doc_type,
         source_name=name,
         sha256=sha256,

@@ -81,6 +81,21 @@ class Settings(BaseSettings):
         3, ge=1, le=10, description="Best passages shown for each precedent."
     )
     max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted, in MiB.")
+    max_request_mb: float = Field(
+        200.0,
+        gt=0,
+        description=(
+            "Largest HTTP request body (all files of an upload together), in MiB; a bigger one "
+            "gets 413 before it is read."
+        ),
+    )
+    metadata_schema: Path | None = Field(
+        None,
+        description=(
+            "TOML file of the metadata each document type needs; none means the bundled "
+            "`kb/metadata_schema.toml`."
+        ),
+    )
     ingest_batch_chunks: int = Field(
         256, ge=1, description="Passages written per transaction during ingest."
     )
@@ -134,3 +149,7 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)

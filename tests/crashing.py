@@ -81,6 +81,8 @@ def write_corpus(folder: Path, documents: int, settings: Settings, seed: int = 7
             "title": f"Crash document {n}",
             "doc_type": "agreement",
             "date": f"{1990 + n % 30}-01-01",
+            "parties": ["Valdoria", f"Party {n % 7}"],
+            "stage": "ceasefire",
         }
         name = f"crash-{n:04d}.txt"
         (folder / name).write_text(text, encoding="utf-8")

@@ -164,15 +164,23 @@ def audit(
 
 
 def _change(entry: dict[str, Any]) -> str:
-    before, after = entry["before"] or {}, entry["after"] or {}
-    keys = sorted(set(before) | set(after))
+    """What an audit entry changed, field by field; metadata key by key."""
+    before, after = _flat(entry["before"] or {}), _flat(entry["after"] or {})
     parts = [
         f"{k}: {json.dumps(before.get(k), ensure_ascii=False)} -> "
         f"{json.dumps(after.get(k), ensure_ascii=False)}"
-        for k in keys
-        if k not in ("sha256", "metadata") or before.get(k) != after.get(k)
+        for k in sorted(set(before) | set(after))
+        if k != "sha256" and before.get(k) != after.get(k)
     ]
-    return escape("; ".join(parts))[:300]
+    return escape("; ".join(parts))
+
+
+def _flat(fields: dict[str, Any]) -> dict[str, Any]:
+    metadata = fields.get("metadata")
+    flat = {k: v for k, v in fields.items() if k != "metadata"}
+    if isinstance(metadata, dict):
+        flat.update({f"metadata.{k}": v for k, v in metadata.items()})
+    return flat
 
 
 @cli.group()

@@ -17,6 +17,7 @@ from ingest.metadata import check_doc_type
 from ingest.pipeline import IngestOptions, ItemOutcome, collect_files, count_items, ingest_files
 from kb.filters import split_pairs
 from kb.models import DOC_TYPES
+from kb.schema import load_schema
 from kb.search import MAX_LIMIT
 
 
@@ -28,6 +29,12 @@ from kb.search import MAX_LIMIT
 @click.option(
     "--meta", multiple=True, metavar="KEY=VALUE", help="Metadata for all files (repeatable)."
 )
+@click.option(
+    "--validate/--no-validate",
+    default=True,
+    show_default=True,
+    help="Check each file's metadata against the metadata schema (KB_METADATA_SCHEMA).",
+)
 @json_option
 @pass_context
 def ingest(
@@ -35,16 +42,20 @@ def ingest(
     paths: tuple[Path, ...],
     doc_type: str | None,
     meta: tuple[str, ...],
+    validate: bool,
     as_json: bool,
 ) -> None:
     """Add files and folders (recursively): .pdf, .docx, .html, .txt, .md, BEIR .jsonl records.
 
     Metadata comes from a NAME.meta.json sidecar beside each file, overridden by --type and
-    --meta. The same content again is a no-op; changed content replaces the document.
-    Exits 1 if any file failed.
+    --meta, and is checked against the metadata schema of the document type: a file that
+    breaks it fails, naming the field, and the others go on. BEIR records are bulk imports in
+    their own vocabularies and are not checked. The same content again is a no-op; changed
+    content replaces the document. Exits 1 if any file failed.
     """
     if doc_type:
         check_doc_type(doc_type, "--type")
+    schema = load_schema(ctx.settings.metadata_schema) if validate else None
     metadata = {k: v[0] if len(v) == 1 else v for k, v in split_pairs(meta).items()}
     files, missing = collect_files(list(paths))
     with ctx.open() as kb, progress(count_items(files) + len(missing), not as_json) as advance:
@@ -59,7 +70,7 @@ def ingest(
         report = ingest_files(
             kb,
             files,
-            IngestOptions(doc_type=doc_type, metadata=metadata, actor=ctx.actor),
+            IngestOptions(doc_type=doc_type, metadata=metadata, schema=schema, actor=ctx.actor),
             on_item,
             missing,
         )

@@ -1,11 +1,10 @@
-"""Documents: upload, list, read, delete, and "more like this"."""
+"""Documents: list, read, delete, and "more like this" (uploads: api/routes/uploads.py)."""
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, FiltersDep, KBDep
 from api.schemas import (
@@ -14,64 +13,10 @@ from api.schemas import (
     DocumentPublic,
     DocumentsPublic,
     SearchResponsePublic,
-    UploadResponse,
 )
-from ingest.metadata import check_document_id
-from ingest.pipeline import IngestOptions, ingest_upload
-from kb.errors import EmptyInputError, InvalidRequestError, TooLargeError
-from kb.models import DOC_TYPES
 from kb.search import MAX_LIMIT
 
 router = APIRouter(prefix="/documents", tags=["documents"])
-
-
-@router.post("", response_model=UploadResponse, status_code=status.HTTP_201_CREATED)
-def upload_document(
-    kb: KBDep,
-    file: Annotated[UploadFile, File(description="A PDF, text or Markdown file.")],
-    document_id: Annotated[str | None, Form(description="Defaults to the file name.")] = None,
-    title: Annotated[str | None, Form()] = None,
-    doc_type: Annotated[str | None, Form(description=f"One of {', '.join(DOC_TYPES)}.")] = None,
-    metadata: Annotated[str | None, Form(description="A JSON object of metadata.")] = None,
-) -> UploadResponse:
-    """Add a document, or replace the one with the same document_id (same content: no-op)."""
-    name = file.filename or "upload"
-    limit = kb.settings.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise TooLargeError(name, f"over the {kb.settings.max_upload_mb:g} MiB upload limit")
-    if not data:
-        raise EmptyInputError(name, "the file is empty")
-    options = IngestOptions(
-        doc_type=doc_type or None,
-        metadata=_metadata(metadata),
-        document_id=check_document_id(document_id) if document_id else None,
-        title=title or None,
-    )
-    outcome = ingest_upload(kb, name, data, options)
-    assert outcome.document_id is not None and outcome.status != "failed"
-    return UploadResponse(
-        document_id=outcome.document_id,
-        status=outcome.status,
-        chunks=outcome.chunks,
-        document=DocumentPublic.model_validate(
-            kb.get_document(outcome.duplicate_of or outcome.document_id)
-        ),
-        duplicate_of=outcome.duplicate_of,
-        near_duplicates=list(outcome.near_duplicates),
-    )
-
-
-def _metadata(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequestError(f"metadata is not valid JSON: {exc.msg}") from exc
-    if not isinstance(value, dict):
-        raise InvalidRequestError("metadata must be a JSON object")
-    return value
 
 
 @router.get("", response_model=DocumentsPublic)

@@ -37,7 +37,7 @@ SAMPLES = (
         {
             "title": "Aurel Highlands Ceasefire Agreement", "doc_type": "agreement",
             "date": "1998-04-10", "region": "Aurel Highlands",
-            "parties": ["Aurel Liberation Front", "Government of Aurelia"],
+            "parties": ["Aurel Liberation Front", "Government of Aurelia"], "stage": "ceasefire",
         },
     ),
     Sample(
@@ -47,7 +47,10 @@ SAMPLES = (
         "cabinet posts are shared between the ruling party and the opposition coalition. "
         "A federal constitution will devolve revenue from fisheries and ports to provincial "
         "assemblies. Elections will be held within two years under international supervision.\n",
-        {"doc_type": "agreement", "date": "2005-06-01", "region": "Coastal Plains"},
+        {
+            "doc_type": "agreement", "date": "2005-06-01", "region": "Coastal Plains",
+            "parties": ["Ruling Party", "Opposition Coalition"], "stage": "comprehensive",
+        },
     ),
     Sample(
         DDR,
@@ -56,7 +59,10 @@ SAMPLES = (
         "that followed the ceasefire. Former combatants received vocational training and small "
         "grants, but many returned to armed groups when payments were delayed. "
         "Community-based reintegration worked better than cash transfers alone.\n",
-        {"doc_type": "evaluation", "date": "2012-09-15", "region": "Aurel Highlands"},
+        {
+            "doc_type": "evaluation", "date": "2012-09-15", "region": "Aurel Highlands",
+            "programme": "Highlands Reintegration Programme",
+        },
     ),
     Sample(
         DELTA,

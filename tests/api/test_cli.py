@@ -125,7 +125,8 @@ def test_ingest_type_and_meta_apply_to_every_file(tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     write(folder, "one.md", "# One\n\nA truce between fishermen of two villages.\n")
     write(folder, "two.txt", "Water rights along the upper river were shared by rota.\n")
-    ok(store, "ingest", str(folder), "--type", "lessons-learned", "--meta", "region=Upper River")
+    ok(store, "ingest", str(folder), "--type", "lessons-learned", "--meta", "region=Upper River",
+       "--meta", "date=2020")
 
     listed = ok_json(store, "list", "--filter", "region=upper river")
     assert listed["total"] == 2

@@ -67,7 +67,9 @@ def test_upload_adds_a_document_with_its_metadata_and_pages(client: TestClient) 
     body = uploaded(
         upload(
             client, "isles.md", NOTE, doc_type="evaluation", document_id="isles-review",
-            metadata=json.dumps({"region": "Western Isles", "date": "2021-05-03"}),
+            metadata=json.dumps(
+                {"region": "Western Isles", "date": "2021-05-03", "programme": "Isles Truce"}
+            ),
         ),
         "added",
     )
@@ -79,7 +81,9 @@ def test_upload_adds_a_document_with_its_metadata_and_pages(client: TestClient) 
     assert document["title"] == "Western Isles Review"
     assert document["doc_type"] == "evaluation"
     assert document["date"] == "2021-05-03"
-    assert document["metadata"] == {"region": "Western Isles", "date": "2021-05-03", "year": 2021}
+    assert document["metadata"] == {
+        "region": "Western Isles", "date": "2021-05-03", "programme": "Isles Truce", "year": 2021
+    }
     assert document["source_name"] == "isles.md"
     assert document["chunk_count"] == body["chunks"]
 
@@ -111,7 +115,9 @@ def test_a_sentence_from_page_two_is_cited_as_page_two(client: TestClient) -> No
     pdf = make_pdf(VELORIA_PAGES, title="Veloria Accord")
     body = uploaded(
         upload(client, "veloria.pdf", pdf, content_type="application/pdf",
-               doc_type="agreement", document_id="veloria-accord"),
+               doc_type="agreement", document_id="veloria-accord",
+               metadata=json.dumps({"date": "2003", "parties": ["North", "South"],
+                                    "stage": "ceasefire"})),
         "added",
     )
     assert body["document"]["title"] == "Veloria Accord"
@@ -135,7 +141,8 @@ def test_a_pdf_encrypted_only_for_permissions_is_read(client: TestClient) -> Non
 
 def test_the_same_bytes_again_are_unchanged(client: TestClient) -> None:
     form = {"doc_type": "evaluation", "document_id": "isles-review",
-            "metadata": json.dumps({"region": "Western Isles"})}
+            "metadata": json.dumps({"region": "Western Isles", "date": "2021",
+                                    "programme": "Isles Truce"})}
     first = uploaded(upload(client, "isles.md", NOTE, **form), "added")
     generation = stats(client)["generation"]
 
@@ -150,7 +157,8 @@ def test_the_same_bytes_with_new_metadata_are_updated_in_place(client: TestClien
     uploaded(first, "added")
     body = uploaded(
         upload(client, "isles.md", NOTE, document_id="isles-review", doc_type="evaluation",
-               metadata=json.dumps({"region": "Western Isles"})),
+               metadata=json.dumps({"region": "Western Isles", "date": "2021",
+                                    "mission": "Isles Truce Mission"})),
         "updated",
     )
     assert body["document"]["doc_type"] == "evaluation"
