@@ -8,9 +8,10 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kb.errors import InvalidRequestError, NotFoundError
+from kb.errors import InvalidMetadataError, InvalidRequestError, NotFoundError
 from kb.models import AuditEntry, Document, DocumentDraft, Relation, Version
 from kb.relations import check_relation
+from kb.schema import MetadataSchema, validate_metadata
 from kb.settings import Settings
 from kb.simhash import near
 from kb.store import Store, WriteResult
@@ -53,9 +54,16 @@ class Curation:
 
     # -- editing --------------------------------------------------------------------------
 
-    def edit(self, document_id: str, changes: Mapping[str, Any], actor: str) -> Document:
+    def edit(
+        self,
+        document_id: str,
+        changes: Mapping[str, Any],
+        actor: str,
+        schema: MetadataSchema | None = None,
+    ) -> Document:
         """Change title, doc_type, date and metadata without re-embedding. `metadata` is a
-        merge patch: a key set to None is removed, the others are set."""
+        merge patch: a key set to None is removed, the others are set. With a schema, the
+        edited document must still meet its type's rule (InvalidMetadataError names the field)."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise InvalidRequestError(
@@ -69,10 +77,17 @@ class Curation:
                 metadata.pop(key, None)
             else:
                 metadata[key] = value
+        title = changes.get("title") or document.title
+        doc_type = changes.get("doc_type") or document.doc_type
+        if schema is not None:
+            try:
+                metadata = validate_metadata(schema, doc_type, title, metadata)
+            except InvalidMetadataError as exc:
+                raise exc.naming(document_id) from None
         draft = DocumentDraft(
             document_id=document_id,
-            title=changes.get("title") or document.title,
-            doc_type=changes.get("doc_type") or document.doc_type,
+            title=title,
+            doc_type=doc_type,
             source_name=document.source_name,
             sha256=document.sha256,
             metadata=metadata,

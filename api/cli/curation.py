@@ -17,6 +17,7 @@ from ingest.metadata import check_doc_type, normalise_changes
 from kb.filters import split_pairs
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
+from kb.schema import load_schema
 from kb.search import MAX_LIMIT
 
 
@@ -39,7 +40,8 @@ def edit(
     unset: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Change a document's title, type, date or metadata without re-embedding it."""
+    """Change a document's title, type, date or metadata without re-embedding it; the result
+    must still meet the metadata schema of its type."""
     changes: dict[str, Any] = {"title": title, "doc_type": doc_type, "date": date}
     changes = {k: v for k, v in changes.items() if v is not None}
     if doc_type:
@@ -51,7 +53,8 @@ def edit(
     if not changes:
         raise click.UsageError("nothing to change: give --title, --type, --date, --meta or --unset")
     with ctx.open() as kb:
-        document = kb.edit(document_id, normalise_changes(changes), ctx.actor)
+        schema = load_schema(ctx.settings.metadata_schema)
+        document = kb.edit(document_id, normalise_changes(changes), ctx.actor, schema)
     body = DocumentPublic.model_validate(document).model_dump()
     if as_json:
         print_json(body)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import ActorDep, KBDep
+from api.deps import ActorDep, KBDep, SchemaDep
 from api.schemas import DocumentPublic
 from api.schemas_curation import (
     DocumentRelationsPublic,
@@ -27,10 +27,13 @@ router = APIRouter(tags=["curation"])
 
 
 @router.patch("/documents/{document_id}", response_model=DocumentPublic)
-def edit_document(kb: KBDep, actor: ActorDep, document_id: str, body: EditRequest) -> Any:
-    """Edit title, type, date or metadata without re-embedding; filters see it at once."""
+def edit_document(
+    kb: KBDep, actor: ActorDep, schema: SchemaDep, document_id: str, body: EditRequest
+) -> Any:
+    """Edit title, type, date or metadata without re-embedding; filters see it at once. The
+    edited document must still meet its type's metadata schema (422 names the field)."""
     changes = normalise_changes(body.model_dump(exclude_unset=True))
-    return kb.edit(document_id, changes, actor)
+    return kb.edit(document_id, changes, actor, schema)
 
 
 @router.post("/documents/{document_id}/restore", response_model=DocumentPublic)

@@ -9,8 +9,8 @@ from tests.api.test_cli import ok, ok_json, run, store  # noqa: F401  (the fixtu
 
 
 def test_edit_then_audit_shows_who_changed_what(store: Path) -> None:  # noqa: F811
-    edited = ok_json(store, "edit", DDR, "--title", "DDR Review", "--meta", "stage=closing")
-    assert edited["title"] == "DDR Review" and edited["metadata"]["stage"] == "closing"
+    edited = ok_json(store, "edit", DDR, "--title", "DDR Review", "--meta", "stage=implementation")
+    assert edited["title"] == "DDR Review" and edited["metadata"]["stage"] == "implementation"
     dropped = ok_json(store, "edit", DDR, "--unset", "stage", "--date", "2006")
     assert "stage" not in dropped["metadata"] and dropped["date"] == "2006"
 

@@ -18,7 +18,7 @@ def ok(response: Any, code: int = 200) -> Any:
 
 def test_patch_edits_metadata_without_reembedding_and_filters_see_it(client: TestClient) -> None:
     chunks = ok(client.get(f"/documents/{DDR}"))["chunks"]
-    assert ids(search(client, q="demobilisation", filter="stage=closing")) == []
+    assert ids(search(client, q="demobilisation", filter="stage=implementation")) == []
 
     edited = ok(
         client.patch(
@@ -26,16 +26,16 @@ def test_patch_edits_metadata_without_reembedding_and_filters_see_it(client: Tes
             json={
                 "title": "Highlands DDR Review",
                 "date": "March 2006",
-                "metadata": {"stage": "closing"},
+                "metadata": {"stage": "implementation"},
             },
             headers={"X-Actor": "evaluator-7"},
         )
     )
 
     assert edited["title"] == "Highlands DDR Review" and edited["date"] == "2006-03"
-    assert edited["metadata"]["stage"] == "closing" and edited["metadata"]["year"] == 2006
+    assert edited["metadata"]["stage"] == "implementation" and edited["metadata"]["year"] == 2006
     assert ok(client.get(f"/documents/{DDR}"))["chunks"] == chunks
-    assert ids(search(client, q="demobilisation", filter="stage=closing")) == [DDR]
+    assert ids(search(client, q="demobilisation", filter="stage=implementation")) == [DDR]
     assert ids(search(client, q="demobilisation", date_from="2006-03", date_to="2006-03")) == [DDR]
     entry = ok(client.get("/audit", params={"document_id": DDR, "action": "edit"}))["items"][0]
     assert entry["actor"] == "api:evaluator-7"
@@ -44,6 +44,29 @@ def test_patch_edits_metadata_without_reembedding_and_filters_see_it(client: Tes
 
     removed = ok(client.patch(f"/documents/{DDR}", json={"metadata": {"stage": None}}))
     assert "stage" not in removed["metadata"]
+
+
+def test_patch_that_breaks_the_schema_is_422_naming_the_field_and_changes_nothing(
+    client: TestClient,
+) -> None:
+    before = ok(client.get(f"/documents/{AUREL}"))
+    response = client.patch(
+        f"/documents/{AUREL}", json={"metadata": {"stage": "armistice", "parties": None}}
+    )
+    body = assert_error(response, 422, "invalid_metadata")
+    assert {(d["source"], d["field"]) for d in body["detail"]} == {
+        (AUREL, "stage"),
+        (AUREL, "parties"),
+    }
+    assert ok(client.get(f"/documents/{AUREL}")) == before
+    assert ok(client.get("/audit", params={"action": "edit"}))["total"] == 0
+
+    # A type change must bring the new type's required fields.
+    moved = client.patch(f"/documents/{AUREL}", json={"doc_type": "evaluation"})
+    assert {d["field"] for d in assert_error(moved, 422, "invalid_metadata")["detail"]} == {
+        "region",
+        "programme",
+    } - set(before["metadata"])
 
 
 def test_patch_refuses_what_it_cannot_do(client: TestClient) -> None:
