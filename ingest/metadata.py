@@ -12,12 +12,13 @@ from typing import Any
 from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
 from kb.filters import check_key
 from kb.models import DOC_TYPES
+from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
 
 SIDECAR_SUFFIX = ".meta.json"
 DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
 # Fields that are columns of a document rather than free metadata.
-RESERVED = ("document_id", "title", "doc_type")
+RESERVED = ("document_id", "title", "doc_type", "relations")
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y/%m/%d",
@@ -136,6 +137,8 @@ def normalise_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         kept = normalise_metadata({k: v for k, v in patch.items() if v is not None})
         normal["metadata"] = {k: None for k in patch if patch[k] is None} | kept
     return normal
+
+
 def checked_metadata(
     source: str,
     doc_type: str,
@@ -152,6 +155,29 @@ def checked_metadata(
         return validate_metadata(schema, doc_type, title, metadata)
     except InvalidMetadataError as exc:
         raise exc.naming(source) from None
+
+
+def document_relations(source: str, fields: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The links a sidecar (or upload metadata) declares: `"relations": {"evaluates":
+    ["agreement-id"], "draws-on": "other-id"}` becomes (relation, target) pairs."""
+    raw = fields.get("relations")
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise InvalidRequestError(
+            f'{source}: "relations" must be an object like {{"evaluates": ["document-id"]}}'
+        )
+    links: list[tuple[str, str]] = []
+    for relation, targets in raw.items():
+        try:
+            check_relation(relation)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"{source}: {exc.message}") from None
+        for target in targets if isinstance(targets, list) else [targets]:
+            if not isinstance(target, str):
+                raise InvalidRequestError(f"{source}: relation {relation!r} takes document ids")
+            links.append((relation, check_document_id(target)))
+    return tuple(dict.fromkeys(links))
 
 
 def document_metadata(

@@ -17,6 +17,7 @@ from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
 from ingest.metadata import (
     check_document_id,
     document_metadata,
+    document_relations,
     is_sidecar,
     normalise_date,
     read_sidecar,
@@ -292,6 +293,7 @@ def _draft(
         metadata=metadata,
         date=str(normalise_date(date)) if date is not None else None,
         chunks=chunks,
+        relations=document_relations(name, fields),
     )
 
 

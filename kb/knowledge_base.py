@@ -178,6 +178,14 @@ class KnowledgeBase(Curation):
                         results[draft.document_id], near_duplicates=near_ids
                     )
             self._write(to_write, fingerprints, actor)
+        for draft in drafts:
+            result = results[draft.document_id]
+            if not draft.relations or result.outcome is AddOutcome.DUPLICATE:
+                continue
+            with self.writing():
+                added = self.store.add_relations(draft.document_id, draft.relations, actor)
+            if added and result.outcome is AddOutcome.UNCHANGED:
+                results[draft.document_id] = replace(result, outcome=AddOutcome.UPDATED)
         return [results[d.document_id] for d in drafts]
 
     def _near(

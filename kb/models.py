@@ -38,6 +38,8 @@ class DocumentDraft:
     metadata: Mapping[str, Any]
     date: str | None
     chunks: tuple[ChunkDraft, ...]
+    # (relation, target document_id): links this document declares, e.g. ("evaluates", "agr-1")
+    relations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from kb import sql, sql_history
@@ -138,6 +139,25 @@ class SQLiteHistory(SQLiteBase):
                     actor, "relate", source_id, after={"relation": relation, "target": target_id}
                 )
         return bool(cursor.rowcount)
+
+    def add_relations(self, source_id: str, links: Sequence[tuple[str, str]], actor: str) -> int:
+        """Record links a document declares (a target not stored yet is linked when it
+        arrives); returns how many were new. Each new link is audited."""
+        added = 0
+        with self._transaction():
+            for relation, target_id in links:
+                cursor = self._db.execute(
+                    sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
+                )
+                if cursor.rowcount:
+                    added += 1
+                    self._audit(
+                        actor,
+                        "relate",
+                        source_id,
+                        after={"relation": relation, "target": target_id},
+                    )
+        return added
 
     def remove_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
         with self._transaction():

@@ -106,6 +106,10 @@ class Store(Protocol):
 
     def add_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool: ...
 
+    def add_relations(
+        self, source_id: str, links: Sequence[tuple[str, str]], actor: str
+    ) -> int: ...
+
     def remove_relation(
         self, source_id: str, relation: str, target_id: str, actor: str
     ) -> bool: ...

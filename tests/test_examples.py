@@ -52,3 +52,16 @@ def test_distinctive_facts_come_first_with_their_page(
     assert top.document_id == document_id
     if page is not None:
         assert top.passages[0].page_start <= page <= top.passages[0].page_end
+
+
+def test_sidecar_links_show_on_both_ends_and_filter(sample: KnowledgeBase) -> None:
+    protocol = "aurel-highlands-ddr-protocol-2000"
+    evaluation = "aurel-highlands-ddr-programme-evaluation-2005"
+    assert [(r.label, r.document_id) for r in sample.relations(protocol)] == [
+        ("evaluated-by", evaluation)
+    ]
+    found = sample.search(
+        SearchRequest("combatants discharged late", Filters(related={"evaluates": (protocol,)}))
+    )
+    assert [r.document_id for r in found.results] == [evaluation]
+    assert "relations" not in sample.get_document(evaluation).metadata

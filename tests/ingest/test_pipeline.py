@@ -47,9 +47,11 @@ ANNEX = "# Annex A\n\nA schedule for the release of prisoners held by both sides
 
 def good_files(folder: Path) -> None:
     write(folder, "accord.md", ACCORD)
-    write(folder, "accord.meta.json", json.dumps(
-        {"doc_type": "agreement", "date": "12 March 1998", "country": "Tanzania"}
-    ))
+    write(
+        folder,
+        "accord.meta.json",
+        json.dumps({"doc_type": "agreement", "date": "12 March 1998", "country": "Tanzania"}),
+    )
     write(folder, "review.txt", REVIEW)
     write(folder, "mission.pdf", make_pdf(MISSION_PAGES, title="Gbarnga Observer Mission"))
     write(folder, "mission.pdf.meta.json", json.dumps({"doc_type": "evaluation", "year": 2003}))
@@ -57,8 +59,10 @@ def good_files(folder: Path) -> None:
 
 
 BAD_FILES: dict[str, tuple[bytes, str]] = {
-    "locked.pdf": (make_encrypted_pdf("s3cret", ["Secret text of the accord."]),
-                   "the PDF is encrypted and needs a password"),
+    "locked.pdf": (
+        make_encrypted_pdf("s3cret", ["Secret text of the accord."]),
+        "the PDF is encrypted and needs a password",
+    ),
     "scan.pdf": (make_scanned_pdf(1), "none of its 1 page(s) has a text layer"),
     "broken.pdf": (make_corrupt_pdf(), "the PDF is damaged and cannot be read"),
     "empty.txt": (b"", "the file is empty"),
@@ -106,7 +110,11 @@ def test_a_mixed_folder_reports_every_file(kb: KnowledgeBase, tmp_path: Path) ->
     report = ingest_paths(kb, [folder])
 
     assert report.counts() == {
-        "added": 4, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 6
+        "added": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "duplicate": 0,
+        "failed": 6,
     }
     assert len(report.outcomes) == 10
     failed = by_source(report.failed)
@@ -130,7 +138,13 @@ def test_a_mixed_folder_stores_only_the_good_files(kb: KnowledgeBase, tmp_path: 
     assert (stats.documents, stats.chunks, stats.index_vectors) == (4, 4, 4)
     assert stats.doc_types == {"agreement": 1, "evaluation": 1, "other": 2}
     assert kb.missing(["locked", "scan", "broken", "empty", "notes", "blank", "draft"]) == [
-        "locked", "scan", "broken", "empty", "notes", "blank", "draft",
+        "locked",
+        "scan",
+        "broken",
+        "empty",
+        "notes",
+        "blank",
+        "draft",
     ]
 
 
@@ -157,17 +171,23 @@ def test_sidecar_metadata_is_stored(kb: KnowledgeBase, tmp_path: Path) -> None:
 
     accord = kb.get_document("accord")
     assert (accord.title, accord.doc_type, accord.date) == (
-        "Zanzibar Accord", "agreement", "1998-03-12",
+        "Zanzibar Accord",
+        "agreement",
+        "1998-03-12",
     )
     assert accord.metadata == {"date": "1998-03-12", "year": 1998, "country": "Tanzania"}
     mission = kb.get_document("mission")
     assert (mission.title, mission.doc_type, mission.date) == (
-        "Gbarnga Observer Mission", "evaluation", None,
+        "Gbarnga Observer Mission",
+        "evaluation",
+        None,
     )
     assert mission.metadata == {"year": 2003}
     review = kb.get_document("review")
     assert (review.title, review.doc_type, review.metadata) == (
-        "Lessons from the Kivu demobilisation programme.", "other", {},
+        "Lessons from the Kivu demobilisation programme.",
+        "other",
+        {},
     )
     assert review.source_name == "review.txt"
 
@@ -175,10 +195,19 @@ def test_sidecar_metadata_is_stored(kb: KnowledgeBase, tmp_path: Path) -> None:
 def test_options_win_over_the_sidecar(kb: KnowledgeBase, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     write(folder, "accord.md", ACCORD)
-    write(folder, "accord.meta.json", json.dumps({
-        "document_id": "lib-1998", "title": "Sidecar Title", "doc_type": "evaluation",
-        "date": "March 12, 1998", "country": "Liberia",
-    }))
+    write(
+        folder,
+        "accord.meta.json",
+        json.dumps(
+            {
+                "document_id": "lib-1998",
+                "title": "Sidecar Title",
+                "doc_type": "evaluation",
+                "date": "March 12, 1998",
+                "country": "Liberia",
+            }
+        ),
+    )
     options = IngestOptions(
         doc_type="agreement", metadata={"country": "Sierra Leone", "region": "West"}
     )
@@ -188,10 +217,15 @@ def test_options_win_over_the_sidecar(kb: KnowledgeBase, tmp_path: Path) -> None
     assert [(o.status, o.document_id) for o in report.outcomes] == [("added", "lib-1998")]
     document = kb.get_document("lib-1998")
     assert (document.title, document.doc_type, document.date) == (
-        "Sidecar Title", "agreement", "1998-03-12",
+        "Sidecar Title",
+        "agreement",
+        "1998-03-12",
     )
     assert document.metadata == {
-        "country": "Sierra Leone", "region": "West", "date": "1998-03-12", "year": 1998,
+        "country": "Sierra Leone",
+        "region": "West",
+        "date": "1998-03-12",
+        "year": 1998,
     }
 
 
@@ -252,9 +286,13 @@ def test_editing_only_the_sidecar_updates_without_reembedding(
     ingest_paths(kb, [folder])
     generation = kb.store.generation()
     before = kb.chunks("accord")
-    write(folder, "accord.meta.json", json.dumps(
-        {"doc_type": "lessons-learned", "date": "1999", "title": "Quillwort Memorandum"}
-    ))
+    write(
+        folder,
+        "accord.meta.json",
+        json.dumps(
+            {"doc_type": "lessons-learned", "date": "1999", "title": "Quillwort Memorandum"}
+        ),
+    )
 
     report = ingest_paths(kb, [folder])
 
@@ -265,7 +303,9 @@ def test_editing_only_the_sidecar_updates_without_reembedding(
     assert kb.store.generation() == generation + 1  # one write, for the metadata
     document = kb.get_document("accord")
     assert (document.title, document.doc_type, document.date) == (
-        "Quillwort Memorandum", "lessons-learned", "1999",
+        "Quillwort Memorandum",
+        "lessons-learned",
+        "1999",
     )
     assert document.metadata == {"date": "1999", "year": 1999}
     assert keyword_hits(kb, "Quillwort") == ["accord"]  # the FTS title follows
@@ -356,8 +396,14 @@ def test_a_records_file_adds_good_lines_and_fails_bad_ones(
 ) -> None:
     folder = tmp_path / "in"
     lines = [
-        json.dumps({"_id": "r1", "title": "Bicesse Accords", "text": "Angola ceasefire of 1991.",
-                    "metadata": {"date": "31 May 1991"}}),
+        json.dumps(
+            {
+                "_id": "r1",
+                "title": "Bicesse Accords",
+                "text": "Angola ceasefire of 1991.",
+                "metadata": {"date": "31 May 1991"},
+            }
+        ),
         "{broken json",
         json.dumps({"_id": "r3", "title": "", "text": "Lusaka Protocol on Angola."}),
         json.dumps({"title": "No identifier", "text": "Lost record."}),
@@ -368,7 +414,11 @@ def test_a_records_file_adds_good_lines_and_fails_bad_ones(
     report = ingest_paths(kb, [path])
 
     assert report.counts() == {
-        "added": 3, "updated": 0, "unchanged": 0, "duplicate": 0, "failed": 2
+        "added": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "duplicate": 0,
+        "failed": 2,
     }
     assert [o.source for o in report.failed] == [f"{path} line 2", f"{path} line 4"]
     assert report.failed[1].reason == 'a record needs an "_id"'
@@ -453,10 +503,18 @@ def test_a_sentence_on_page_two_is_cited_as_page_two(kb: KnowledgeBase, tmp_path
 
 def test_records_keep_foreign_metadata_and_filter_on_it(kb: KnowledgeBase, tmp_path: Path) -> None:
     records = [
-        {"_id": "pax-1", "title": "Ceasefire accord", "text": "Forces withdraw behind the line.",
-         "metadata": {"doc_type": "Peace agreement", "Agreement Type": "Intra", "year": "1994"}},
-        {"_id": "pax-2", "title": "Water accord", "text": "The river's flow is shared.",
-         "metadata": {"doc_type": "evaluation", "Agreement Type": "Inter", "year": "2004"}},
+        {
+            "_id": "pax-1",
+            "title": "Ceasefire accord",
+            "text": "Forces withdraw behind the line.",
+            "metadata": {"doc_type": "Peace agreement", "Agreement Type": "Intra", "year": "1994"},
+        },
+        {
+            "_id": "pax-2",
+            "title": "Water accord",
+            "text": "The river's flow is shared.",
+            "metadata": {"doc_type": "evaluation", "Agreement Type": "Inter", "year": "2004"},
+        },
     ]
     path = write(tmp_path, "records.jsonl", "\n".join(json.dumps(r) for r in records))
     report = ingest_paths(kb, [path])
@@ -468,3 +526,36 @@ def test_records_keep_foreign_metadata_and_filter_on_it(kb: KnowledgeBase, tmp_p
     assert [p.document_id for p in found.results] == ["pax-1"]
     later = kb.search(SearchRequest("accord", Filters(ranges={"year": ("2000", None)})))
     assert [p.document_id for p in later.results] == ["pax-2"]
+
+
+def test_sidecar_relations_link_documents_and_bad_ones_fail_the_file(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    write(folder, "review.md", "# Review\n\nThe review of the accord found quotas were kept.\n")
+    write(folder, "review.meta.json", json.dumps({"relations": {"evaluates": "accord"}}))
+    write(folder, "later.md", "# Later\n\nA note about an accord that is not stored yet.\n")
+    write(folder, "later.meta.json", json.dumps({"relations": {"draws-on": ["not-yet"]}}))
+    write(folder, "odd.md", "# Odd\n\nA note with a link of an unknown kind.\n")
+    write(folder, "odd.meta.json", json.dumps({"relations": {"admires": ["accord"]}}))
+    write(folder, "accord.md", "# Accord\n\nThe parties share the fishing quotas.\n")
+
+    report = ingest_paths(kb, [folder])
+
+    assert [(o.document_id, o.status) for o in report.outcomes if o.status != "added"] == [
+        (None, "failed")
+    ]
+    assert "unknown relation 'admires'" in (report.failed[0].reason or "")
+    assert [(r.label, r.document_id) for r in kb.relations("accord")] == [
+        ("evaluated-by", "review")
+    ]
+    assert kb.relations("later") == []  # shown once "not-yet" arrives
+    write(folder, "not-yet.md", "# Not yet\n\nThe accord that came later.\n")
+    assert [o.status for o in ingest_paths(kb, [folder / "not-yet.md"]).outcomes] == ["added"]
+    assert [(r.label, r.document_id) for r in kb.relations("later")] == [("draws-on", "not-yet")]
+
+    # A link added to an otherwise unchanged document's sidecar is applied on the next ingest.
+    write(folder, "later.meta.json", json.dumps({"relations": {"draws-on": ["not-yet", "accord"]}}))
+    again = {o.document_id: o.status for o in ingest_paths(kb, [folder]).outcomes}
+    assert again["later"] == "updated" and again["review"] == "unchanged"
+    assert {r.document_id for r in kb.relations("later")} == {"not-yet", "accord"}
