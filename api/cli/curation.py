@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -91,12 +92,23 @@ def versions(ctx: Context, document_id: str, as_json: bool) -> None:
     out.print(table)
 
 
+def link_arguments(command: Callable[..., None]) -> Callable[..., None]:
+    """SOURCE_ID RELATION TARGET_ID and --json, for `kb link` and `kb unlink`."""
+    for decorate in reversed(
+        (
+            click.argument("source_id"),
+            click.argument("relation", type=click.Choice(RELATION_TYPES)),
+            click.argument("target_id"),
+            json_option,
+            pass_context,
+        )
+    ):
+        command = decorate(command)
+    return command
+
+
 @cli.command()
-@click.argument("source_id")
-@click.argument("relation", type=click.Choice(RELATION_TYPES))
-@click.argument("target_id")
-@json_option
-@pass_context
+@link_arguments
 def link(ctx: Context, source_id: str, relation: str, target_id: str, as_json: bool) -> None:
     """Record that SOURCE_ID RELATION TARGET_ID, e.g. `kb link eval-2005 evaluates agr-2000`."""
     with ctx.open() as kb:
@@ -105,11 +117,7 @@ def link(ctx: Context, source_id: str, relation: str, target_id: str, as_json: b
 
 
 @cli.command()
-@click.argument("source_id")
-@click.argument("relation", type=click.Choice(RELATION_TYPES))
-@click.argument("target_id")
-@json_option
-@pass_context
+@link_arguments
 def unlink(ctx: Context, source_id: str, relation: str, target_id: str, as_json: bool) -> None:
     """Remove a link recorded with `kb link`."""
     with ctx.open() as kb:
