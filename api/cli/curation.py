@@ -176,6 +176,11 @@ def audit(
 
 def _change(entry: dict[str, Any]) -> str:
     """What an audit entry changed, field by field; metadata key by key."""
+    if entry["action"] in ("add", "replace"):
+        after = entry["after"] or {}
+        return escape(
+            f"version {after.get('version')}: {after.get('title')} ({after.get('doc_type')})"
+        )
     before, after = _flat(entry["before"] or {}), _flat(entry["after"] or {})
     parts = [
         f"{k}: {json.dumps(before.get(k), ensure_ascii=False)} -> "
