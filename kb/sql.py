@@ -97,7 +97,29 @@ CREATE TABLE relations (
 CREATE INDEX relations_target ON relations (target_id, relation);
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES, M002_HISTORY)
+M003_ACCESS = """
+-- Classification as a rank into kb.access.LEVELS (public 0 .. confidential 3).
+ALTER TABLE documents ADD COLUMN classification INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE document_groups (
+    document_id TEXT NOT NULL REFERENCES documents (document_id) ON DELETE CASCADE,
+    group_name  TEXT NOT NULL,
+    PRIMARY KEY (document_id, group_name)
+);
+CREATE INDEX document_groups_group ON document_groups (group_name);
+-- API keys are stored only as SHA-256 hashes (they are long random secrets).
+CREATE TABLE users (
+    name        TEXT PRIMARY KEY,
+    role        TEXT NOT NULL,
+    clearance   INTEGER NOT NULL,
+    groups      TEXT NOT NULL DEFAULT '[]',
+    key_hash    TEXT NOT NULL UNIQUE,
+    disabled    INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    key_created_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES, M002_HISTORY, M003_ACCESS)
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
