@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kb.errors import (
+    ForbiddenError,
     InputError,
     InvalidMetadataError,
     InvalidRequestError,
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[KBError], int], ...] = (
     (NotFoundError, 404),
+    (ForbiddenError, 403),
     (TooLargeError, 413),
     (UnsupportedTypeError, 415),
     (InputError, 422),

@@ -18,7 +18,7 @@ from kb.schema import MetadataSchema, validate_metadata
 SIDECAR_SUFFIX = ".meta.json"
 DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
 # Fields that are columns of a document rather than free metadata.
-RESERVED = ("document_id", "title", "doc_type", "relations")
+RESERVED = ("document_id", "title", "doc_type", "relations", "classification", "groups")
 DATE_FORMATS = (
     "%Y-%m-%d",
     "%Y/%m/%d",

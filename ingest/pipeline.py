@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from ingest.batch import Batch, outcome_of
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
 from ingest.metadata import (
     check_document_id,
@@ -24,6 +25,12 @@ from ingest.metadata import (
     sidecar_for,
     slug,
 )
+from ingest.outcomes import (
+    IngestReport,
+    ItemOutcome,
+    OnItem,
+    Prepared,
+)
 from ingest.readers import (
     RECORD_SUFFIXES,
     SUPPORTED_SUFFIXES,
@@ -32,14 +39,19 @@ from ingest.readers import (
     read_records,
 )
 from ingest.sandbox import read_bounded
-from kb.errors import InputError, InvalidRequestError, KBError, TooLargeError, UnsupportedTypeError
+from kb.access import Viewer, check_groups, check_level
+from kb.errors import (
+    ForbiddenError,
+    InputError,
+    InvalidRequestError,
+    KBError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
 from kb.knowledge_base import KnowledgeBase
-from kb.models import DOC_TYPES, AddOutcome, AddResult, DocumentDraft
+from kb.models import DOC_TYPES, AddOutcome, DocumentDraft
 from kb.schema import MetadataSchema
 from kb.settings import Settings
-
-Status = Literal["added", "updated", "unchanged", "duplicate", "failed"]
-STATUSES: tuple[Status, ...] = ("added", "updated", "unchanged", "duplicate", "failed")
 
 
 @dataclass(frozen=True)
@@ -53,32 +65,10 @@ class IngestOptions:
     title: str | None = None
     schema: MetadataSchema | None = None
     actor: str = "system"  # who adds them, for the audit log
-
-
-@dataclass(frozen=True)
-class ItemOutcome:
-    source: str
-    status: Status
-    document_id: str | None = None
-    reason: str | None = None
-    chunks: int = 0
-    duplicate_of: str | None = None  # status "duplicate": the document holding this content
-    near_duplicates: tuple[str, ...] = ()  # stored documents with nearly the same text
-
-
-@dataclass
-class IngestReport:
-    outcomes: list[ItemOutcome] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUSES}
-
-    @property
-    def failed(self) -> list[ItemOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-
-OnItem = Callable[[ItemOutcome], None]
+    # The marking of every document (wins over sidecars); None: the sidecar's, else as stored
+    classification: str | None = None
+    groups: tuple[str, ...] | None = None
+    viewer: Viewer | None = None  # who adds them: may not use ids or markings hidden from them
 
 
 def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[ItemOutcome]]:
@@ -136,7 +126,7 @@ def ingest_files(
     already: Sequence[ItemOutcome] = (),
 ) -> IngestReport:
     report = IngestReport()
-    batch = _Batch(kb, report, on_item, options.actor)
+    batch = Batch(kb, report, on_item, options.actor, options.viewer)
     for outcome in already:
         batch.report_one(outcome)
     for path in files:
@@ -147,11 +137,14 @@ def ingest_files(
 
 
 def ingest_prepared(
-    kb: KnowledgeBase, items: Iterable[Prepared], actor: str, on_item: OnItem | None = None
+    kb: KnowledgeBase,
+    items: Iterable[Prepared],
+    options: IngestOptions,
+    on_item: OnItem | None = None,
 ) -> IngestReport:
     """Write prepared documents in batches; every item gets an outcome, failures included."""
     report = IngestReport()
-    batch = _Batch(kb, report, on_item, actor)
+    batch = Batch(kb, report, on_item, options.actor, options.viewer)
     for item in items:
         batch.offer(item)
     batch.flush()
@@ -163,13 +156,13 @@ def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOpti
     if Path(name).suffix.lower() in RECORD_SUFFIXES:
         raise UnsupportedTypeError(name, "upload records files with `kb ingest` instead")
     draft = prepare_file(name, data, {}, options, kb.settings)
-    return _outcome(name, draft, kb.add([draft], options.actor)[0])
+    result = kb.add([draft], options.actor, options.viewer)[0]
+    if result.outcome is AddOutcome.FAILED:
+        raise ForbiddenError(result.reason or f"{name}: refused")
+    return outcome_of(name, draft, result)
 
 
 # -- preparing documents ------------------------------------------------------------------
-
-# (where it came from, the draft or None, the failure or None)
-Prepared = tuple[str, DocumentDraft | None, ItemOutcome | None]
 
 
 def _prepare_path(path: Path, options: IngestOptions, settings: Settings) -> Iterator[Prepared]:
@@ -294,7 +287,28 @@ def _draft(
         date=str(normalise_date(date)) if date is not None else None,
         chunks=chunks,
         relations=document_relations(name, fields),
+        classification=options.classification or _level(fields.get("classification"), name),
+        groups=options.groups if options.groups is not None else _groups(fields, name),
     )
+
+
+def _level(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{source}: classification must be text")
+    return check_level(value.strip().lower())
+
+
+def _groups(fields: Mapping[str, Any], source: str) -> tuple[str, ...] | None:
+    value = fields.get("groups")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise InvalidRequestError(f"{source}: groups must be a list of group names")
+    return check_groups(value)
 
 
 def _first_heading(content: Content) -> str | None:
@@ -317,77 +331,3 @@ def _reason(exc: KBError, name: str) -> str:
     if isinstance(exc, InputError):
         return exc.reason
     return exc.message.removeprefix(f"{name}: ")
-
-
-# -- writing in batches -------------------------------------------------------------------
-
-
-class _Batch:
-    """Collects prepared documents and writes them in transactions of a few hundred passages."""
-
-    def __init__(
-        self, kb: KnowledgeBase, report: IngestReport, on_item: OnItem | None, actor: str
-    ) -> None:
-        self._actor = actor
-        self._kb = kb
-        self._report = report
-        self._on_item = on_item
-        self._drafts: list[tuple[str, DocumentDraft]] = []
-        self._seen: dict[str, str] = {}
-
-    def report_one(self, outcome: ItemOutcome) -> None:
-        self._report.outcomes.append(outcome)
-        if self._on_item is not None:
-            self._on_item(outcome)
-
-    def offer(self, item: Prepared) -> None:
-        source, draft, failure = item
-        if failure is not None or draft is None:
-            self.report_one(failure or ItemOutcome(source, "failed", reason="nothing read"))
-            return
-        first = self._seen.get(draft.document_id)
-        if first is not None:
-            self.report_one(
-                ItemOutcome(
-                    source,
-                    "failed",
-                    draft.document_id,
-                    reason=f"document_id {draft.document_id!r} is already taken by {first} in this "
-                    'batch; give one of them a "document_id" in its sidecar',
-                )
-            )
-            return
-        self._seen[draft.document_id] = source
-        self._drafts.append((source, draft))
-        if sum(len(d.chunks) for _, d in self._drafts) >= self._kb.settings.ingest_batch_chunks:
-            self.flush()
-
-    def flush(self) -> None:
-        drafts, self._drafts = self._drafts, []
-        if not drafts:
-            return
-        try:
-            results = self._kb.add([d for _, d in drafts], self._actor)
-        except KBError as exc:
-            for source, draft in drafts:
-                self.report_one(
-                    ItemOutcome(source, "failed", draft.document_id, reason=exc.message)
-                )
-            return
-        for (source, draft), result in zip(drafts, results, strict=True):
-            self.report_one(_outcome(source, draft, result))
-
-
-def _outcome(source: str, draft: DocumentDraft, result: AddResult) -> ItemOutcome:
-    duplicate = result.outcome is AddOutcome.DUPLICATE
-    return ItemOutcome(
-        source,
-        result.outcome.value,
-        draft.document_id,
-        reason=f"the same content is already stored as {result.duplicate_of!r}"
-        if duplicate
-        else None,
-        chunks=0 if duplicate else len(draft.chunks),
-        duplicate_of=result.duplicate_of,
-        near_duplicates=result.near_duplicates,
-    )

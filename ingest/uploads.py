@@ -12,14 +12,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from ingest.metadata import document_metadata
-from ingest.pipeline import (
-    IngestOptions,
-    IngestReport,
-    ItemOutcome,
-    Prepared,
-    ingest_prepared,
-    prepare_file,
-)
+from ingest.outcomes import IngestReport, ItemOutcome, Prepared
+from ingest.pipeline import IngestOptions, ingest_prepared, prepare_file
 from kb.errors import FieldProblem, InputError, InvalidMetadataError, InvalidRequestError
 from kb.knowledge_base import KnowledgeBase
 
@@ -79,8 +73,9 @@ def ingest_uploads(kb: KnowledgeBase, uploads: Sequence[Upload]) -> IngestReport
     InvalidMetadataError says where); then a file that cannot be read is reported as failed
     while the others are added."""
     check_uploads(uploads)
-    actor = uploads[0].options.actor if uploads else "system"
-    report = ingest_prepared(kb, _prepared(kb, uploads), actor)
+    report = ingest_prepared(
+        kb, _prepared(kb, uploads), uploads[0].options if uploads else IngestOptions()
+    )
     # Failures are reported at once and documents when their batch is written: back in order.
     order = {upload.name: index for index, upload in enumerate(uploads)}
     report.outcomes.sort(key=lambda outcome: order[outcome.source])
@@ -97,6 +92,8 @@ def _prepared(kb: KnowledgeBase, uploads: Sequence[Upload]) -> Iterator[Prepared
         except InputError as exc:
             yield name, None, ItemOutcome(name, "failed", reason=exc.reason)
         except InvalidRequestError as exc:
-            yield name, None, ItemOutcome(
-                name, "failed", reason=exc.message.removeprefix(f"{name}: ")
+            yield (
+                name,
+                None,
+                ItemOutcome(name, "failed", reason=exc.message.removeprefix(f"{name}: ")),
             )

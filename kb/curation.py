@@ -8,8 +8,9 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kb.errors import InvalidMetadataError, InvalidRequestError, NotFoundError
-from kb.models import AuditEntry, Document, DocumentDraft, Relation, Version
+from kb.access import LEVELS, Viewer, check_groups, check_level, may_see
+from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError, NotFoundError
+from kb.models import AuditEntry, Document, DocumentDraft, Filters, Relation, Version
 from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
 from kb.settings import Settings
@@ -17,7 +18,8 @@ from kb.simhash import near
 from kb.store import Store, WriteResult
 
 # Fields of a document that an edit may change; its content changes only by a new version.
-EDITABLE = ("title", "doc_type", "date", "metadata")
+EDITABLE = ("title", "doc_type", "date", "metadata", "classification", "groups")
+Seen = Viewer | None
 
 
 class Curation:
@@ -34,10 +36,11 @@ class Curation:
 
     # -- reading what is there ------------------------------------------------------------
 
-    def get_document(self, document_id: str) -> Document:
-        """A live document; one in the trash is not found (its message says how to restore)."""
+    def get_document(self, document_id: str, viewer: Seen = None) -> Document:
+        """A live document the viewer may see; one in the trash is not found (its message says
+        how to restore); one hidden from the viewer is not found exactly like a missing one."""
         document = self.store.get_document(document_id)
-        if document is None:
+        if document is None or not visible(document, viewer):
             raise NotFoundError(f"no document {document_id!r}")
         if document.deleted_at is not None:
             raise NotFoundError(
@@ -46,9 +49,9 @@ class Curation:
             )
         return document
 
-    def _trashed(self, document_id: str) -> Document:
+    def _trashed(self, document_id: str, viewer: Seen) -> Document:
         document = self.store.get_document(document_id)
-        if document is None or document.deleted_at is None:
+        if document is None or document.deleted_at is None or not visible(document, viewer):
             raise NotFoundError(f"no document {document_id!r} in the trash")
         return document
 
@@ -60,6 +63,7 @@ class Curation:
         changes: Mapping[str, Any],
         actor: str,
         schema: MetadataSchema | None = None,
+        viewer: Seen = None,
     ) -> Document:
         """Change title, doc_type, date and metadata without re-embedding. `metadata` is a
         merge patch: a key set to None is removed, the others are set. With a schema, the
@@ -70,7 +74,7 @@ class Curation:
                 f"cannot edit {', '.join(sorted(unknown))}; editable fields are "
                 f"{', '.join(EDITABLE)} (upload a new version to change the text)"
             )
-        document = self.get_document(document_id)
+        document = self.get_document(document_id, viewer)
         metadata = dict(document.metadata)
         for key, value in (changes.get("metadata") or {}).items():
             if value is None:
@@ -93,28 +97,39 @@ class Curation:
             metadata=metadata,
             date=changes["date"] if "date" in changes else document.date,
             chunks=(),
+            classification=changes.get("classification") or document.classification,
+            groups=check_groups(changes["groups"]) if "groups" in changes else document.groups,
         )
-        before = (document.title, document.doc_type, document.date, dict(document.metadata))
-        if before != (draft.title, draft.doc_type, draft.date, metadata):
+        check_marking(draft, viewer)
+        before = (
+            document.title,
+            document.doc_type,
+            document.date,
+            dict(document.metadata),
+            document.classification,
+            document.groups,
+        )
+        after = (draft.title, draft.doc_type, draft.date, metadata, draft.classification)
+        if before != (*after, tuple(sorted(draft.groups or ()))):
             self._change(lambda: self.store.update_document_fields(draft, actor))
-        return self.get_document(document_id)
+        return self.get_document(document_id, viewer)
 
     # -- the trash --------------------------------------------------------------------------
 
-    def delete(self, document_id: str, actor: str = "system") -> Document:
+    def delete(self, document_id: str, actor: str = "system", viewer: Seen = None) -> Document:
         """Move a document to the trash: gone from every read, restorable for `trash_days`."""
-        self.get_document(document_id)
+        self.get_document(document_id, viewer)
         self._change(lambda: self.store.soft_delete(document_id, actor))
-        return self._trashed(document_id)
+        return self._trashed(document_id, viewer)
 
-    def restore(self, document_id: str, actor: str = "system") -> Document:
-        self._trashed(document_id)
+    def restore(self, document_id: str, actor: str = "system", viewer: Seen = None) -> Document:
+        self._trashed(document_id, viewer)
         self._change(lambda: self.store.restore(document_id, actor))
-        return self.get_document(document_id)
+        return self.get_document(document_id, viewer)
 
-    def purge(self, document_id: str, actor: str = "system") -> None:
+    def purge(self, document_id: str, actor: str = "system", viewer: Seen = None) -> None:
         """Remove a document in the trash for good, text and all (the audit log keeps a line)."""
-        self._trashed(document_id)
+        self._trashed(document_id, viewer)
         self._change(lambda: self.store.purge(document_id, actor))
 
     def purge_expired(self, actor: str = "system") -> list[str]:
@@ -125,8 +140,10 @@ class Curation:
             self._change(lambda d=document_id: self.store.purge(d, actor))  # type: ignore[misc]
         return expired
 
-    def trash(self, limit: int = 20, offset: int = 0) -> tuple[int, list[Document]]:
-        return self.store.trash(limit, offset)
+    def trash(
+        self, limit: int = 20, offset: int = 0, viewer: Seen = None
+    ) -> tuple[int, list[Document]]:
+        return self.store.trash(Filters(viewer=viewer), limit, offset)
 
     def purge_after(self, document: Document) -> str | None:
         """When a document in the trash becomes due for purging."""
@@ -137,9 +154,9 @@ class Curation:
 
     # -- versions, duplicates, the audit log -------------------------------------------------
 
-    def versions(self, document_id: str) -> list[Version]:
+    def versions(self, document_id: str, viewer: Seen = None) -> list[Version]:
         """The current version first, then the earlier ones, newest first."""
-        document = self.get_document(document_id)
+        document = self.get_document(document_id, viewer)
         current = Version(
             version=document.version,
             title=document.title,
@@ -154,22 +171,31 @@ class Curation:
         )
         return [current, *self.store.versions(document_id)]
 
-    def version(self, document_id: str, number: int) -> tuple[Version, list[dict[str, Any]]]:
-        self.get_document(document_id)
+    def version(
+        self, document_id: str, number: int, viewer: Seen = None
+    ) -> tuple[Version, list[dict[str, Any]]]:
+        self.get_document(document_id, viewer)
         found = self.store.version(document_id, number)
         if found is None:
             raise NotFoundError(f"document {document_id!r} has no earlier version {number}")
         return found
 
-    def near_duplicates(self, document_id: str) -> list[str]:
-        """Live documents whose text is nearly this one's (another layout, a re-scan)."""
-        self.get_document(document_id)
+    def near_duplicates(self, document_id: str, viewer: Seen = None) -> list[str]:
+        """Live documents the viewer may see whose text is nearly this one's."""
+        self.get_document(document_id, viewer)
         fingerprint = self.store.simhash_of(document_id)
         bits = self.settings.near_duplicate_bits
         if fingerprint is None or bits == 0:
             return []
         ids, hashes = self.store.live_simhashes()
-        return [ids[i] for i in near(fingerprint, hashes, bits) if ids[i] != document_id]
+        found = [ids[i] for i in near(fingerprint, hashes, bits) if ids[i] != document_id]
+        return self._visible_ids(found, viewer)
+
+    def _visible_ids(self, document_ids: list[str], viewer: Seen) -> list[str]:
+        if viewer is None or not document_ids:
+            return document_ids
+        documents = self.store.documents_by_id(document_ids)
+        return [d for d in document_ids if d in documents and visible(documents[d], viewer)]
 
     def audit(
         self,
@@ -179,26 +205,35 @@ class Curation:
         since: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        viewer: Seen = None,
     ) -> tuple[int, list[AuditEntry]]:
-        """Changes, newest first."""
-        return self.store.audit_entries(document_id, action, actor, since, limit, offset)
+        """Changes, newest first: for a viewer, only those to documents they may see (a purged
+        document's entries only with full rights: its marking is gone with it)."""
+        return self.store.audit_entries(
+            document_id, action, actor, since, limit, offset, Filters(viewer=viewer)
+        )
 
     # -- relations ----------------------------------------------------------------------------
 
-    def relate(self, source_id: str, relation: str, target_id: str, actor: str) -> list[Relation]:
+    def relate(
+        self, source_id: str, relation: str, target_id: str, actor: str, viewer: Seen = None
+    ) -> list[Relation]:
         """Link two live documents (`source_id` `relation` `target_id`); returns the source's
         links. Linking twice is a no-op."""
         check_relation(relation)
         if source_id == target_id:
             raise InvalidRequestError("a document cannot be linked to itself")
-        self.get_document(source_id)
-        self.get_document(target_id)
+        self.get_document(source_id, viewer)
+        self.get_document(target_id, viewer)
         with self.writing():
             self.store.add_relation(source_id, relation, target_id, actor)
-        return self.store.relations_of(source_id)
+        return self.relations(source_id, viewer)
 
-    def unrelate(self, source_id: str, relation: str, target_id: str, actor: str) -> None:
-        self.get_document(source_id)
+    def unrelate(
+        self, source_id: str, relation: str, target_id: str, actor: str, viewer: Seen = None
+    ) -> None:
+        self.get_document(source_id, viewer)
+        self.get_document(target_id, viewer)
         with self.writing():
             removed = self.store.remove_relation(
                 source_id, check_relation(relation), target_id, actor
@@ -206,6 +241,32 @@ class Curation:
         if not removed:
             raise NotFoundError(f"{source_id!r} has no link {relation!r} to {target_id!r}")
 
-    def relations(self, document_id: str) -> list[Relation]:
-        self.get_document(document_id)
-        return self.store.relations_of(document_id)
+    def relations(self, document_id: str, viewer: Seen = None) -> list[Relation]:
+        """Links from and to this document, to documents the viewer may see."""
+        self.get_document(document_id, viewer)
+        links = self.store.relations_of(document_id)
+        shown = set(self._visible_ids([r.document_id for r in links], viewer))
+        return [r for r in links if r.document_id in shown]
+
+
+def visible(document: Document, viewer: Seen) -> bool:
+    return may_see(viewer, document.classification, document.groups)
+
+
+def check_marking(draft: DocumentDraft, viewer: Seen) -> None:
+    """A user may not mark a document above their own clearance, nor for groups they are not
+    in: they would lose sight of it (and could plant documents no one can review)."""
+    if viewer is None:
+        return
+    level = check_level(draft.classification or "internal")
+    if LEVELS.index(level) > viewer.rank:
+        raise ForbiddenError(
+            f"{draft.document_id}: cannot mark a document {level}, above your clearance "
+            f"({viewer.clearance})"
+        )
+    foreign = set(draft.groups or ()) - set(viewer.groups)
+    if foreign:
+        raise ForbiddenError(
+            f"{draft.document_id}: cannot restrict a document to groups you are not in "
+            f"({', '.join(sorted(foreign))})"
+        )

@@ -1,7 +1,8 @@
 """Every error the core raises, in one tree.
 
     KBError
-    ├── NotFoundError              a document or chunk that does not exist
+    ├── NotFoundError              a document or chunk that does not exist (or is hidden)
+    ├── ForbiddenError             the user's role or clearance does not allow it
     ├── InvalidRequestError        a query, filter or argument that makes no sense
     │   └── InvalidMetadataError   metadata that breaks its document type's schema (names fields)
     ├── ModelMismatchError         the store was built with another embedding model
@@ -38,6 +39,10 @@ class KBError(Exception):
 
 class NotFoundError(KBError):
     code = "not_found"
+
+
+class ForbiddenError(KBError):
+    code = "forbidden"
 
 
 class InvalidRequestError(KBError):
@@ -96,6 +101,8 @@ class StoreBusyError(StoreError):
     """Another writer held the store's lock (or SQLite's) for longer than we would wait."""
 
     code = "store_busy"
+
+
 class ConfigError(KBError):
     code = "config_error"
 
@@ -149,6 +156,7 @@ __all__ = [
     "InputError",
     "InvalidMetadataError",
     "InvalidRequestError",
+    "ForbiddenError",
     "KBError",
     "ModelMismatchError",
     "NoTextLayerError",

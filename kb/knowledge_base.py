@@ -10,9 +10,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from kb.curation import Curation
+from kb.access import Viewer, may_see
+from kb.curation import Curation, check_marking
 from kb.embedder import Embedder
-from kb.errors import ModelMismatchError
+from kb.errors import ForbiddenError, ModelMismatchError
 from kb.index import VectorIndex
 from kb.integrity import describe
 from kb.lock import WriterLock
@@ -31,7 +32,7 @@ from kb.search import Searcher
 from kb.settings import Settings
 from kb.simhash import near, simhash
 from kb.sqlite_store import SQLiteStore
-from kb.store import Store, WriteResult
+from kb.store import Fingerprint, Store, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -139,25 +140,31 @@ class KnowledgeBase(Curation):
         with self._writer.hold(), self._lock:
             yield
 
-    def add(self, drafts: Sequence[DocumentDraft], actor: str = "system") -> list[AddResult]:
+    def add(
+        self, drafts: Sequence[DocumentDraft], actor: str = "system", viewer: Viewer | None = None
+    ) -> list[AddResult]:
         """Add documents, or new versions of them: unchanged ones are skipped, metadata-only
         changes are applied without re-embedding, content already stored under another id is
         refused as a duplicate, the rest are embedded and written in one transaction (and
-        flagged when nearly the same as a stored document)."""
+        flagged when nearly the same as a stored document). With a viewer, a document they may
+        not see is as if absent: its id cannot be written, its content is no duplicate."""
         known = self.store.fingerprints([d.document_id for d in drafts])
-        holders = self.store.live_with_sha([d.sha256 for d in drafts])
+        holders = self._holders([d.sha256 for d in drafts], viewer)
         results: dict[str, AddResult] = {}
         to_write: list[DocumentDraft] = []
-        for draft in drafts:
-            before = known.get(draft.document_id)
+        for given in drafts:
+            before = known.get(given.document_id)
+            draft = self._marked(given, before)
+            refusal = self._refusal(draft, before, viewer)
+            if refusal is not None:
+                results[draft.document_id] = AddResult(
+                    draft.document_id, AddOutcome.FAILED, reason=refusal
+                )
+                continue
             if before is not None and not before.deleted and before.sha256 == draft.sha256:
-                fields = (dict(draft.metadata), draft.title, draft.doc_type, draft.date)
-                if (before.metadata, before.title, before.doc_type, before.date) == fields:
-                    outcome = AddOutcome.UNCHANGED
-                else:
-                    self._change(lambda d=draft: self.store.update_document_fields(d, actor))  # type: ignore[misc]
-                    outcome = AddOutcome.UPDATED
-                results[draft.document_id] = AddResult(draft.document_id, outcome)
+                results[draft.document_id] = AddResult(
+                    draft.document_id, self._update_fields(draft, before, actor)
+                )
                 continue
             holder = holders.setdefault(draft.sha256, draft.document_id)
             if holder != draft.document_id:
@@ -173,20 +180,57 @@ class KnowledgeBase(Curation):
         if to_write:
             fingerprints = [simhash(c.text for c in d.chunks) for d in to_write]
             for draft, near_ids in zip(to_write, self._near(to_write, fingerprints), strict=True):
-                if near_ids:
+                shown = tuple(self._visible_ids(list(near_ids), viewer))
+                if shown:
                     results[draft.document_id] = replace(
-                        results[draft.document_id], near_duplicates=near_ids
+                        results[draft.document_id], near_duplicates=shown
                     )
             self._write(to_write, fingerprints, actor)
         for draft in drafts:
             result = results[draft.document_id]
-            if not draft.relations or result.outcome is AddOutcome.DUPLICATE:
+            if not draft.relations or result.outcome in (AddOutcome.DUPLICATE, AddOutcome.FAILED):
                 continue
             with self.writing():
                 added = self.store.add_relations(draft.document_id, draft.relations, actor)
             if added and result.outcome is AddOutcome.UNCHANGED:
                 results[draft.document_id] = replace(result, outcome=AddOutcome.UPDATED)
         return [results[d.document_id] for d in drafts]
+
+    def _marked(self, draft: DocumentDraft, before: Fingerprint | None) -> DocumentDraft:
+        """The draft with its marking settled: as given, else as stored, else the default."""
+        classification = draft.classification or (
+            before.classification if before else self.settings.default_classification
+        )
+        groups = draft.groups if draft.groups is not None else (before.groups if before else ())
+        return replace(draft, classification=classification, groups=tuple(sorted(groups)))
+
+    def _refusal(
+        self, draft: DocumentDraft, before: Fingerprint | None, viewer: Viewer | None
+    ) -> str | None:
+        if before is not None and not may_see(viewer, before.classification, before.groups):
+            # Said as of any id one may not use, so it tells nothing of what is there.
+            return f"document_id {draft.document_id!r} is not available; choose another"
+        try:
+            check_marking(draft, viewer)
+        except ForbiddenError as exc:
+            return exc.message
+        return None
+
+    def _update_fields(self, draft: DocumentDraft, before: Fingerprint, actor: str) -> AddOutcome:
+        """Same content: apply changed fields and marking without re-embedding."""
+        fields = (dict(draft.metadata), draft.title, draft.doc_type, draft.date)
+        marking = (draft.classification, draft.groups)
+        stored = (before.metadata, before.title, before.doc_type, before.date)
+        if stored == fields and (before.classification, before.groups) == marking:
+            return AddOutcome.UNCHANGED
+        self._change(lambda: self.store.update_document_fields(draft, actor))
+        return AddOutcome.UPDATED
+
+    def _holders(self, hashes: list[str], viewer: Viewer | None) -> dict[str, str]:
+        """content hash -> a live document holding it that the viewer may see."""
+        holders = self.store.live_with_sha(hashes)
+        shown = set(self._visible_ids(list(holders.values()), viewer))
+        return {sha: holder for sha, holder in holders.items() if holder in shown}
 
     def _near(
         self, drafts: list[DocumentDraft], fingerprints: list[int | None]
@@ -261,33 +305,42 @@ class KnowledgeBase(Curation):
 
     # -- reads --------------------------------------------------------------------------
 
-    def chunks(self, document_id: str) -> list[Chunk]:
-        self.get_document(document_id)
+    def chunks(self, document_id: str, viewer: Viewer | None = None) -> list[Chunk]:
+        self.get_document(document_id, viewer)
         return self.store.chunks_of(document_id)
 
     def list_documents(
-        self, filters: Filters, limit: int = 20, offset: int = 0
+        self, filters: Filters, limit: int = 20, offset: int = 0, viewer: Viewer | None = None
     ) -> tuple[int, list[Document]]:
-        return self.store.count_documents(filters), self.store.list_documents(
-            filters, limit, offset
-        )
+        seen = as_viewer(filters, viewer)
+        return self.store.count_documents(seen), self.store.list_documents(seen, limit, offset)
 
     def missing(self, document_ids: Sequence[str]) -> list[str]:
         """The ids among these that the store does not hold."""
         known = self.store.fingerprints(document_ids)
         return [d for d in document_ids if d not in known]
 
-    def search(self, request: SearchRequest) -> SearchResponse:
-        return self.searcher.search(request)
+    def search(self, request: SearchRequest, viewer: Viewer | None = None) -> SearchResponse:
+        """Precedents among the documents the viewer may see (the request's filters may
+        already name the viewer)."""
+        return self.searcher.search(_seen_by(request, viewer))
 
-    def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
-        return self.searcher.search_batch(requests)
+    def search_batch(
+        self, requests: Sequence[SearchRequest], viewer: Viewer | None = None
+    ) -> list[SearchResponse]:
+        return self.searcher.search_batch([_seen_by(r, viewer) for r in requests])
 
     def similar(
-        self, document_id: str, filters: Filters, limit: int = 10, offset: int = 0
+        self,
+        document_id: str,
+        filters: Filters,
+        limit: int = 10,
+        offset: int = 0,
+        viewer: Viewer | None = None,
     ) -> SearchResponse:
-        self.get_document(document_id)
-        return self.searcher.similar(document_id, filters, limit, offset)
+        seen = as_viewer(filters, viewer)
+        self.get_document(document_id, seen.viewer)
+        return self.searcher.similar(document_id, seen, limit, offset)
 
     def check(self) -> list[str]:
         """Everything wrong with the store and its index cache; empty when all agree."""
@@ -310,16 +363,33 @@ class KnowledgeBase(Curation):
             problems.append("the index holds some passages twice")
         return problems
 
-    def stats(self) -> Stats:
-        documents, chunks, by_type = self.store.counts()
+    def stats(self, viewer: Viewer | None = None) -> Stats:
+        """Counts of what the viewer may see (for a viewer, the searchable vectors are their
+        passages: the index's own size would tell how much is hidden)."""
+        if viewer is None:
+            documents, chunks, by_type = self.store.counts()
+        else:
+            documents, chunks, by_type = self.store.visible_counts(Filters(viewer=viewer))
         stored_model = self.store.get_meta(MODEL_KEY)
         dimension = self.store.get_meta(DIMENSION_KEY)
+        indexed = len(self.index()) if dimension else 0
         return Stats(
             documents=documents,
             chunks=chunks,
             model=stored_model or self.embedder.name,
             dimension=int(dimension) if dimension else 0,
             generation=self.store.generation(),
-            index_vectors=len(self.index()) if dimension else 0,
+            index_vectors=indexed if viewer is None else min(indexed, chunks),
             doc_types=by_type,
         )
+
+
+def as_viewer(filters: Filters, viewer: Viewer | None) -> Filters:
+    """The filters as the viewer sees them (a viewer already in the filters stays)."""
+    return filters if viewer is None else replace(filters, viewer=viewer)
+
+
+def _seen_by(request: SearchRequest, viewer: Viewer | None) -> SearchRequest:
+    return (
+        request if viewer is None else replace(request, filters=as_viewer(request.filters, viewer))
+    )

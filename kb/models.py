@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from kb.access import Viewer
+
 DOC_TYPES = ("agreement", "evaluation", "lessons-learned", "other")
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
@@ -40,6 +42,10 @@ class DocumentDraft:
     chunks: tuple[ChunkDraft, ...]
     # (relation, target document_id): links this document declares, e.g. ("evaluates", "agr-1")
     relations: tuple[tuple[str, str], ...] = ()
+    # None: as stored before, or KB_DEFAULT_CLASSIFICATION for a new document
+    classification: str | None = None
+    # need-to-know groups (empty: anyone cleared may see it); None: as stored before, or none
+    groups: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Document:
     version: int = 1
     deleted_at: str | None = None  # in the trash since then; restorable until purged
     deleted_by: str | None = None
+    classification: str = "internal"
+    groups: tuple[str, ...] = ()
 
 
 class AddOutcome(StrEnum):
@@ -78,6 +86,7 @@ class AddOutcome(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"  # the same content is already stored under another id: not added
+    FAILED = "failed"  # refused: `reason` says why (an id or marking the user may not use)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class AddResult:
     duplicate_of: str | None = None
     # documents whose text is nearly the same (another layout, a re-scan): flagged, still added
     near_duplicates: tuple[str, ...] = ()
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,9 +153,11 @@ class Filters:
     date_to: str | None = None
     # relation filter label (kb.relations.FILTER_LABELS) -> document ids, any-of
     related: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Who is looking: only documents they may see pass. None: full rights.
+    viewer: Viewer | None = None
 
     def is_empty(self) -> bool:
-        return not (
+        return self.viewer is None and not (
             self.doc_types
             or self.equals
             or self.ranges

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from kb.access import LEVELS, Viewer
 from kb.aspects import split_aspects
 from kb.diversity import mmr
 from kb.embedder import Embedder
@@ -55,7 +56,9 @@ class Searcher:
         self._index = index
         self._embedder = embedder
         self._settings = settings
-        self._vocabulary: tuple[int, Vocabulary] | None = None
+        # Per store generation and per what a viewer may see: a suggestion must never name a
+        # value found only in documents hidden from the one asking.
+        self._vocabularies: dict[tuple[int, int, tuple[str, ...]], Vocabulary] = {}
         self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
 
     def search(self, request: SearchRequest) -> SearchResponse:
@@ -89,7 +92,7 @@ class Searcher:
             notices.append(f"brief searched as a whole and as {len(aspects)} aspects")
         if self.reranker is not None:
             scores = self._rerank(request.query, scores)
-        suggestions = suggest(request.query, self._current_vocabulary())
+        suggestions = suggest(request.query, self._current_vocabulary(request.filters.viewer))
         results = self._precedents(
             *scores, parsed.highlight_terms, request.limit, request.offset, suggestions, answered
         )
@@ -132,13 +135,20 @@ class Searcher:
             for n, aspect in enumerate(aspects)
         ]
 
-    def _current_vocabulary(self) -> Vocabulary:
-        """The metadata vocabulary, rebuilt when the store has changed."""
+    def _current_vocabulary(self, viewer: Viewer | None) -> Vocabulary:
+        """The metadata vocabulary of what the viewer may see, rebuilt when the store changed."""
         generation = self._store.generation()
-        if self._vocabulary is None or self._vocabulary[0] != generation:
-            rows = self._store.metadata_values(MAX_VALUE_CHARS)
-            self._vocabulary = (generation, build_vocabulary(rows))
-        return self._vocabulary[1]
+        key = (
+            generation,
+            len(LEVELS) if viewer is None else viewer.rank,
+            () if viewer is None else tuple(sorted(viewer.groups)),
+        )
+        if key not in self._vocabularies:
+            if any(k[0] != generation for k in self._vocabularies):
+                self._vocabularies.clear()
+            rows = self._store.metadata_values(MAX_VALUE_CHARS, Filters(viewer=viewer))
+            self._vocabularies[key] = build_vocabulary(rows)
+        return self._vocabularies[key]
 
     def similar(
         self, document_id: str, filters: Filters, limit: int, offset: int = 0

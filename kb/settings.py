@@ -137,6 +137,11 @@ class Settings(BaseSettings):
             "needs more is refused."
         ),
     )
+    default_classification: Literal["public", "internal", "restricted", "confidential"] = Field(
+        "internal",
+        description="Classification of a document added without one (public < internal < "
+        "restricted < confidential).",
+    )
     write_wait_seconds: float = Field(
         30.0,
         ge=0.0,

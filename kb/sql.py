@@ -138,7 +138,9 @@ DOCUMENT_COLUMNS = (
     "d.document_id, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date, "
     "d.created_at, d.updated_at, "
     "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count, "
-    "d.version, d.deleted_at, d.deleted_by"
+    "d.version, d.deleted_at, d.deleted_by, d.classification, "
+    "(SELECT json_group_array(g.group_name) FROM document_groups g "
+    "WHERE g.document_id = d.document_id) AS groups"
 )
 # Soft-deleted documents keep their rows until purged; everything that reads for search,
 # listing or counting sees live documents only.
@@ -147,7 +149,9 @@ GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id 
 # Lookups by many keys at once: {marks} becomes one "?" per key, at most MAX_KEYS_PER_QUERY.
 MAX_KEYS_PER_QUERY = 500
 FINGERPRINTS_BY_ID = (
-    "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL "
+    "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL, "
+    "classification, (SELECT json_group_array(g.group_name) FROM document_groups g "
+    "WHERE g.document_id = documents.document_id) "
     "FROM documents WHERE document_id IN ({marks})"
 )
 DOCUMENTS_BY_ID = (
@@ -155,21 +159,24 @@ DOCUMENTS_BY_ID = (
 )
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
-                       created_at, updated_at, simhash)
+                       created_at, updated_at, simhash, classification)
 VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now,
-        :simhash)
+        :simhash, :classification)
 ON CONFLICT (document_id) DO UPDATE SET
     title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
     sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
     updated_at = excluded.updated_at, simhash = excluded.simhash,
+    classification = excluded.classification,
     version = documents.version + 1, deleted_at = NULL, deleted_by = NULL
 """
 UPDATE_DOCUMENT_FIELDS = """
 UPDATE documents SET title = :title, doc_type = :doc_type, metadata = :metadata, date = :date,
-    source_name = :source_name, updated_at = :now
+    source_name = :source_name, updated_at = :now, classification = :classification
 WHERE document_id = :document_id
 """
 DELETE_DOCUMENT = "DELETE FROM documents WHERE document_id = ?"
+DELETE_GROUPS = "DELETE FROM document_groups WHERE document_id = ?"
+INSERT_GROUP = "INSERT OR IGNORE INTO document_groups (document_id, group_name) VALUES (?, ?)"
 
 CHUNK_COLUMNS = (
     "c.chunk_id, c.document_id, c.ordinal, c.text, c.heading, c.page_start, c.page_end, "
@@ -231,14 +238,22 @@ COUNT_FILTERED_DOCUMENTS = "SELECT count(*) FROM documents d WHERE {where}"
 
 # Every short text value of every metadata key (lists unrolled), with its document count:
 # the vocabulary that query understanding matches against.
-METADATA_VALUES = f"""
+METADATA_VALUES = """
 SELECT j.key, j.value, count(*) FROM documents d, json_each(d.metadata) j
-WHERE {LIVE} AND j.type = 'text' AND length(j.value) <= :longest GROUP BY j.key, j.value
+WHERE {where} AND j.type = 'text' AND length(j.value) <= :longest GROUP BY j.key, j.value
 UNION ALL
 SELECT j.key, a.value, count(*) FROM documents d, json_each(d.metadata) j, json_each(j.value) a
-WHERE {LIVE} AND j.type = 'array' AND a.type = 'text' AND length(a.value) <= :longest
+WHERE {where} AND j.type = 'array' AND a.type = 'text' AND length(a.value) <= :longest
 GROUP BY j.key, a.value
 """
+# Counts of what a viewer may see.
+COUNT_FILTERED_CHUNKS = (
+    "SELECT count(*) FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE {where}"
+)
+COUNT_FILTERED_BY_TYPE = (
+    "SELECT d.doc_type, count(*) FROM documents d WHERE {where} GROUP BY d.doc_type "
+    "ORDER BY d.doc_type"
+)
 
 PARAM_PREFIX = "f"
 # SQLite's lower() folds ASCII only; filters compare with Python's casefold, registered
@@ -250,15 +265,28 @@ def fold(text: str | None) -> str | None:
     return None if text is None else text.casefold()
 
 
-def build_where(filters: Filters) -> tuple[str, dict[str, Any]]:
-    """Turn filters into a WHERE clause over `documents d`, with named parameters."""
-    clauses: list[str] = [LIVE]
+def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[str, Any]]:
+    """Turn filters into a WHERE clause over `documents d`, with named parameters: live
+    documents (False: those in the trash; None: both), that the filters' viewer may see,
+    meeting the filters."""
+    clauses: list[str] = {True: [LIVE], False: ["d.deleted_at IS NOT NULL"], None: ["1"]}[live]
     params: dict[str, Any] = {}
 
     def bind(value: Any) -> str:
         name = f"{PARAM_PREFIX}{len(params)}"
         params[name] = value
         return f":{name}"
+
+    viewer = filters.viewer
+    if viewer is not None:
+        # The visibility rule of kb.access.may_see, in SQL, before anything is ranked.
+        mine = ", ".join(bind(g) for g in viewer.groups) or "NULL"
+        clauses.append(
+            f"d.classification <= {bind(viewer.rank)} AND ("
+            "NOT EXISTS (SELECT 1 FROM document_groups g WHERE g.document_id = d.document_id) "
+            "OR EXISTS (SELECT 1 FROM document_groups g WHERE g.document_id = d.document_id "
+            f"AND g.group_name IN ({mine})))"
+        )
 
     if filters.doc_types:
         names = ", ".join(bind(t) for t in filters.doc_types)

@@ -15,10 +15,10 @@ SOFT_DELETE = (
 )
 RESTORE = "UPDATE documents SET deleted_at = NULL, deleted_by = NULL WHERE document_id = ?"
 TRASH = f"""
-SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.deleted_at IS NOT NULL
+SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {{where}}
 ORDER BY d.deleted_at DESC, d.document_id LIMIT :limit OFFSET :offset
 """
-COUNT_TRASH = "SELECT count(*) FROM documents WHERE deleted_at IS NOT NULL"
+COUNT_TRASH = "SELECT count(*) FROM documents d WHERE {where}"
 TRASH_BEFORE = (
     "SELECT document_id FROM documents WHERE deleted_at IS NOT NULL AND deleted_at < ? "
     "ORDER BY deleted_at"
@@ -98,6 +98,8 @@ def audit_where(
         params["since"] = since
     return " AND ".join(clauses), params
 FIELDS_BY_ID = (
-    "SELECT document_id, title, doc_type, date, metadata, sha256, version FROM documents "
-    "WHERE document_id IN ({marks})"
+    "SELECT document_id, title, doc_type, date, metadata, sha256, version, classification, "
+    "(SELECT json_group_array(g.group_name) FROM document_groups g "
+    "WHERE g.document_id = documents.document_id) "
+    "FROM documents WHERE document_id IN ({marks})"
 )

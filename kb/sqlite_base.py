@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb import sql, sql_history
+from kb.access import LEVELS
 from kb.errors import StoreError
 from kb.sqlite_connection import connect
 from kb.sqlite_rows import Transaction, dumps, utc_now
@@ -99,6 +100,8 @@ class SQLiteBase:
                 "metadata": json.loads(r[4]),
                 "sha256": r[5],
                 "version": r[6],
+                "classification": LEVELS[int(r[7])],
+                "groups": sorted(json.loads(r[8])),
             }
             for r in rows
         }

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kb import sql, sql_history
-from kb.models import AuditEntry, Document, Relation, Version
+from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
 from kb.sqlite_base import SQLiteBase
 from kb.sqlite_rows import document_of, ids_of, utc_now
@@ -54,11 +54,13 @@ class SQLiteHistory(SQLiteBase):
             generation = self._bump_generation()
         return WriteResult(ids_of(removed), ids_of([]), generation)
 
-    def trash(self, limit: int, offset: int) -> tuple[int, list[Document]]:
+    def trash(self, filters: Filters, limit: int, offset: int) -> tuple[int, list[Document]]:
+        where, params = sql.build_where(filters, live=False)
         with self._lock:
-            total = int(self._db.execute(sql_history.COUNT_TRASH).fetchone()[0])
+            count = self._db.execute(sql_history.COUNT_TRASH.format(where=where), params)
+            total = int(count.fetchone()[0])
             rows = self._db.execute(
-                sql_history.TRASH, {"limit": limit, "offset": offset}
+                sql_history.TRASH.format(where=where), {**params, "limit": limit, "offset": offset}
             ).fetchall()
         return total, [document_of(r) for r in rows]
 
@@ -115,8 +117,16 @@ class SQLiteHistory(SQLiteBase):
         since: str | None,
         limit: int,
         offset: int,
+        filters: Filters,
     ) -> tuple[int, list[AuditEntry]]:
         where, params = sql_history.audit_where(document_id, action, actor, since)
+        if filters.viewer is not None:
+            seen, more = sql.build_where(filters, live=None)
+            where += (
+                " AND EXISTS (SELECT 1 FROM documents d "
+                f"WHERE d.document_id = a.document_id AND {seen})"
+            )
+            params.update(more)
         with self._lock:
             total = int(
                 self._db.execute(sql_history.COUNT_AUDIT.format(where=where), params).fetchone()[0]

@@ -11,8 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from kb.access import LEVELS
 from kb.models import Chunk, Document, DocumentDraft
 from kb.store import Ids, Vectors
+
+# Only for drafts written without one; the KnowledgeBase always resolves it first.
+DEFAULT_LEVEL = "internal"
 
 
 def dumps(value: Any) -> str:
@@ -61,6 +65,7 @@ def document_params(draft: DocumentDraft, now: str, simhash: int | None = None) 
         "date": draft.date,
         "now": now,
         "simhash": simhash,
+        "classification": LEVELS.index(draft.classification or DEFAULT_LEVEL),
     }
 
 
@@ -79,6 +84,8 @@ def document_of(row: sqlite3.Row | tuple[Any, ...]) -> Document:
         version=int(row[10]),
         deleted_at=row[11],
         deleted_by=row[12],
+        classification=LEVELS[int(row[13])],
+        groups=tuple(sorted(json.loads(row[14]))),
     )
 
 
@@ -106,4 +113,6 @@ def fields_of_draft(draft: DocumentDraft) -> dict[str, Any]:
         "date": draft.date,
         "metadata": dict(draft.metadata),
         "sha256": draft.sha256,
+        "classification": draft.classification,
+        "groups": sorted(draft.groups or ()),
     }

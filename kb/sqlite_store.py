@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 from kb import sql, sql_history
+from kb.access import LEVELS
 from kb.integrity import store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
 from kb.sqlite_history import SQLiteHistory
@@ -47,6 +48,7 @@ class SQLiteStore(SQLiteHistory):
                     )
                 removed.extend(self._delete_chunks(draft.document_id))
                 self._db.execute(sql.UPSERT_DOCUMENT, document_params(draft, now, simhash))
+                self._set_groups(draft)
                 self._audit(
                     actor,
                     "add" if old is None else "replace",
@@ -78,10 +80,17 @@ class SQLiteStore(SQLiteHistory):
             generation = self._bump_generation()
         return WriteResult(ids_of(removed), ids_of(added), generation)
 
+    def _set_groups(self, draft: DocumentDraft) -> None:
+        if draft.groups is None:
+            return
+        self._db.execute(sql.DELETE_GROUPS, (draft.document_id,))
+        self._db.executemany(sql.INSERT_GROUP, ((draft.document_id, g) for g in draft.groups))
+
     def update_document_fields(self, draft: DocumentDraft, actor: str = "system") -> WriteResult:
         with self._transaction():
             old = self._fields_of([draft.document_id]).get(draft.document_id)
             self._db.execute(sql.UPDATE_DOCUMENT_FIELDS, document_params(draft, utc_now()))
+            self._set_groups(draft)
             if old is not None and old["title"] != draft.title:
                 ids = self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (draft.document_id,)).fetchall()
                 self._db.executemany(sql.UPDATE_FTS_TITLE, ((draft.title, i) for (i,) in ids))
@@ -111,7 +120,17 @@ class SQLiteStore(SQLiteHistory):
     def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]:
         rows = self._rows_for(sql.FINGERPRINTS_BY_ID, list(dict.fromkeys(document_ids)))
         return {
-            r[0]: Fingerprint(r[1], json.loads(r[2]), r[3], r[4], r[5], bool(r[6])) for r in rows
+            r[0]: Fingerprint(
+                r[1],
+                json.loads(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                bool(r[6]),
+                LEVELS[int(r[7])],
+                tuple(sorted(json.loads(r[8]))),
+            )
+            for r in rows
         }
 
     def get_document(self, document_id: str) -> Document | None:
@@ -180,9 +199,12 @@ class SQLiteStore(SQLiteHistory):
             rows = self._db.execute(sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
         return ids_of([r[0] for r in rows])
 
-    def metadata_values(self, longest: int) -> list[tuple[str, str, int]]:
+    def metadata_values(self, longest: int, filters: Filters) -> list[tuple[str, str, int]]:
+        where, params = sql.build_where(filters)
         with self._lock:
-            rows = self._db.execute(sql.METADATA_VALUES, {"longest": longest}).fetchall()
+            rows = self._db.execute(
+                sql.METADATA_VALUES.format(where=where), {**params, "longest": longest}
+            ).fetchall()
         return [(str(k), str(v), int(n)) for k, v, n in rows]
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
@@ -191,6 +213,20 @@ class SQLiteStore(SQLiteHistory):
             chunks = int(self._db.execute(sql.COUNT_CHUNKS).fetchone()[0])
             by_type = {str(t): int(n) for t, n in self._db.execute(sql.COUNT_BY_TYPE)}
         return documents, chunks, by_type
+
+    def visible_counts(self, filters: Filters) -> tuple[int, int, dict[str, int]]:
+        """Documents, chunks and documents per type that pass the filters (and their viewer)."""
+        where, params = sql.build_where(filters)
+        with self._lock:
+            documents = self._db.execute(sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params)
+            total = int(documents.fetchone()[0])
+            chunks = self._db.execute(sql.COUNT_FILTERED_CHUNKS.format(where=where), params)
+            passages = int(chunks.fetchone()[0])
+            by_type = {
+                str(t): int(n)
+                for t, n in self._db.execute(sql.COUNT_FILTERED_BY_TYPE.format(where=where), params)
+            }
+        return total, passages, by_type
 
     # -- maintenance ------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ class Fingerprint:
     doc_type: str
     date: str | None
     deleted: bool = False
+    classification: str = "internal"
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Store(Protocol):
 
     def purge(self, document_id: str, actor: str) -> WriteResult: ...
 
-    def trash(self, limit: int, offset: int) -> tuple[int, list[Document]]: ...
+    def trash(self, filters: Filters, limit: int, offset: int) -> tuple[int, list[Document]]: ...
 
     def trashed_before(self, moment: str) -> list[str]: ...
 
@@ -102,6 +104,7 @@ class Store(Protocol):
         since: str | None,
         limit: int,
         offset: int,
+        filters: Filters,
     ) -> tuple[int, list[AuditEntry]]: ...
 
     def add_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool: ...
@@ -140,9 +143,11 @@ class Store(Protocol):
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids: ...
 
-    def metadata_values(self, longest: int) -> list[tuple[str, str, int]]:
+    def metadata_values(self, longest: int, filters: Filters) -> list[tuple[str, str, int]]:
         """(key, value, documents) for every text value up to `longest` characters."""
         ...
+
+    def visible_counts(self, filters: Filters) -> tuple[int, int, dict[str, int]]: ...
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Documents, chunks, and documents per type."""

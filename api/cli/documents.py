@@ -14,7 +14,8 @@ from api.cli.base import Context, cli, filter_option, filters_of, json_option, p
 from api.schemas import DocumentDetailPublic, DocumentPublic
 from api.terminal import err, out, pages, print_json, progress
 from ingest.metadata import check_doc_type
-from ingest.pipeline import IngestOptions, ItemOutcome, collect_files, count_items, ingest_files
+from ingest.outcomes import ItemOutcome
+from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_files
 from kb.filters import split_pairs
 from kb.models import DOC_TYPES
 from kb.schema import load_schema

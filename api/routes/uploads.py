@@ -13,7 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 from api.deps import ActorDep, KBDep, SchemaDep
 from api.schemas import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
 from ingest.metadata import check_document_id
-from ingest.pipeline import IngestOptions, ItemOutcome, ingest_upload
+from ingest.outcomes import ItemOutcome
+from ingest.pipeline import IngestOptions, ingest_upload
 from ingest.uploads import Upload, check_uploads, ingest_uploads, upload_name
 from kb.errors import InputError, InvalidRequestError, TooLargeError
 from kb.knowledge_base import KnowledgeBase

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ingest.outcomes import ItemOutcome
 from ingest.pipeline import (
     IngestOptions,
-    ItemOutcome,
     collect_files,
     count_items,
     ingest_paths,
