@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from ingest.pipeline import ingest_paths
+from kb.access import Viewer
 from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
@@ -65,3 +66,14 @@ def test_sidecar_links_show_on_both_ends_and_filter(sample: KnowledgeBase) -> No
     )
     assert [r.document_id for r in found.results] == [evaluation]
     assert "relations" not in sample.get_document(evaluation).metadata
+
+
+def test_the_sample_corpus_is_marked(sample: KnowledgeBase) -> None:
+    documents = sample.list_documents(Filters(), limit=50)[1]
+    marks = {d.document_id: d.classification for d in documents}
+    assert {m for d, m in marks.items() if "agreement" in d or "protocol" in d} == {"public"}
+    assert marks["tamsin-plateau-mediation-evaluation-2004"] == "restricted"
+    public = Viewer("guest", "reader", "public")
+    assert {d.document_id for d in sample.list_documents(Filters(), 50, viewer=public)[1]} == {
+        d.document_id for d in documents if d.classification == "public"
+    }
