@@ -53,6 +53,8 @@ class IngestOptions:
     title: str | None = None
     schema: MetadataSchema | None = None
     actor: str = "system"  # who adds them, for the audit log
+    classification: str | None = None
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Every error the core raises, in one tree.
 
     KBError
-    ├── NotFoundError              a document or chunk that does not exist
+    ├── NotFoundError              a document or chunk that does not exist (or is hidden)
+    ├── UnauthorizedError          no valid API key: missing, wrong, or its user disabled
+    ├── ForbiddenError             a user whose role may not do this
     ├── InvalidRequestError        a query, filter or argument that makes no sense
     │   └── InvalidMetadataError   metadata that breaks its document type's schema (names fields)
     ├── ModelMismatchError         the store was built with another embedding model
@@ -38,6 +40,14 @@ class KBError(Exception):
 
 class NotFoundError(KBError):
     code = "not_found"
+
+
+class UnauthorizedError(KBError):
+    code = "unauthorized"
+
+
+class ForbiddenError(KBError):
+    code = "forbidden"
 
 
 class InvalidRequestError(KBError):
@@ -146,6 +156,7 @@ __all__ = [
     "CorruptFileError",
     "EmptyInputError",
     "EncryptedError",
+    "ForbiddenError",
     "InputError",
     "InvalidMetadataError",
     "InvalidRequestError",
@@ -157,5 +168,6 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "TooLargeError",
+    "UnauthorizedError",
     "UnsupportedTypeError",
 ]

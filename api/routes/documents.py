@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, FiltersDep, KBDep
+from api.deps import ActorDep, FiltersDep, KBDep, ReaderDep, WriterDep
 from api.schemas import (
     DeleteResponse,
     DocumentDetailPublic,
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/documents", tags=["documents"])
 @router.get("", response_model=DocumentsPublic)
 def list_documents(
     kb: KBDep,
+    viewer: ReaderDep,
     filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -37,7 +38,7 @@ def list_documents(
 
 
 @router.get("/{document_id}", response_model=DocumentDetailPublic)
-def get_document(kb: KBDep, document_id: str) -> DocumentDetailPublic:
+def get_document(kb: KBDep, viewer: ReaderDep, document_id: str) -> DocumentDetailPublic:
     """One document with all of its passages, its links and its near-duplicates."""
     document = kb.get_document(document_id)
     return DocumentDetailPublic.model_validate(
@@ -51,7 +52,9 @@ def get_document(kb: KBDep, document_id: str) -> DocumentDetailPublic:
 
 
 @router.delete("/{document_id}", response_model=DeleteResponse)
-def delete_document(kb: KBDep, actor: ActorDep, document_id: str) -> DeleteResponse:
+def delete_document(
+    kb: KBDep, viewer: WriterDep, actor: ActorDep, document_id: str
+) -> DeleteResponse:
     """Move a document to the trash: gone from search and listings at once, restorable with
     POST /documents/{document_id}/restore until it is purged (KB_TRASH_DAYS)."""
     document = kb.delete(document_id, actor)
@@ -63,6 +66,7 @@ def delete_document(kb: KBDep, actor: ActorDep, document_id: str) -> DeleteRespo
 @router.get("/{document_id}/similar", response_model=SearchResponsePublic)
 def similar_documents(
     kb: KBDep,
+    viewer: ReaderDep,
     filters: FiltersDep,
     document_id: str,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile, status
 from pydantic import TypeAdapter, ValidationError
 
-from api.deps import ActorDep, KBDep, SchemaDep
+from api.deps import ActorDep, KBDep, SchemaDep, WriterDep
 from api.schemas import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
 from ingest.metadata import check_document_id
 from ingest.pipeline import IngestOptions, ItemOutcome, ingest_upload
 from ingest.uploads import Upload, check_uploads, ingest_uploads, upload_name
-from kb.errors import InputError, InvalidRequestError, TooLargeError
+from kb.access import LEVELS, Viewer, check_groups, check_level
+from kb.errors import ForbiddenError, InputError, InvalidRequestError, TooLargeError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES
 from kb.schema import MetadataSchema
@@ -43,6 +44,10 @@ already stored under another id is a `duplicate` (`duplicate_of` names it) and i
 nearly the same text is added and `near_duplicates` names the documents it resembles.
 
 A request body over `KB_MAX_REQUEST_MB` is refused with 413 before it is read.
+
+`classification` (public, internal, restricted, confidential) and `groups` (need-to-know
+groups: repeat the field, or send one JSON list) mark every file sent; a marking the uploader
+could not see themselves (above their clearance, or groups they are not in) is refused (403).
 """
 
 
@@ -55,6 +60,7 @@ A request body over `KB_MAX_REQUEST_MB` is refused with 413 before it is read.
 )
 def upload_documents(
     kb: KBDep,
+    viewer: WriterDep,
     schema: SchemaDep,
     actor: ActorDep,
     file: Annotated[UploadFile | None, File(description="One PDF, text or Markdown file.")] = None,
@@ -78,6 +84,13 @@ def upload_documents(
             '"...", "title": "...", "doc_type": "...", "metadata": {...}}}.'
         ),
     ] = None,
+    classification: Annotated[
+        str | None, Form(description=f"For every file: one of {', '.join(LEVELS)}.")
+    ] = None,
+    groups: Annotated[
+        list[str] | None,
+        Form(description="Need-to-know groups for every file: repeat the field, or a JSON list."),
+    ] = None,
 ) -> UploadResponse:
     received = ([file] if file is not None else []) + list(files or [])
     if not received:
@@ -87,6 +100,7 @@ def upload_documents(
             "document_id and title name one document; with several files give each its own "
             "in `items`"
         )
+    marking = _marking(viewer, classification, groups or [])
     shared = IngestOptions(
         doc_type=doc_type or None,
         metadata=_json_object(metadata, "metadata"),
@@ -94,6 +108,8 @@ def upload_documents(
         title=title or None,
         schema=schema,
         actor=actor,
+        classification=marking[0],
+        groups=marking[1],
     )
     per_file = _items(items, [f.filename or "" for f in received])
     options = [_options(shared, per_file.get(f.filename or ""), schema) for f in received]
@@ -144,7 +160,33 @@ def _options(
         title=item.title or shared.title,
         schema=schema,
         actor=shared.actor,
+        classification=shared.classification,
+        groups=shared.groups,
     )
+
+
+def _marking(
+    viewer: Viewer, classification: str | None, sent: list[str]
+) -> tuple[str | None, tuple[str, ...]]:
+    """The classification and groups sent, checked: a user may only mark a document so that
+    they themselves could still see it."""
+    if len(sent) == 1 and sent[0].lstrip().startswith("["):
+        try:
+            sent = json.loads(sent[0])
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(f"groups is not a valid JSON list: {exc.msg}") from exc
+        if not isinstance(sent, list) or not all(isinstance(g, str) for g in sent):
+            raise InvalidRequestError("groups must be a JSON list of group names")
+    groups = check_groups([g for g in sent if g.strip()])
+    if classification:
+        check_level(classification)
+        if LEVELS.index(classification) > viewer.rank:
+            raise ForbiddenError(
+                f"classification {classification!r} is above your clearance {viewer.clearance!r}"
+            )
+    if groups and not set(groups) & set(viewer.groups):
+        raise ForbiddenError("you may only mark a document with a group you belong to")
+    return classification or None, groups
 
 
 def _items(raw: str | None, names: list[str]) -> dict[str, UploadItemRequest]:
