@@ -33,6 +33,10 @@ class SignInLimiter:
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        """How many addresses are remembered."""
+        return len(self._seen)
+
     def retry_after(self, address: str) -> int | None:
         """Seconds until `address` may try again, or None if it may now."""
         with self._lock:
