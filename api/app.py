@@ -12,11 +12,16 @@ from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
 from api.routes import audit, curation, documents, search, system, uploads
 from api.schemas import ErrorResponse
+from api.security_headers import SecurityHeaders
+from api.signin_limit import SignInLimiter
 from kb.knowledge_base import KnowledgeBase
 from kb.schema import load_schema
 from kb.settings import Settings
+from kb.users import Users
 
-ERRORS = {code: {"model": ErrorResponse} for code in (404, 409, 413, 415, 422, 500, 503)}
+ERRORS = {
+    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
+}
 
 
 def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
@@ -32,9 +37,11 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
             app.state.kb.index()
             # The trash is emptied of what is past its retention at each start.
             app.state.kb.purge_expired("system:retention")
+        app.state.users = Users(settings)
         try:
             yield
         finally:
+            app.state.users.close()
             if owned:
                 app.state.kb.close()
 
@@ -46,6 +53,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         responses=ERRORS,  # type: ignore[arg-type]
     )
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so on every answer
+    app.state.signin_limiter = SignInLimiter(settings.signin_failures_per_minute)
     # Loaded here so that a bad schema file stops the start, not the first upload.
     app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app)

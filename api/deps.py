@@ -1,15 +1,25 @@
-"""Route dependencies as `Annotated` aliases."""
+"""Route dependencies as `Annotated` aliases: the knowledge base, filters, and who asks.
+
+Every route but /health signs its caller in with `Authorization: Bearer KEY` and states the
+action it needs (`ReaderDep`, `WriterDep`, `TrainerDep`, `AdminDep`): one guard per route.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
 
+from api.signin_limit import SignInLimiter
+from kb.access import ACTIONS, Viewer
+from kb.errors import ForbiddenError, UnauthorizedError
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
 from kb.schema import MetadataSchema
+from kb.users import Users
 
 
 def get_kb(request: Request) -> KnowledgeBase:
@@ -49,16 +59,82 @@ KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FiltersDep = Annotated[Filters, Depends(get_filters)]
 
 
-def get_actor(
-    x_actor: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="Who makes the change, as the audit log records it (default `api`).",
-        ),
-    ] = None,
-) -> str:
-    return f"api:{x_actor.strip()}" if x_actor and x_actor.strip() else "api"
+# auto_error=False: a missing key is answered by get_viewer, in the one error shape.
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (`kb users add`, or STORE/admin.key for the first admin).",
+)
+WHAT = {
+    "read": "search or read documents",
+    "write": "add, edit, delete or restore documents",
+    "packs": "make reading packs",
+    "admin": "purge documents, read the audit log or manage users",
+}
+
+
+def get_users(request: Request) -> Users:
+    users: Users = request.app.state.users
+    return users
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def get_viewer(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Viewer:
+    """The user whose key the request carries; 401 without a valid one, 429 after too many
+    wrong ones from the same address."""
+    limiter: SignInLimiter = request.app.state.signin_limiter
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many wrong API keys from this address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    if credentials is None:
+        raise UnauthorizedError("an API key is needed: send `Authorization: Bearer KEY`")
+    viewer = get_users(request).authenticate(credentials.credentials)
+    if viewer is None:
+        limiter.failed(address)
+        raise UnauthorizedError("the API key is wrong, or its user is disabled")
+    return viewer
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+class Require:
+    """The guard of a route: the signed-in viewer, if their role may do `action`, else 403."""
+
+    def __init__(self, action: str) -> None:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        self.action = action
+
+    def __call__(self, viewer: ViewerDep) -> Viewer:
+        if not viewer.may(self.action):
+            raise ForbiddenError(f"the {viewer.role} role may not {WHAT[self.action]}")
+        return viewer
+
+
+def require(action: str) -> Require:
+    return Require(action)
+
+
+ReaderDep = Annotated[Viewer, Depends(require("read"))]
+WriterDep = Annotated[Viewer, Depends(require("write"))]
+TrainerDep = Annotated[Viewer, Depends(require("packs"))]
+AdminDep = Annotated[Viewer, Depends(require("admin"))]
+
+
+def get_actor(viewer: ViewerDep) -> str:
+    """Who makes a change, as the audit log records it: `api:` and the user's name."""
+    return f"api:{viewer.name}"
 
 
 ActorDep = Annotated[str, Depends(get_actor)]

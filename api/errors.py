@@ -24,6 +24,7 @@ from kb.errors import (
     StoreBusyError,
     StoreError,
     TooLargeError,
+    UnauthorizedError,
     UnsupportedTypeError,
 )
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # Most specific first: the first class an error is an instance of decides its status.
 STATUS_BY_ERROR: tuple[tuple[type[KBError], int], ...] = (
     (NotFoundError, 404),
+    (UnauthorizedError, 401),
     (ForbiddenError, 403),
     (TooLargeError, 413),
     (UnsupportedTypeError, 415),
@@ -54,7 +56,10 @@ CODE_BY_STATUS = {
     413: "too_large",
     415: "unsupported_type",
     422: "invalid_request",
+    429: "rate_limited",
 }
+# RFC 6750: a 401 names the scheme the client should use.
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def error_body(status: int, error: str, message: str, detail: Any = None) -> dict[str, Any]:
@@ -71,9 +76,7 @@ def status_of(error: KBError) -> int:
 def detail_of(error: KBError) -> list[dict[str, Any]] | None:
     """Machine-readable detail: for metadata, each file and field refused, and why."""
     if isinstance(error, InvalidMetadataError):
-        return [
-            {"source": p.source, "field": p.field, "reason": p.reason} for p in error.problems
-        ]
+        return [{"source": p.source, "field": p.field, "reason": p.reason} for p in error.problems]
     return None
 
 
@@ -84,7 +87,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
         headers = (
-            {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(exc, StoreBusyError) else None
+            {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            if isinstance(exc, StoreBusyError)
+            else CHALLENGE
+            if isinstance(exc, UnauthorizedError)
+            else None
         )
         return JSONResponse(
             error_body(status, exc.code, exc.message, detail_of(exc)),

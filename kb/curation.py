@@ -254,8 +254,9 @@ def visible(document: Document, viewer: Seen) -> bool:
 
 
 def check_marking(draft: DocumentDraft, viewer: Seen) -> None:
-    """A user may not mark a document above their own clearance, nor for groups they are not
-    in: they would lose sight of it (and could plant documents no one can review)."""
+    """A user may only mark a document so that they could still see it: not above their own
+    clearance, and with at least one of their groups where it names groups (else they would
+    lose sight of it, and could plant documents no one can review)."""
     if viewer is None:
         return
     level = check_level(draft.classification or "internal")
@@ -264,9 +265,8 @@ def check_marking(draft: DocumentDraft, viewer: Seen) -> None:
             f"{draft.document_id}: cannot mark a document {level}, above your clearance "
             f"({viewer.clearance})"
         )
-    foreign = set(draft.groups or ()) - set(viewer.groups)
-    if foreign:
+    if not may_see(viewer, level, draft.groups or ()):
         raise ForbiddenError(
             f"{draft.document_id}: cannot restrict a document to groups you are not in "
-            f"({', '.join(sorted(foreign))})"
+            f"({', '.join(sorted(draft.groups or ()))})"
         )

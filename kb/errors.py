@@ -2,6 +2,7 @@
 
     KBError
     ├── NotFoundError              a document or chunk that does not exist (or is hidden)
+    ├── UnauthorizedError          no valid API key: missing, wrong, or its user disabled
     ├── ForbiddenError             the user's role or clearance does not allow it
     ├── InvalidRequestError        a query, filter or argument that makes no sense
     │   └── InvalidMetadataError   metadata that breaks its document type's schema (names fields)
@@ -39,6 +40,10 @@ class KBError(Exception):
 
 class NotFoundError(KBError):
     code = "not_found"
+
+
+class UnauthorizedError(KBError):
+    code = "unauthorized"
 
 
 class ForbiddenError(KBError):
@@ -153,10 +158,10 @@ __all__ = [
     "CorruptFileError",
     "EmptyInputError",
     "EncryptedError",
+    "ForbiddenError",
     "InputError",
     "InvalidMetadataError",
     "InvalidRequestError",
-    "ForbiddenError",
     "KBError",
     "ModelMismatchError",
     "NoTextLayerError",
@@ -165,5 +170,6 @@ __all__ = [
     "StoreBusyError",
     "StoreError",
     "TooLargeError",
+    "UnauthorizedError",
     "UnsupportedTypeError",
 ]

@@ -150,6 +150,14 @@ class Settings(BaseSettings):
             "failing with a `store_busy` error (HTTP 503)."
         ),
     )
+    signin_failures_per_minute: int = Field(
+        10,
+        ge=1,
+        description=(
+            "Wrong or disabled API keys one client address may send in a minute; then every "
+            "request from it gets 429 until the minute has passed."
+        ),
+    )
 
     @property
     def max_upload_bytes(self) -> int:

@@ -119,7 +119,18 @@ CREATE TABLE users (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES, M002_HISTORY, M003_ACCESS)
+M004_TOMBSTONES = """
+-- A purged document's marking outlives it, so its audit entries stay hidden from whoever
+-- could not see it.
+CREATE TABLE tombstones (
+    document_id    TEXT PRIMARY KEY,
+    classification INTEGER NOT NULL,
+    groups         TEXT NOT NULL DEFAULT '[]',
+    purged_at      TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES, M002_HISTORY, M003_ACCESS, M004_TOMBSTONES)
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",

@@ -24,6 +24,13 @@ TRASH_BEFORE = (
     "ORDER BY deleted_at"
 )
 DELETE_VERSIONS = "DELETE FROM document_versions WHERE document_id = ?"
+BURY = """
+INSERT OR REPLACE INTO tombstones (document_id, classification, groups, purged_at)
+SELECT d.document_id, d.classification,
+       (SELECT json_group_array(g.group_name) FROM document_groups g
+        WHERE g.document_id = d.document_id), :now
+FROM documents d WHERE d.document_id = :document_id
+"""
 DELETE_RELATIONS_OF = "DELETE FROM relations WHERE source_id = :id OR target_id = :id"
 
 SNAPSHOT_VERSION = """
@@ -83,6 +90,20 @@ SELECT 'incoming', r.relation, r.source_id, d.title, r.created_at FROM relations
 JOIN documents d ON d.document_id = r.source_id WHERE r.target_id = :id AND {LIVE}
 ORDER BY 2, 3
 """
+
+
+def audit_visibility(seen: str, rank: str, groups: str) -> str:
+    """Entries about a document whose every known marking (the document's, its tombstone's)
+    the viewer may see; `seen` is the visibility clause over `documents d`."""
+    return (
+        "(EXISTS (SELECT 1 FROM documents d WHERE d.document_id = a.document_id) "
+        "OR EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = a.document_id)) "
+        "AND NOT EXISTS (SELECT 1 FROM documents d "
+        f"WHERE d.document_id = a.document_id AND NOT ({seen})) "
+        "AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = a.document_id "
+        f"AND NOT (t.classification <= {rank} AND (json_array_length(t.groups) = 0 OR EXISTS "
+        f"(SELECT 1 FROM json_each(t.groups) j WHERE j.value IN ({groups})))))"
+    )
 
 
 def audit_where(

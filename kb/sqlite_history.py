@@ -43,6 +43,7 @@ class SQLiteHistory(SQLiteBase):
         """Remove a document for good: its row, passages, vectors, FTS rows, versions, links."""
         with self._transaction():
             before = self._fields_of([document_id]).get(document_id)
+            self._db.execute(sql_history.BURY, {"document_id": document_id, "now": utc_now()})
             removed = self._delete_chunks(document_id)
             self._db.execute(sql_history.DELETE_VERSIONS, (document_id,))
             self._db.execute(sql_history.DELETE_RELATIONS_OF, {"id": document_id})
@@ -120,13 +121,14 @@ class SQLiteHistory(SQLiteBase):
         filters: Filters,
     ) -> tuple[int, list[AuditEntry]]:
         where, params = sql_history.audit_where(document_id, action, actor, since)
-        if filters.viewer is not None:
+        viewer = filters.viewer
+        if viewer is not None:
             seen, more = sql.build_where(filters, live=None)
-            where += (
-                " AND EXISTS (SELECT 1 FROM documents d "
-                f"WHERE d.document_id = a.document_id AND {seen})"
-            )
-            params.update(more)
+            params.update(more, audit_rank=viewer.rank)
+            names = [f"audit_group{n}" for n in range(len(viewer.groups))]
+            params.update(zip(names, viewer.groups, strict=True))
+            groups = ", ".join(f":{n}" for n in names) or "NULL"
+            where += " AND " + sql_history.audit_visibility(seen, ":audit_rank", groups)
         with self._lock:
             total = int(
                 self._db.execute(sql_history.COUNT_AUDIT.format(where=where), params).fetchone()[0]

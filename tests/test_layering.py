@@ -33,7 +33,15 @@ def test_api_never_touches_sql_or_faiss() -> None:
     for path in (ROOT / "api").rglob("*.py"):
         modules = {m.split(".")[0] for m in imports_of(path)} | imports_of(path)
         assert (
-            not {"sqlite3", "faiss", "kb.sql", "kb.sql_history", "kb.sqlite_store", "kb.index"}
+            not {
+                "sqlite3",
+                "faiss",
+                "kb.sql",
+                "kb.sql_history",
+                "kb.sql_users",
+                "kb.sqlite_store",
+                "kb.index",
+            }
             & modules
         ), path
 

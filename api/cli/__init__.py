@@ -16,6 +16,7 @@ from api.cli import (  # noqa: F401  (registers the commands)
     maintenance,
     search,
     system,
+    users,
 )
 from api.cli.base import cli
 from api.terminal import err

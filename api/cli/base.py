@@ -11,10 +11,12 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from kb.access import Viewer
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
 from kb.settings import Settings
+from kb.users import Users
 
 
 class Context:
@@ -37,6 +39,17 @@ class Context:
         finally:
             kb.close()
 
+    def users(self) -> Users:
+        return Users(self.settings)
+
+    def viewer(self, name: str | None) -> Viewer | None:
+        """The user named by `--as`, who must exist and be enabled; None (full rights: whoever
+        holds the store's files holds everything) without it."""
+        if name is None:
+            return None
+        with self.users() as users:
+            return users.viewer(name)
+
 
 def user_name() -> str:
     """Who runs the command, for the audit log."""
@@ -48,6 +61,12 @@ def user_name() -> str:
 
 pass_context = click.make_pass_decorator(Context)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+as_option = click.option(
+    "--as",
+    "as_user",
+    metavar="NAME",
+    help="Act as this user (`kb users list`): see only what they may see. Without it, full rights.",
+)
 filter_option = click.option(
     "--filter",
     "filters",

@@ -10,12 +10,21 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.base import Context, cli, filter_option, filters_of, json_option, pass_context
+from api.cli.base import (
+    Context,
+    as_option,
+    cli,
+    filter_option,
+    filters_of,
+    json_option,
+    pass_context,
+)
 from api.schemas import DocumentDetailPublic, DocumentPublic
 from api.terminal import err, out, pages, print_json, progress
 from ingest.metadata import check_doc_type
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_files
+from kb.access import LEVELS, check_groups
 from kb.filters import split_pairs
 from kb.models import DOC_TYPES
 from kb.schema import load_schema
@@ -36,6 +45,18 @@ from kb.search import MAX_LIMIT
     show_default=True,
     help="Check each file's metadata against the metadata schema (KB_METADATA_SCHEMA).",
 )
+@click.option(
+    "--classification",
+    type=click.Choice(LEVELS),
+    help="Classification of every file (over a sidecar's); who may see them.",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="GROUP",
+    help="A need-to-know group for every file (repeatable): only its members see them.",
+)
 @json_option
 @pass_context
 def ingest(
@@ -44,6 +65,8 @@ def ingest(
     doc_type: str | None,
     meta: tuple[str, ...],
     validate: bool,
+    classification: str | None,
+    groups: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Add files and folders (recursively): .pdf, .docx, .html, .txt, .md, BEIR .jsonl records.
@@ -71,7 +94,14 @@ def ingest(
         report = ingest_files(
             kb,
             files,
-            IngestOptions(doc_type=doc_type, metadata=metadata, schema=schema, actor=ctx.actor),
+            IngestOptions(
+                doc_type=doc_type,
+                metadata=metadata,
+                schema=schema,
+                actor=ctx.actor,
+                classification=classification,
+                groups=check_groups(groups) if groups else None,
+            ),
             on_item,
             missing,
         )
@@ -93,12 +123,21 @@ def ingest(
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @filter_option
+@as_option
 @json_option
 @pass_context
-def list_(ctx: Context, limit: int, offset: int, filters: tuple[str, ...], as_json: bool) -> None:
+def list_(
+    ctx: Context,
+    limit: int,
+    offset: int,
+    filters: tuple[str, ...],
+    as_user: str | None,
+    as_json: bool,
+) -> None:
     """Current documents, newest first."""
+    viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
     with ctx.open() as kb:
-        total, documents = kb.list_documents(filters_of(filters), limit, offset)
+        total, documents = kb.list_documents(filters_of(filters), limit, offset, viewer)
     if as_json:
         print_json(
             {
@@ -121,15 +160,17 @@ def list_(ctx: Context, limit: int, offset: int, filters: tuple[str, ...], as_js
 @cli.command()
 @click.argument("document_id")
 @click.option("--chunks/--no-chunks", default=False, help="Also print every passage.")
+@as_option
 @json_option
 @pass_context
-def show(ctx: Context, document_id: str, chunks: bool, as_json: bool) -> None:
+def show(ctx: Context, document_id: str, chunks: bool, as_user: str | None, as_json: bool) -> None:
     """A document's metadata (and passages)."""
+    viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
     with ctx.open() as kb:
-        document = kb.get_document(document_id)
-        passages = kb.chunks(document_id)
-        links = kb.relations(document_id)
-        near = kb.near_duplicates(document_id)
+        document = kb.get_document(document_id, viewer)
+        passages = kb.chunks(document_id, viewer)
+        links = kb.relations(document_id, viewer)
+        near = kb.near_duplicates(document_id, viewer)
     if as_json:
         body = DocumentDetailPublic.model_validate(
             {**document.__dict__, "chunks": passages, "relations": links, "near_duplicates": near}

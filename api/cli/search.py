@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from api.cli.base import Context, cli, filter_option, filters_of, json_option, pass_context
+from api.cli.base import (
+    Context,
+    as_option,
+    cli,
+    filter_option,
+    filters_of,
+    json_option,
+    pass_context,
+)
 from api.terminal import out, print_json, print_results, progress
 from ingest.pipeline import IngestOptions, count_items, ingest_files
 from kb.evaluation import corpus_ids, evaluate, read_qrels, read_queries
@@ -20,6 +28,7 @@ from kb.search import MAX_LIMIT
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @filter_option
+@as_option
 @json_option
 @pass_context
 def search(
@@ -29,12 +38,14 @@ def search(
     offset: int,
     mode: str,
     filters: tuple[str, ...],
+    as_user: str | None,
     as_json: bool,
 ) -> None:
     """Ranked precedents for QUERY (a few words or a whole brief)."""
+    viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
     request = SearchRequest(query, filters_of(filters), mode, limit, offset)  # type: ignore[arg-type]
     with ctx.open() as kb:
-        response = kb.search(request)
+        response = kb.search(request, viewer)
     print_results(response, limit, offset, as_json)
 
 
@@ -42,14 +53,21 @@ def search(
 @click.argument("document_id")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, MAX_LIMIT))
 @filter_option
+@as_option
 @json_option
 @pass_context
 def similar(
-    ctx: Context, document_id: str, limit: int, filters: tuple[str, ...], as_json: bool
+    ctx: Context,
+    document_id: str,
+    limit: int,
+    filters: tuple[str, ...],
+    as_user: str | None,
+    as_json: bool,
 ) -> None:
     """More like this: documents closest in meaning to DOCUMENT_ID."""
+    viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
     with ctx.open() as kb:
-        response = kb.similar(document_id, filters_of(filters), limit)
+        response = kb.similar(document_id, filters_of(filters), limit, viewer=viewer)
     print_results(response, limit, 0, as_json)
 
 

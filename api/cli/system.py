@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from api.cli.base import Context, cli, json_option, pass_context
 from api.schemas import StatsPublic
 from api.terminal import err, out, print_json, settings_table
 from kb.settings import Settings
+from kb.users import ADMIN_KEY_FILE, bootstrap_admin
 
 
 @cli.command()
@@ -48,8 +50,29 @@ def serve(ctx: Context, host: str, port: int) -> None:
 
     from api.app import create_app
 
+    sign_in(ctx)
     err.print(f"Precedent on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="info")
+
+
+def sign_in(ctx: Context) -> None:
+    """On a store without users, make the first admin and print its key once; later, say
+    where that key was written."""
+    key_file = ctx.settings.store / ADMIN_KEY_FILE
+    shown = escape(str(key_file))
+    with ctx.users() as users:
+        key = bootstrap_admin(users, ctx.settings.store)
+    if key is not None:
+        err.print(
+            "[bold]First start: created the user `admin` (role admin, cleared for everything).[/]"
+        )
+        err.print(f"Its API key, shown only this once (also written to {shown}, mode 0600):")
+        click.echo(key)
+        err.print(f'Use it as a bearer token: curl -H "Authorization: Bearer $(cat {shown})" ...')
+    elif key_file.is_file():
+        err.print(f"The first admin's API key is in {shown} (`kb users` manages the others).")
+    else:
+        err.print("Sign in with an API key: `kb users add NAME --role ROLE` makes one.")
 
 
 @cli.command(name="settings")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import KBDep
+from api.deps import AdminDep, KBDep
 from api.schemas_curation import AuditEntryPublic, AuditPublic
 from kb.search import MAX_LIMIT
 
@@ -16,6 +16,7 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit", response_model=AuditPublic)
 def read_audit(
     kb: KBDep,
+    viewer: AdminDep,
     document_id: Annotated[str | None, Query(description="Changes to this document.")] = None,
     action: Annotated[str | None, Query(description="add, replace, edit, delete, ...")] = None,
     actor: Annotated[str | None, Query(description="Changes by this actor.")] = None,
@@ -23,8 +24,8 @@ def read_audit(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AuditPublic:
-    """Changes, newest first, filtered and paginated."""
-    total, entries = kb.audit(document_id, action, actor, since, limit, offset)
+    """Changes, newest first, filtered and paginated (admins only)."""
+    total, entries = kb.audit(document_id, action, actor, since, limit, offset, viewer)
     return AuditPublic(
         total=total,
         limit=limit,

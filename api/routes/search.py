@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import FiltersDep, KBDep
+from api.deps import FiltersDep, KBDep, ReaderDep
 from api.schemas import SearchRequest, SearchResponsePublic
 from kb.filters import parse_filters
 from kb.models import SearchRequest as CoreSearchRequest
@@ -18,6 +18,7 @@ router = APIRouter(tags=["search"])
 @router.get("/search", response_model=SearchResponsePublic)
 def search_get(
     kb: KBDep,
+    viewer: ReaderDep,
     filters: FiltersDep,
     q: Annotated[str, Query(min_length=1, description="A few words or a whole crisis brief.")],
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid",
@@ -26,11 +27,11 @@ def search_get(
 ) -> SearchResponsePublic:
     """Ranked precedents for a query: whole documents, each with its best passages and pages."""
     request = CoreSearchRequest(query=q, filters=filters, mode=mode, limit=limit, offset=offset)
-    return SearchResponsePublic.of(kb.search(request), limit, offset)
+    return SearchResponsePublic.of(kb.search(request, viewer), limit, offset)
 
 
 @router.post("/search", response_model=SearchResponsePublic)
-def search_post(kb: KBDep, body: SearchRequest) -> SearchResponsePublic:
+def search_post(kb: KBDep, viewer: ReaderDep, body: SearchRequest) -> SearchResponsePublic:
     """The same search with a JSON body, for long briefs and structured filters."""
     request = CoreSearchRequest(
         query=body.query,
@@ -39,4 +40,4 @@ def search_post(kb: KBDep, body: SearchRequest) -> SearchResponsePublic:
         limit=body.limit,
         offset=body.offset,
     )
-    return SearchResponsePublic.of(kb.search(request), body.limit, body.offset)
+    return SearchResponsePublic.of(kb.search(request, viewer), body.limit, body.offset)

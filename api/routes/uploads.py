@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile, status
 from pydantic import TypeAdapter, ValidationError
 
-from api.deps import ActorDep, KBDep, SchemaDep
+from api.deps import ActorDep, KBDep, SchemaDep, WriterDep
 from api.schemas import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
 from ingest.metadata import check_document_id
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, ingest_upload
 from ingest.uploads import Upload, check_uploads, ingest_uploads, upload_name
-from kb.errors import InputError, InvalidRequestError, TooLargeError
+from kb.access import LEVELS, Viewer, check_groups, check_level
+from kb.errors import ForbiddenError, InputError, InvalidRequestError, TooLargeError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES
 from kb.schema import MetadataSchema
@@ -44,6 +45,10 @@ already stored under another id is a `duplicate` (`duplicate_of` names it) and i
 nearly the same text is added and `near_duplicates` names the documents it resembles.
 
 A request body over `KB_MAX_REQUEST_MB` is refused with 413 before it is read.
+
+`classification` (public, internal, restricted, confidential) and `groups` (need-to-know
+groups: repeat the field, or send one JSON list) mark every file sent; a marking the uploader
+could not see themselves (above their clearance, or groups they are not in) is refused (403).
 """
 
 
@@ -56,6 +61,7 @@ A request body over `KB_MAX_REQUEST_MB` is refused with 413 before it is read.
 )
 def upload_documents(
     kb: KBDep,
+    viewer: WriterDep,
     schema: SchemaDep,
     actor: ActorDep,
     file: Annotated[UploadFile | None, File(description="One PDF, text or Markdown file.")] = None,
@@ -79,6 +85,13 @@ def upload_documents(
             '"...", "title": "...", "doc_type": "...", "metadata": {...}}}.'
         ),
     ] = None,
+    classification: Annotated[
+        str | None, Form(description=f"For every file: one of {', '.join(LEVELS)}.")
+    ] = None,
+    groups: Annotated[
+        list[str] | None,
+        Form(description="Need-to-know groups for every file: repeat the field, or a JSON list."),
+    ] = None,
 ) -> UploadResponse:
     received = ([file] if file is not None else []) + list(files or [])
     if not received:
@@ -88,6 +101,7 @@ def upload_documents(
             "document_id and title name one document; with several files give each its own "
             "in `items`"
         )
+    marking = _marking(viewer, classification, groups or [])
     shared = IngestOptions(
         doc_type=doc_type or None,
         metadata=_json_object(metadata, "metadata"),
@@ -95,6 +109,9 @@ def upload_documents(
         title=title or None,
         schema=schema,
         actor=actor,
+        classification=marking[0],
+        groups=marking[1],
+        viewer=viewer,
     )
     per_file = _items(items, [f.filename or "" for f in received])
     options = [_options(shared, per_file.get(f.filename or ""), schema) for f in received]
@@ -102,7 +119,7 @@ def upload_documents(
     # All names and metadata are checked before a byte of any file is read.
     check_uploads([Upload(n, b"", o) for n, o in zip(names, options, strict=True)])
     uploads = [_receive(kb, *sent) for sent in zip(received, names, options, strict=True)]
-    return _response(kb, _ingest(kb, uploads))
+    return _response(kb, _ingest(kb, uploads), viewer)
 
 
 def _ingest(kb: KnowledgeBase, uploads: Sequence[Upload]) -> list[ItemOutcome]:
@@ -145,7 +162,34 @@ def _options(
         title=item.title or shared.title,
         schema=schema,
         actor=shared.actor,
+        classification=shared.classification,
+        groups=shared.groups,
+        viewer=shared.viewer,
     )
+
+
+def _marking(
+    viewer: Viewer, classification: str | None, sent: list[str]
+) -> tuple[str | None, tuple[str, ...] | None]:
+    """The classification and groups sent, checked: a user may only mark a document so that
+    they themselves could still see it."""
+    if len(sent) == 1 and sent[0].lstrip().startswith("["):
+        try:
+            sent = json.loads(sent[0])
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(f"groups is not a valid JSON list: {exc.msg}") from exc
+        if not isinstance(sent, list) or not all(isinstance(g, str) for g in sent):
+            raise InvalidRequestError("groups must be a JSON list of group names")
+    groups = check_groups([g for g in sent if g.strip()])
+    if classification:
+        check_level(classification)
+        if LEVELS.index(classification) > viewer.rank:
+            raise ForbiddenError(
+                f"classification {classification!r} is above your clearance {viewer.clearance!r}"
+            )
+    if groups and not set(groups) & set(viewer.groups):
+        raise ForbiddenError("you may only mark a document with a group you belong to")
+    return classification or None, groups or None  # None: as stored before, or none
 
 
 def _items(raw: str | None, names: list[str]) -> dict[str, UploadItemRequest]:
@@ -181,7 +225,7 @@ def _json_object(raw: str | None, what: str) -> dict[str, Any]:
     return value
 
 
-def _response(kb: KnowledgeBase, outcomes: Sequence[ItemOutcome]) -> UploadResponse:
+def _response(kb: KnowledgeBase, outcomes: Sequence[ItemOutcome], viewer: Viewer) -> UploadResponse:
     items = [UploadOutcomePublic.model_validate(asdict(o)) for o in outcomes]
     counts: dict[str, int] = {}
     for outcome in outcomes:
@@ -196,7 +240,7 @@ def _response(kb: KnowledgeBase, outcomes: Sequence[ItemOutcome]) -> UploadRespo
         chunks=one.chunks,
         # A duplicate was not added: the document shown is the one holding its content.
         document=DocumentPublic.model_validate(
-            kb.get_document(one.duplicate_of or one.document_id)
+            kb.get_document(one.duplicate_of or one.document_id, viewer)
         ),
         duplicate_of=one.duplicate_of,
         near_duplicates=list(one.near_duplicates),

@@ -1,7 +1,8 @@
 """Fixtures for the interface tests: the small corpus in a real store, and HTTP clients.
 
 `client` is the test's own store (write freely); `reader` is one store per module for tests
-that only read, so the corpus is embedded once rather than once per test.
+that only read, so the corpus is embedded once rather than once per test. Every client signs
+in as an admin cleared for everything (`signed_in`); tests/api/test_auth.py covers the rest.
 """
 
 from __future__ import annotations
@@ -10,14 +11,39 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.pipeline import ingest_paths
 from kb.embedder import Embedder
+from kb.errors import NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from kb.users import Users
 from tests.api.corpus import ALL_IDS, write_corpus
+
+ADMIN = "admin"
+
+
+def add_user(settings: Settings, name: str, role: str, clearance: str = "confidential") -> str:
+    """A new user of the store; returns their API key."""
+    with Users(settings) as users:
+        return users.add(name, role, clearance)[1]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def signed_in(app: FastAPI, settings: Settings) -> TestClient:
+    """A client of `app` carrying the key of a new admin (or of the store's admin)."""
+    with Users(settings) as users:
+        try:
+            key = users.rotate_key(ADMIN)
+        except NotFoundError:
+            key = users.add(ADMIN, "admin", "confidential")[1]
+    return TestClient(app, headers=bearer(key))
 
 
 def load_corpus(kb: KnowledgeBase, folder: Path) -> KnowledgeBase:
@@ -34,14 +60,14 @@ def corpus(kb: KnowledgeBase, tmp_path: Path) -> KnowledgeBase:
 
 @pytest.fixture
 def client(settings: Settings, corpus: KnowledgeBase) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, kb=corpus)) as http:
+    with signed_in(create_app(settings, kb=corpus), settings) as http:
         yield http
 
 
 @pytest.fixture
 def bare_client(settings: Settings, kb: KnowledgeBase) -> Iterator[TestClient]:
     """An app over an empty store."""
-    with TestClient(create_app(settings, kb=kb)) as http:
+    with signed_in(create_app(settings, kb=kb), settings) as http:
         yield http
 
 
@@ -52,5 +78,5 @@ def reader(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     settings = Settings(store=root / "store")
     with KnowledgeBase(settings, embedder=embedder) as kb:
         load_corpus(kb, root / "corpus")
-        with TestClient(create_app(settings, kb=kb)) as http:
+        with signed_in(create_app(settings, kb=kb), settings) as http:
             yield http

@@ -25,7 +25,7 @@ from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.lock import WriterLock
 from kb.settings import Settings
-from tests.api.conftest import load_corpus
+from tests.api.conftest import add_user, bearer, load_corpus
 from tests.crashing import KB, WORDS, crash_settings, environment, ingest_command, write_corpus
 
 READERS = 4
@@ -68,11 +68,11 @@ class Tally:
 
 
 def search_until(
-    url: str, done: threading.Event, expected: dict[str, int], tally: Tally, seed: int
+    url: str, key: str, done: threading.Event, expected: dict[str, int], tally: Tally, seed: int
 ) -> None:
     """Search until the writers are done (and once more after), checking every result."""
     rng = random.Random(seed)
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with httpx.Client(base_url=url, timeout=60, headers=bearer(key)) as http:
         last = False
         while not last:
             last = done.is_set()
@@ -111,9 +111,11 @@ def check_whole(
         tally.checked.add(document_id)
 
 
-def upload_all(url: str, folder: Path, expected: dict[str, int], tally: Tally) -> None:
+def upload_all(
+    url: str, key: str, folder: Path, expected: dict[str, int], tally: Tally
+) -> None:
     rng = random.Random(11)
-    with httpx.Client(base_url=url, timeout=120) as http:
+    with httpx.Client(base_url=url, timeout=120, headers=bearer(key)) as http:
         for n in range(UPLOADS):
             document_id = f"upload-{n}"
             text = f"# Upload {n}\n\n" + " ".join(rng.choice(WORDS) for _ in range(60 + 40 * n))
@@ -136,13 +138,14 @@ def test_searches_never_fail_nor_see_half_a_document_while_two_writers_ingest(
     corpus = write_corpus(tmp_path / "incoming", INGESTED, settings)
     with KnowledgeBase(settings, embedder=embedder) as kb:
         load_corpus(kb, tmp_path / "first")
+    key = add_user(settings, "evaluator", "evaluator")
     # Written by the ingest process; uploads add theirs as the server answers.
     expected = dict(corpus.passages)
     tally = Tally()
     done = threading.Event()
     with serving(settings, embedder) as url:
         readers = [
-            threading.Thread(target=search_until, args=(url, done, expected, tally, seed))
+            threading.Thread(target=search_until, args=(url, key, done, expected, tally, seed))
             for seed in range(READERS)
         ]
         for reader in readers:
@@ -154,7 +157,7 @@ def test_searches_never_fail_nor_see_half_a_document_while_two_writers_ingest(
             stderr=subprocess.PIPE,
             text=True,
         )
-        upload_all(url, tmp_path, expected, tally)
+        upload_all(url, key, tmp_path, expected, tally)
         out, err = ingest.communicate()
         done.set()
         for reader in readers:
@@ -181,11 +184,15 @@ def test_a_second_writer_is_refused_while_the_store_is_busy(
     (folder / "truce.md").write_text("# Truce\n\nA truce between fishermen of two villages.\n")
     with KnowledgeBase(settings, embedder=embedder) as kb:
         load_corpus(kb, tmp_path / "first")
+    key = add_user(settings, "evaluator", "evaluator")
     # A wide console, so rich never folds the message across lines.
     env = {**environment(settings), "KB_WRITE_WAIT_SECONDS": "0.3", "COLUMNS": "1000"}
     command = [str(KB), "--store", str(settings.store), "ingest", str(folder)]
 
-    with serving(settings, embedder) as url, httpx.Client(base_url=url, timeout=60) as http:
+    with (
+        serving(settings, embedder) as url,
+        httpx.Client(base_url=url, timeout=60, headers=bearer(key)) as http,
+    ):
         with WriterLock(settings.store, 0).hold():  # as a long `kb ingest` would
             refused = subprocess.run(command, env=env, capture_output=True, text=True)
             busy = http.post(

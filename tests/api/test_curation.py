@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from kb.settings import Settings
+from tests.api.conftest import add_user, bearer
 from tests.api.contract import assert_error, ids
 from tests.api.corpus import ALL_IDS, AUREL, DDR, DELTA
 from tests.api.test_documents import NOTE, search, stats, upload, uploaded
@@ -16,7 +18,9 @@ def ok(response: Any, code: int = 200) -> Any:
     return response.json()
 
 
-def test_patch_edits_metadata_without_reembedding_and_filters_see_it(client: TestClient) -> None:
+def test_patch_edits_metadata_without_reembedding_and_filters_see_it(
+    client: TestClient, settings: Settings
+) -> None:
     chunks = ok(client.get(f"/documents/{DDR}"))["chunks"]
     assert ids(search(client, q="demobilisation", filter="stage=implementation")) == []
 
@@ -28,7 +32,7 @@ def test_patch_edits_metadata_without_reembedding_and_filters_see_it(client: Tes
                 "date": "March 2006",
                 "metadata": {"stage": "implementation"},
             },
-            headers={"X-Actor": "evaluator-7"},
+            headers=bearer(add_user(settings, "evaluator-7", "evaluator")),
         )
     )
 
@@ -83,7 +87,7 @@ def test_delete_then_restore_then_purge(client: TestClient) -> None:
     ok(client.delete(f"/documents/{AUREL}"))
     trash = ok(client.get("/trash"))
     assert [d["document_id"] for d in trash["items"]] == [AUREL]
-    assert trash["items"][0]["deleted_by"] == "api" and trash["items"][0]["purge_after"]
+    assert trash["items"][0]["deleted_by"] == "api:admin" and trash["items"][0]["purge_after"]
     assert AUREL not in ids(search(client, q="ceasefire cantonment"))
     assert stats(client)["documents"] == before["documents"] - 1
 

@@ -14,6 +14,7 @@ from api.app import create_app
 from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from tests.api.conftest import signed_in
 from tests.api.contract import assert_error
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf, make_pdf, make_scanned_pdf
 
@@ -111,8 +112,8 @@ def test_after_every_kind_of_failure_the_store_is_unchanged(client: TestClient) 
 def tiny_client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
     """An app whose upload limit is about one KiB."""
     settings = Settings(store=tmp_path / "tiny", max_upload_mb=0.001)
-    with KnowledgeBase(settings, embedder=embedder) as kb, TestClient(
-        create_app(settings, kb=kb)
+    with KnowledgeBase(settings, embedder=embedder) as kb, signed_in(
+        create_app(settings, kb=kb), settings
     ) as http:
         yield http
 

@@ -24,6 +24,7 @@ from ingest.metadata import DOCUMENT_ID
 from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
+from tests.api.conftest import add_user, bearer, signed_in
 from tests.api.contract import assert_error
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf
 
@@ -272,7 +273,7 @@ def small_files_client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClien
     settings = Settings(store=tmp_path / "small", max_upload_mb=0.001)
     with (
         KnowledgeBase(settings, embedder=embedder) as kb,
-        TestClient(create_app(settings, kb=kb)) as http,
+        signed_in(create_app(settings, kb=kb), settings) as http,
     ):
         yield http
 
@@ -427,7 +428,7 @@ def test_a_request_body_over_the_limit_is_413_in_the_error_shape(
 ) -> None:
     with (
         KnowledgeBase(limited_settings, embedder=embedder) as kb,
-        TestClient(create_app(limited_settings, kb=kb)) as http,
+        signed_in(create_app(limited_settings, kb=kb), limited_settings) as http,
     ):
         big = (NOTE * 1000).encode()
         assert len(big) > REQUEST_LIMIT
@@ -439,7 +440,7 @@ def test_a_request_body_over_the_limit_is_413_in_the_error_shape(
 
 @pytest.fixture
 def server(limited_settings: Settings, embedder: Embedder) -> Iterator[tuple[str, int]]:
-    """The app served by uvicorn on a free local port, in a thread."""
+    """The app served by uvicorn on a free local port, in a thread (its admin: `admin`)."""
     with KnowledgeBase(limited_settings, embedder=embedder) as kb:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
@@ -497,8 +498,15 @@ def body_chunks() -> Iterator[bytes]:
         yield NOTE.encode() * (8192 // len(NOTE)) + b" " * (8192 % len(NOTE))
 
 
+def stored_documents(server: tuple[str, int], settings: Settings) -> int:
+    key = add_user(settings, f"counter-{uuid.uuid4().hex[:8]}", "reader")
+    stats = httpx.get(f"http://{server[0]}:{server[1]}/stats", headers=bearer(key))
+    assert stats.status_code == 200, stats.text
+    return int(stats.json()["documents"])
+
+
 def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(
-    server: tuple[str, int],
+    server: tuple[str, int], limited_settings: Settings
 ) -> None:
     with socket.create_connection(server) as connection:
         # Ten GiB declared, not one byte of it sent.
@@ -507,10 +515,12 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(
     assert status == 413
     assert body["ok"] is False and body["error"] == "too_large"
     assert "KB_MAX_REQUEST_MB" in body["message"]
-    assert httpx.get(f"http://{server[0]}:{server[1]}/stats").json()["documents"] == 0
+    assert stored_documents(server, limited_settings) == 0
 
 
-def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(server: tuple[str, int]) -> None:
+def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(
+    server: tuple[str, int], limited_settings: Settings
+) -> None:
     with socket.create_connection(server) as connection:
         connection.sendall(request_head({"Transfer-Encoding": "chunked"}))
         sent = 0
@@ -523,4 +533,4 @@ def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(server: tuple[str, i
             sent += len(chunk)
         status, body = answer(connection)
     assert status == 413 and body["error"] == "too_large", body
-    assert httpx.get(f"http://{server[0]}:{server[1]}/stats").json()["documents"] == 0
+    assert stored_documents(server, limited_settings) == 0

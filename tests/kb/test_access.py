@@ -182,6 +182,11 @@ def test_writes_cannot_reach_or_reveal_hidden_documents(
     with pytest.raises(NotFoundError, match="no document 'secret'"):
         kb.restore("secret", "ian", viewer=ian)
     assert [d.document_id for d in kb.trash()[1]] == ["secret"]
+    # Purged, its marking outlives it: its audit entries stay hidden from whoever was not cleared.
+    kb.purge("secret", "setup")
+    assert "secret" not in {e.document_id for e in kb.audit(limit=100, viewer=ian)[1]}
+    cora = VIEWERS[3]
+    assert {e.action for e in kb.audit("secret", viewer=cora)[1]} == {"add", "delete", "purge"}
 
 
 def test_re_ingesting_without_a_marking_keeps_the_stored_one(kb: KnowledgeBase) -> None:
