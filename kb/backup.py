@@ -50,7 +50,7 @@ def backup_store(store: Path, destination: Path, *, force: bool = False) -> Back
         force: replace a store already in `destination`.
     """
     source = _store_file(store)
-    destination.mkdir(parents=True, exist_ok=True)
+    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = destination / DATABASE_NAME
     if target.exists() and not force:
         raise InvalidRequestError(

@@ -23,7 +23,8 @@ class SQLiteBase:
     """The connection: opening and migrating, meta values, the generation, transactions."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        # Owner only: the store holds confidential text, whatever the API enforces.
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = folder / DATABASE_NAME
         try:
             # One connection shared by the server's threads; the lock keeps each

@@ -255,3 +255,7 @@ def test_the_rule_holds_for_any_marking_and_any_viewer(
             assert found(kb, "quartz commission", viewer, "keyword") == allowed
             assert found(kb, "ceasefire record", viewer, "dense") == allowed
         kb.close()
+
+
+def test_a_new_store_folder_is_readable_by_its_owner_only(kb: KnowledgeBase) -> None:
+    assert kb.settings.store.stat().st_mode & 0o777 == 0o700
