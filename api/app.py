@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from api.body_limit import BodyLimit
+from api.early_auth import EarlyAuth
 from api.errors import install_error_handlers
 from api.routes import audit, curation, documents, search, system, uploads
 from api.schemas import ErrorResponse
@@ -52,6 +53,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=ERRORS,  # type: ignore[arg-type]
     )
+    app.add_middleware(EarlyAuth)
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so on every answer
     app.state.signin_limiter = SignInLimiter(settings.signin_failures_per_minute)

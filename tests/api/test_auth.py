@@ -280,3 +280,18 @@ def test_an_uploader_may_only_mark_a_document_they_could_see(
         else:
             assert says in assert_error(response, status)["message"]
             assert kb.stats().documents == 0
+
+
+def test_a_body_without_a_key_is_refused_before_it_is_read(bare_client: TestClient) -> None:
+    def body() -> Iterator[bytes]:
+        yield b"--x\r\n"
+        raise AssertionError("the body was read before the key was checked")
+
+    bare = TestClient(bare_client.app)  # no key
+    response = bare.post(
+        "/documents",
+        content=body(),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
