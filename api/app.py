@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse
 from api.body_limit import BodyLimit
 from api.early_auth import EarlyAuth
 from api.errors import install_error_handlers
-from api.routes import audit, curation, documents, search, system, uploads
+from api.routes import audit, curation, documents, search, session, system, uploads
 from api.schemas import ErrorResponse
 from api.security_headers import SecurityHeaders
+from api.sessions import Sessions
 from api.signin_limit import SignInLimiter
 from kb.knowledge_base import KnowledgeBase
 from kb.schema import load_schema
@@ -57,6 +58,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so on every answer
     app.state.signin_limiter = SignInLimiter(settings.signin_failures_per_minute)
+    app.state.sessions = Sessions(settings.session_hours)
     # Loaded here so that a bad schema file stops the start, not the first upload.
     app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app)
@@ -66,6 +68,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(curation.router)
     app.include_router(audit.router)
     app.include_router(system.router)
+    app.include_router(session.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

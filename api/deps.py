@@ -12,9 +12,10 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
+from api.sessions import COOKIE, CSRF_HEADER, Sessions, csrf_matches
 from api.signin_limit import SignInLimiter
 from kb.access import ACTIONS, Viewer
-from kb.errors import ForbiddenError, UnauthorizedError
+from kb.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
@@ -64,6 +65,7 @@ bearer = HTTPBearer(
     auto_error=False,
     description="An API key (`kb users add`, or STORE/admin.key for the first admin).",
 )
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WHAT = {
     "read": "search or read documents",
     "write": "add, edit, delete or restore documents",
@@ -97,12 +99,34 @@ def get_viewer(
             headers={"Retry-After": str(wait)},
         )
     if credentials is None:
-        raise UnauthorizedError("an API key is needed: send `Authorization: Bearer KEY`")
+        return _session_viewer(request)
     viewer = get_users(request).authenticate(credentials.credentials)
     if viewer is None:
         limiter.failed(address)
         raise UnauthorizedError("the API key is wrong, or its user is disabled")
     return viewer
+
+
+def _session_viewer(request: Request) -> Viewer:
+    """The user of the browser session the request's cookie names; a request that changes
+    something must also carry the session's CSRF token."""
+    token = request.cookies.get(COOKIE)
+    session = get_sessions(request).find(token) if token else None
+    if session is None:
+        raise UnauthorizedError("an API key is needed: send `Authorization: Bearer KEY`")
+    if request.method not in SAFE_METHODS and not csrf_matches(
+        session, request.headers.get(CSRF_HEADER)
+    ):
+        raise ForbiddenError("this change needs the session's CSRF token in X-CSRF-Token")
+    try:
+        return get_users(request).viewer(session.name)
+    except (UnauthorizedError, NotFoundError) as exc:  # disabled or removed since sign-in
+        raise UnauthorizedError("the session's user is disabled; sign in again") from exc
+
+
+def get_sessions(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.sessions
+    return sessions
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

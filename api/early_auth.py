@@ -1,4 +1,5 @@
-"""A request that sends a body but no bearer key is refused before its body is read.
+"""A request that sends a body but no key (bearer or session cookie) is refused before its body
+is read.
 
 FastAPI reads (and python-multipart spools) a form body before route dependencies run, so the
 key check in `api.deps` comes after the upload. This pure-ASGI check runs first and answers 401
@@ -12,8 +13,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_body
+from api.sessions import COOKIE
 
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+SIGN_IN = "/session"  # the one body sent before signing in: the key itself
 
 
 class EarlyAuth:
@@ -21,9 +24,10 @@ class EarlyAuth:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in WITH_BODY:
-            scheme = Headers(scope=scope).get("authorization", "").split(" ", 1)[0]
-            if scheme.lower() != "bearer":
+        if scope["type"] == "http" and scope["method"] in WITH_BODY and scope["path"] != SIGN_IN:
+            headers = Headers(scope=scope)
+            scheme = headers.get("authorization", "").split(" ", 1)[0]
+            if scheme.lower() != "bearer" and f"{COOKIE}=" not in headers.get("cookie", ""):
                 response = JSONResponse(
                     error_body(401, "unauthorized", "sign in: send Authorization: Bearer KEY"),
                     status_code=401,

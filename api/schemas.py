@@ -197,6 +197,14 @@ class UploadResponse(BaseModel):
     )
 
 
+class SessionPublic(BaseModel):
+    name: str
+    role: str
+    clearance: str
+    groups: list[str]
+    csrf_token: str = Field(description="Send as `X-CSRF-Token` with every change.")
+
+
 class DeleteResponse(BaseModel):
     document_id: str
     deleted: bool

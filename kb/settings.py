@@ -150,6 +150,9 @@ class Settings(BaseSettings):
             "failing with a `store_busy` error (HTTP 503)."
         ),
     )
+    session_hours: float = Field(
+        12.0, gt=0, description="How long a browser stays signed in (`POST /session`)."
+    )
     signin_failures_per_minute: int = Field(
         10,
         ge=1,

@@ -48,7 +48,8 @@ GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/trash/purge"): "admin",
     ("GET", "/audit"): "admin",
 }
-OPEN = {("GET", "/health"), ("GET", "/")}  # liveness; the redirect to /docs
+# liveness; the redirect to /docs; signing a browser in (the key is its body) and out
+OPEN = {("GET", "/health"), ("GET", "/"), ("POST", "/session"), ("DELETE", "/session")}
 # Path parameters name nothing that exists: a request that passes its guard then answers 404
 # (or 200 for a listing, 422 for a missing body) and changes nothing.
 PARAMS = {

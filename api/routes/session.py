@@ -1,0 +1,66 @@
+"""Signing a browser in and out: the API key is exchanged for an HttpOnly session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from starlette.exceptions import HTTPException
+
+from api.deps import client_address, get_sessions, get_users
+from api.schemas import SessionPublic
+from api.sessions import COOKIE
+from kb.errors import UnauthorizedError
+
+router = APIRouter(tags=["session"])
+
+
+@router.post("/session", response_model=SessionPublic)
+def sign_in(
+    request: Request,
+    response: Response,
+    api_key: Annotated[str, Form(description="The user's API key.", max_length=200)],
+) -> SessionPublic:
+    """Sign a browser in: sets an HttpOnly, SameSite=Strict session cookie and returns the
+    CSRF token to send as `X-CSRF-Token` with every change. Wrong keys count toward the
+    sign-in limit."""
+    limiter = request.app.state.signin_limiter
+    address = client_address(request)
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many wrong API keys; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    viewer = get_users(request).authenticate(api_key.strip())
+    if viewer is None:
+        limiter.failed(address)
+        raise UnauthorizedError("the API key is wrong, or its user is disabled")
+    sessions = get_sessions(request)
+    token, session = sessions.open(viewer.name)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(sessions.seconds),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return SessionPublic(
+        name=viewer.name,
+        role=viewer.role,
+        clearance=viewer.clearance,
+        groups=list(viewer.groups),
+        csrf_token=session.csrf,
+    )
+
+
+@router.delete("/session", status_code=204)
+def sign_out(request: Request, response: Response) -> None:
+    """Sign a browser out (its session ends at once)."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        get_sessions(request).close(token)
+    response.delete_cookie(COOKIE, path="/")

@@ -1,0 +1,68 @@
+"""Browser sign-in: the API key is exchanged for an HttpOnly, SameSite=Strict session cookie;
+changes made with the cookie need the session's CSRF token."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
+from kb.users import Users
+from tests.api.conftest import add_user
+from tests.api.contract import assert_error
+from tests.api.corpus import AUREL, DDR
+
+
+def browser(settings: Settings, corpus: KnowledgeBase) -> TestClient:
+    return TestClient(create_app(settings, kb=corpus), base_url="http://127.0.0.1")
+
+
+def test_a_browser_signs_in_with_its_key_and_out_again(
+    settings: Settings, corpus: KnowledgeBase
+) -> None:
+    key = add_user(settings, "amina", "evaluator", "restricted")
+    with browser(settings, corpus) as http:
+        assert_error(http.get("/stats"), 401, "unauthorized")
+        signed = http.post("/session", data={"api_key": key})
+        assert signed.status_code == 200, signed.text
+        body = signed.json()
+        assert (body["name"], body["role"], body["clearance"]) == (
+            "amina",
+            "evaluator",
+            "restricted",
+        )
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and key.lower() not in cookie
+        assert http.get("/stats").status_code == 200  # the cookie signs reads in
+
+        # A change without the CSRF token is refused; with it, made as amina.
+        patch = {"metadata": {"stage_note": "reviewed"}}
+        assert_error(http.patch(f"/documents/{DDR}", json=patch), 403, "forbidden")
+        done = http.patch(
+            f"/documents/{DDR}", json=patch, headers={"X-CSRF-Token": body["csrf_token"]}
+        )
+        assert done.status_code == 200, done.text
+        assert corpus.audit(DDR, action="edit")[1][0].actor == "api:amina"
+        assert_error(http.delete(f"/documents/{AUREL}", headers={"X-CSRF-Token": "forged"}), 403)
+
+        assert http.delete("/session").status_code == 204
+        assert_error(http.get("/stats"), 401, "unauthorized")
+
+
+def test_a_wrong_key_is_refused_and_counted(settings: Settings, corpus: KnowledgeBase) -> None:
+    with browser(settings, corpus) as http:
+        assert_error(http.post("/session", data={"api_key": "kb_wrong"}), 401, "unauthorized")
+        for _ in range(settings.signin_failures_per_minute):
+            http.post("/session", data={"api_key": "kb_wrong"})
+        limited = http.post("/session", data={"api_key": "kb_wrong"})
+        assert limited.status_code == 429 and limited.headers["retry-after"]
+
+
+def test_a_disabled_user_loses_the_session(settings: Settings, corpus: KnowledgeBase) -> None:
+    key = add_user(settings, "omar", "reader", "internal")
+    with browser(settings, corpus) as http:
+        assert http.post("/session", data={"api_key": key}).status_code == 200
+        with Users(settings) as users:
+            users.disable("omar")
+        assert_error(http.get("/stats"), 401, "unauthorized")
