@@ -89,6 +89,18 @@ def get_viewer(
 ) -> Viewer:
     """The user whose key the request carries; 401 without a valid one, 429 after too many
     wrong ones from the same address."""
+    limiter, address = signin_gate(request)
+    if credentials is None:
+        return _session_viewer(request)
+    viewer = get_users(request).authenticate(credentials.credentials)
+    if viewer is None:
+        limiter.failed(address)
+        raise UnauthorizedError("the API key is wrong, or its user is disabled")
+    return viewer
+
+
+def signin_gate(request: Request) -> tuple[SignInLimiter, str]:
+    """The sign-in limiter and the caller's address; 429 while the address is over the limit."""
     limiter: SignInLimiter = request.app.state.signin_limiter
     address = client_address(request)
     wait = limiter.retry_after(address)
@@ -98,13 +110,7 @@ def get_viewer(
             f"too many wrong API keys from this address; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    if credentials is None:
-        return _session_viewer(request)
-    viewer = get_users(request).authenticate(credentials.credentials)
-    if viewer is None:
-        limiter.failed(address)
-        raise UnauthorizedError("the API key is wrong, or its user is disabled")
-    return viewer
+    return limiter, address
 
 
 def _session_viewer(request: Request) -> Viewer:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from starlette.exceptions import HTTPException
 
-from api.deps import client_address, get_sessions, get_users
+from api.deps import get_sessions, get_users, signin_gate
 from api.schemas import SessionPublic
 from api.sessions import COOKIE
 from kb.errors import UnauthorizedError
@@ -24,15 +23,7 @@ def sign_in(
     """Sign a browser in: sets an HttpOnly, SameSite=Strict session cookie and returns the
     CSRF token to send as `X-CSRF-Token` with every change. Wrong keys count toward the
     sign-in limit."""
-    limiter = request.app.state.signin_limiter
-    address = client_address(request)
-    wait = limiter.retry_after(address)
-    if wait is not None:
-        raise HTTPException(
-            429,
-            f"too many wrong API keys; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    limiter, address = signin_gate(request)
     viewer = get_users(request).authenticate(api_key.strip())
     if viewer is None:
         limiter.failed(address)
