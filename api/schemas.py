@@ -218,7 +218,9 @@ class StatsPublic(Public):
     chunks: int
     model: str
     dimension: int
-    generation: int
+    generation: int = Field(
+        description="Writes so far (0 when asked as a user: it would tell of writes to documents hidden from them)."
+    )
     index_vectors: int
     doc_types: dict[str, int]
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kb import sql
+from kb import sql, sql_checks
 from kb.errors import InvalidRequestError, StoreError
 from kb.index import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import MODEL_KEY
@@ -152,8 +152,8 @@ def _describe(
     except sqlite3.Error as exc:
         raise InvalidRequestError(f"{path} is not a Precedent store: {exc}") from exc
     try:
-        tables = {row[0] for row in db.execute(sql.TABLE_NAMES)}
-        version = int(db.execute(sql.USER_VERSION).fetchone()[0])
+        tables = {row[0] for row in db.execute(sql_checks.TABLE_NAMES)}
+        version = int(db.execute(sql_checks.USER_VERSION).fetchone()[0])
         if not REQUIRED_TABLES <= tables or version < 1:
             raise InvalidRequestError(
                 f"{path} is not a Precedent store: it is an SQLite file without our tables"
@@ -163,10 +163,10 @@ def _describe(
                 f"{path} was made by a newer Precedent (schema {version}, this one knows "
                 f"{len(sql.MIGRATIONS)}); upgrade first"
             )
-        verdict = [str(row[0]) for row in db.execute(sql.QUICK_CHECK)]
+        verdict = [str(row[0]) for row in db.execute(sql_checks.QUICK_CHECK)]
         if verdict != ["ok"]:
             raise StoreError(f"{path} is damaged: {'; '.join(verdict[:5])}")
-        meta = dict(db.execute(sql.ALL_META).fetchall())
+        meta = dict(db.execute(sql_checks.ALL_META).fetchall())
         return BackupReport(
             source=str(source.resolve()),
             destination=str(destination.resolve()),

@@ -9,18 +9,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from kb import sql
+from kb import sql_checks
 
 SHOWN = 5  # keys named per problem; the count says how many there are
 
 # (query, what its rows are): each query returns the keys that break one invariant.
 CHECKS: tuple[tuple[str, str], ...] = (
-    (sql.DOCUMENTS_WITHOUT_CHUNKS, "documents without passages"),
-    (sql.DOCUMENTS_WITH_ORDINAL_GAPS, "documents with passages missing"),
-    (sql.CHUNKS_WITHOUT_VECTORS, "passages without a vector"),
-    (sql.VECTORS_WITHOUT_CHUNKS, "vectors without a passage"),
-    (sql.CHUNKS_WITHOUT_FTS, "passages missing from the keyword index"),
-    (sql.FTS_WITHOUT_CHUNKS, "keyword index rows without a passage"),
+    (sql_checks.DOCUMENTS_WITHOUT_CHUNKS, "documents without passages"),
+    (sql_checks.DOCUMENTS_WITH_ORDINAL_GAPS, "documents with passages missing"),
+    (sql_checks.CHUNKS_WITHOUT_VECTORS, "passages without a vector"),
+    (sql_checks.VECTORS_WITHOUT_CHUNKS, "vectors without a passage"),
+    (sql_checks.CHUNKS_WITHOUT_FTS, "passages missing from the keyword index"),
+    (sql_checks.FTS_WITHOUT_CHUNKS, "keyword index rows without a passage"),
 )
 
 
@@ -30,7 +30,7 @@ def store_problems(db: sqlite3.Connection, dimension: int | None) -> list[str]:
     Args:
         dimension: the store's vector dimension, to check every stored vector's size.
     """
-    verdict = [str(row[0]) for row in db.execute(sql.QUICK_CHECK)]
+    verdict = [str(row[0]) for row in db.execute(sql_checks.QUICK_CHECK)]
     if verdict != ["ok"]:
         # The other checks may fail or mislead on a damaged file.
         return [f"SQLite integrity check failed: {'; '.join(verdict[:SHOWN])}"]
@@ -40,7 +40,9 @@ def store_problems(db: sqlite3.Connection, dimension: int | None) -> list[str]:
         if keys:
             problems.append(describe(what, keys))
     if dimension:
-        keys = [row[0] for row in db.execute(sql.VECTORS_OF_WRONG_SIZE, {"bytes": 4 * dimension})]
+        keys = [
+            row[0] for row in db.execute(sql_checks.VECTORS_OF_WRONG_SIZE, {"bytes": 4 * dimension})
+        ]
         if keys:
             problems.append(describe(f"vectors not of dimension {dimension}", keys))
     return problems

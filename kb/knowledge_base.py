@@ -378,7 +378,8 @@ class KnowledgeBase(Curation):
             chunks=chunks,
             model=stored_model or self.embedder.name,
             dimension=int(dimension) if dimension else 0,
-            generation=self.store.generation(),
+            # For a viewer 0: the count of every write would tell of writes to hidden documents.
+            generation=self.store.generation() if viewer is None else 0,
             index_vectors=indexed if viewer is None else min(indexed, chunks),
             doc_types=by_type,
         )

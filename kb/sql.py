@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kb import relations
+from kb.access import Viewer
 from kb.models import Filters
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
@@ -289,15 +290,8 @@ def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[s
         return f":{name}"
 
     viewer = filters.viewer
-    if viewer is not None:
-        # The visibility rule of kb.access.may_see, in SQL, before anything is ranked.
-        mine = ", ".join(bind(g) for g in viewer.groups) or "NULL"
-        clauses.append(
-            f"d.classification <= {bind(viewer.rank)} AND ("
-            "NOT EXISTS (SELECT 1 FROM document_groups g WHERE g.document_id = d.document_id) "
-            "OR EXISTS (SELECT 1 FROM document_groups g WHERE g.document_id = d.document_id "
-            f"AND g.group_name IN ({mine})))"
-        )
+    seen = "1" if viewer is None else visibility_clause("d", viewer, bind)
+    clauses.append(seen)
 
     if filters.doc_types:
         names = ", ".join(bind(t) for t in filters.doc_types)
@@ -324,7 +318,10 @@ def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[s
         # A prefix bound: date_to=2019 keeps every date in 2019.
         clauses.append(f"d.date <= {bind(filters.date_to + chr(0x10FFFF))}")
     for label, ids in filters.related.items():
-        clauses.append(relation_clause(label, [bind(i) for i in ids], bind))
+        # The other end must be a live document the viewer sees: a link filter naming a hidden
+        # document finds nothing, exactly as one naming a missing document.
+        other = "1" if viewer is None else visibility_clause("o", viewer, bind)
+        clauses.append(relation_clause(label, [bind(i) for i in ids], bind, other))
     return " AND ".join(clauses), params
 
 
@@ -341,12 +338,33 @@ def json_path(key: str) -> str:
     return '$."' + key + '"'
 
 
-def relation_clause(label: str, ids: list[str], bind: Any) -> str:
+def visibility_clause(alias: str, viewer: Viewer, bind: Any) -> str:
+    """The visibility rule of kb.access.may_see over documents `alias`, in SQL."""
+    mine = ", ".join(bind(g) for g in viewer.groups) or "NULL"
+    groups = f"SELECT 1 FROM document_groups g WHERE g.document_id = {alias}.document_id"
+    return (
+        f"({alias}.classification <= {bind(viewer.rank)} AND (NOT EXISTS ({groups}) "
+        f"OR EXISTS ({groups} AND g.group_name IN ({mine}))))"
+    )
+
+
+def relation_clause(label: str, ids: list[str], bind: Any, other: str = "1") -> str:
     """Documents linked to any of `ids` as `label` says: a relation type (outgoing), its
-    inverse label (incoming), or `related_to` (either way, any type)."""
+    inverse label (incoming), or `related_to` (either way, any type); the document at the other
+    end must be live and meet `other` (a clause over `documents o`)."""
     names = ", ".join(ids)
-    outgoing = "SELECT 1 FROM relations r WHERE r.source_id = d.document_id AND r.target_id IN ({})"
-    incoming = "SELECT 1 FROM relations r WHERE r.target_id = d.document_id AND r.source_id IN ({})"
+    end = (
+        "EXISTS (SELECT 1 FROM documents o WHERE o.document_id = r.{} "
+        f"AND o.deleted_at IS NULL AND {other})"
+    )
+    outgoing = (
+        "SELECT 1 FROM relations r WHERE r.source_id = d.document_id AND r.target_id IN ({}) "
+        f"AND {end.format('target_id')}"
+    )
+    incoming = (
+        "SELECT 1 FROM relations r WHERE r.target_id = d.document_id AND r.source_id IN ({}) "
+        f"AND {end.format('source_id')}"
+    )
     if label == relations.ANY_RELATION:
         return f"(EXISTS ({outgoing.format(names)}) OR EXISTS ({incoming.format(names)}))"
     parts = []
@@ -356,45 +374,3 @@ def relation_clause(label: str, ids: list[str], bind: Any) -> str:
     if backward is not None:
         parts.append(f"EXISTS ({incoming.format(names)} AND r.relation = {bind(backward)})")
     return "(" + " OR ".join(parts) + ")"
-
-
-# -- consistency checks (`kb check`): each finds rows that break one invariant -------------
-# Each is one statement, so it reads one snapshot and never sees a write half done.
-QUICK_CHECK = "PRAGMA quick_check"
-USER_VERSION = "PRAGMA user_version"
-TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table'"
-DOCUMENTS_WITHOUT_CHUNKS = """
-SELECT d.document_id FROM documents d
-WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.document_id)
-ORDER BY d.document_id
-"""
-# A whole document has passages 0..n-1; a gap means a document was written in part.
-DOCUMENTS_WITH_ORDINAL_GAPS = """
-SELECT document_id FROM chunks GROUP BY document_id
-HAVING min(ordinal) != 0 OR max(ordinal) != count(*) - 1 ORDER BY document_id
-"""
-CHUNKS_WITHOUT_VECTORS = """
-SELECT c.chunk_id FROM chunks c
-WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.chunk_id = c.chunk_id) ORDER BY c.chunk_id
-"""
-VECTORS_WITHOUT_CHUNKS = """
-SELECT v.chunk_id FROM vectors v
-WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.chunk_id = v.chunk_id) ORDER BY v.chunk_id
-"""
-CHUNKS_WITHOUT_FTS = """
-SELECT c.chunk_id FROM chunks c
-WHERE NOT EXISTS (SELECT 1 FROM chunks_fts f WHERE f.rowid = c.chunk_id) ORDER BY c.chunk_id
-"""
-FTS_WITHOUT_CHUNKS = """
-SELECT f.rowid FROM chunks_fts f
-WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.chunk_id = f.rowid) ORDER BY f.rowid
-"""
-VECTORS_OF_WRONG_SIZE = (
-    "SELECT chunk_id FROM vectors WHERE length(vector) != :bytes ORDER BY chunk_id"
-)
-VECTOR_IDS = f"""
-SELECT v.chunk_id FROM vectors v
-JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
-WHERE {LIVE} ORDER BY v.chunk_id
-"""
-ALL_META = "SELECT key, value FROM meta"

@@ -92,17 +92,28 @@ ORDER BY 2, 3
 """
 
 
-def audit_visibility(seen: str, rank: str, groups: str) -> str:
-    """Entries about a document whose every known marking (the document's, its tombstone's)
-    the viewer may see; `seen` is the visibility clause over `documents d`."""
+def marking_visible(expr: str, seen: str, rank: str, groups: str) -> str:
+    """The document `expr` names exists (live, trashed, or as a purged tombstone) and the viewer
+    may see every marking it is known by; `seen` is the visibility clause over `documents d`."""
     return (
-        "(EXISTS (SELECT 1 FROM documents d WHERE d.document_id = a.document_id) "
-        "OR EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = a.document_id)) "
-        "AND NOT EXISTS (SELECT 1 FROM documents d "
-        f"WHERE d.document_id = a.document_id AND NOT ({seen})) "
-        "AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = a.document_id "
+        f"(EXISTS (SELECT 1 FROM documents d WHERE d.document_id = {expr}) "
+        f"OR EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = {expr})) "
+        f"AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.document_id = {expr} AND NOT ({seen})) "
+        f"AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = {expr} "
         f"AND NOT (t.classification <= {rank} AND (json_array_length(t.groups) = 0 OR EXISTS "
         f"(SELECT 1 FROM json_each(t.groups) j WHERE j.value IN ({groups})))))"
+    )
+
+
+LINK_TARGET = "json_extract(COALESCE(a.after, a.before), '$.target')"
+
+
+def audit_visibility(seen: str, rank: str, groups: str) -> str:
+    """Entries about a document the viewer may see; a link's entry also needs its target seen."""
+    return (
+        f"({marking_visible('a.document_id', seen, rank, groups)}) AND "
+        f"(a.action NOT IN ('relate', 'unrelate') OR ("
+        f"{marking_visible(LINK_TARGET, seen, rank, groups)}))"
     )
 
 
@@ -118,6 +129,8 @@ def audit_where(
         clauses.append("a.at >= :since")
         params["since"] = since
     return " AND ".join(clauses), params
+
+
 FIELDS_BY_ID = (
     "SELECT document_id, title, doc_type, date, metadata, sha256, version, classification, "
     "(SELECT json_group_array(g.group_name) FROM document_groups g "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from kb import sql, sql_history
+from kb import sql, sql_checks, sql_history
 from kb.access import LEVELS
 from kb.integrity import store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
@@ -237,4 +237,4 @@ class SQLiteStore(SQLiteHistory):
     def vector_ids(self) -> Ids:
         """Chunk ids of the stored vectors the index should hold: live documents' only."""
         with self._lock:
-            return ids_of([row[0] for row in self._db.execute(sql.VECTOR_IDS)])
+            return ids_of([row[0] for row in self._db.execute(sql_checks.VECTOR_IDS)])

@@ -244,25 +244,15 @@ def test_each_user_sees_exactly_what_they_may(site: Site, name: str, route: str)
     CHECKS[route](site, BY_NAME[name])
 
 
-# -- known side doors (leaks found by this matrix: see the reasons) --------------------------
+# -- side doors this matrix found, now closed --------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAK: the audit entry of a link from a visible document to a hidden one names the "
-    "hidden target (after.target) to an admin not cleared for it",
-)
 def test_the_audit_log_names_no_hidden_link_target(site: Site) -> None:
     ada = BY_NAME["ada"]  # admin, public: open-accord is related-to legal-memo (confidential)
     body = site.ok(ada, "/audit", limit=100)
     assert body["total"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAK: a relation filter (related_to=ID, draws-on=ID...) naming a hidden document "
-    "returns the visible documents linked to it, where a missing id returns none",
-)
 def test_a_relation_filter_naming_a_hidden_document_finds_nothing(site: Site) -> None:
     """Which visible documents link to a hidden one is knowledge of the hidden one."""
     for name in ("pat", "ian", "ada"):
