@@ -219,7 +219,8 @@ class StatsPublic(Public):
     model: str
     dimension: int
     generation: int = Field(
-        description="Writes so far (0 when asked as a user: it would tell of writes to documents hidden from them)."
+        description="Writes so far; 0 when asked as a user (it would tell of writes to "
+        "documents hidden from them)."
     )
     index_vectors: int
     doc_types: dict[str, int]
