@@ -38,6 +38,7 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/robustness.py
 	$(PY) bench/ocr.py
 	$(PY) bench/crash.py --kills 100
+	$(PY) bench/access.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
