@@ -106,6 +106,8 @@ class DocumentPublic(Public):
     created_at: str
     updated_at: str
     version: int = Field(description="1 for the first content; each new content adds one.")
+    classification: str = Field(description="public, internal, restricted or confidential.")
+    groups: list[str] = Field(description="Need-to-know groups; empty: anyone cleared.")
 
 
 class ChunkPublic(Public):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas import DocumentPublic, Public, RelationPublic
+from kb.access import LEVELS
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
 
@@ -23,6 +24,12 @@ class EditRequest(BaseModel):
         None,
         description="A merge patch: each key is set to its value, a key set to null is removed.",
         examples=[{"stage": "implementation", "obsolete_key": None}],
+    )
+    classification: Literal[LEVELS] | None = Field(  # type: ignore[valid-type]
+        None, description="A new marking, up to your own clearance."
+    )
+    groups: list[str] | None = Field(
+        None, description="New need-to-know groups ([] for none); you must stay in one of them."
     )
 
 

@@ -178,3 +178,24 @@ def test_audit_pages_newest_first(client: TestClient) -> None:
     assert [e["audit_id"] for e in every] == sorted((e["audit_id"] for e in every), reverse=True)
     assert {e["action"] for e in every} == {"add"}
     assert_error(client.get("/audit", params={"limit": 0}), 422, "invalid_request")
+
+
+def test_patch_changes_a_marking_and_the_document_hides_at_once(
+    client: TestClient, settings: Settings
+) -> None:
+    reader = bearer(add_user(settings, "ria", "reader", "internal"))
+    evaluator = bearer(add_user(settings, "eve", "evaluator", "restricted"))
+    assert ok(client.get(f"/documents/{DDR}", headers=reader))["classification"] == "internal"
+
+    marked = ok(client.patch(f"/documents/{DDR}", json={"classification": "restricted"}))
+    assert (marked["classification"], marked["groups"]) == ("restricted", [])
+    assert_error(client.get(f"/documents/{DDR}", headers=reader), 404, "not_found")
+    assert DDR not in ids(search(client.__class__(client.app, headers=reader), q="demobilisation"))
+
+    above = client.patch(
+        f"/documents/{DDR}", json={"classification": "confidential"}, headers=evaluator
+    )
+    assert_error(above, 403, "forbidden")
+    # Even an admin may not restrict a document to groups they are not in: they would lose it.
+    assert_error(client.patch(f"/documents/{DDR}", json={"groups": ["ddr-team"]}), 403)
+    assert ok(client.get(f"/documents/{DDR}", headers=evaluator))["groups"] == []
