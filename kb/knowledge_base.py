@@ -28,6 +28,7 @@ from kb.models import (
     SearchResponse,
     Stats,
 )
+from kb.packs import PackMaking
 from kb.search import Searcher
 from kb.settings import Settings
 from kb.simhash import near, simhash
@@ -41,7 +42,7 @@ DIMENSION_KEY = "dimension"
 Progress = Callable[[int], None]
 
 
-class KnowledgeBase(Curation):
+class KnowledgeBase(Curation, PackMaking):
     """Adds, finds and removes documents; SQLite is the truth, FAISS a cache of it."""
 
     def __init__(

@@ -233,3 +233,28 @@ class Stats:
     generation: int
     index_vectors: int
     doc_types: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """A document, or one passage of it (`chunk_id`), in a reading pack, with the trainer's note."""
+
+    position: int
+    document_id: str
+    chunk_id: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A reading pack for a course: ordered items; `withheld`: items hidden from the viewer."""
+
+    pack_id: int
+    title: str
+    audience: str
+    objectives: tuple[str, ...]
+    owner: str
+    created_at: str
+    updated_at: str
+    items: tuple[PackItem, ...] = ()
+    withheld: int = 0

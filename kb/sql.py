@@ -7,6 +7,7 @@ from typing import Any
 from kb import relations
 from kb.access import Viewer
 from kb.models import Filters
+from kb.sql_packs import M005_PACKS
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
 # records how many have run.
@@ -131,7 +132,14 @@ CREATE TABLE tombstones (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_CREATE_TABLES, M002_HISTORY, M003_ACCESS, M004_TOMBSTONES)
+
+MIGRATIONS: tuple[str, ...] = (
+    M001_CREATE_TABLES,
+    M002_HISTORY,
+    M003_ACCESS,
+    M004_TOMBSTONES,
+    M005_PACKS,
+)
 
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",

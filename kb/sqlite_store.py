@@ -9,7 +9,7 @@ from kb import sql, sql_checks, sql_history
 from kb.access import LEVELS
 from kb.integrity import store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
-from kb.sqlite_history import SQLiteHistory
+from kb.sqlite_packs import SQLitePacks
 from kb.sqlite_rows import (
     chunk_of,
     document_of,
@@ -23,7 +23,7 @@ from kb.sqlite_rows import (
 from kb.store import Fingerprint, Ids, Vectors, WriteResult
 
 
-class SQLiteStore(SQLiteHistory):
+class SQLiteStore(SQLitePacks):
     """Documents, chunks, vectors and the FTS5 index in one SQLite database."""
 
     def write_documents(

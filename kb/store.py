@@ -13,7 +13,16 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from kb.models import AuditEntry, Chunk, Document, DocumentDraft, Filters, Relation, Version
+from kb.models import (
+    AuditEntry,
+    Chunk,
+    Document,
+    DocumentDraft,
+    Filters,
+    Pack,
+    Relation,
+    Version,
+)
 
 Vectors = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]
@@ -118,6 +127,20 @@ class Store(Protocol):
     ) -> bool: ...
 
     def relations_of(self, document_id: str) -> list[Relation]: ...
+
+    # -- reading packs --------------------------------------------------------------------
+
+    def create_pack(self, title: str, audience: str, objectives: list[str], owner: str) -> int: ...
+
+    def get_pack(self, pack_id: int) -> Pack | None: ...
+
+    def list_packs(self) -> list[Pack]: ...
+
+    def add_pack_item(
+        self, pack_id: int, document_id: str, chunk_id: int | None, note: str
+    ) -> int: ...
+
+    def delete_pack(self, pack_id: int) -> None: ...
 
     def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]: ...
 

@@ -1,0 +1,43 @@
+"""SQL of reading packs. Beside `kb.sql`, which holds the schema."""
+
+from __future__ import annotations
+
+M005_PACKS = """
+-- Reading packs: an ordered list of documents or passages, each with the trainer's note.
+CREATE TABLE packs (
+    pack_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    title      TEXT NOT NULL,
+    audience   TEXT NOT NULL DEFAULT '',
+    objectives TEXT NOT NULL DEFAULT '[]',
+    owner      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE pack_items (
+    pack_id     INTEGER NOT NULL REFERENCES packs (pack_id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    document_id TEXT NOT NULL,
+    chunk_id    INTEGER,
+    note        TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (pack_id, position)
+);
+"""
+
+INSERT_PACK = """
+INSERT INTO packs (title, audience, objectives, owner, created_at, updated_at)
+VALUES (:title, :audience, :objectives, :owner, :now, :now)
+"""
+PACK_COLUMNS = "pack_id, title, audience, objectives, owner, created_at, updated_at"
+GET_PACK = f"SELECT {PACK_COLUMNS} FROM packs WHERE pack_id = ?"
+LIST_PACKS = f"SELECT {PACK_COLUMNS} FROM packs ORDER BY updated_at DESC, pack_id DESC"
+TOUCH_PACK = "UPDATE packs SET updated_at = ? WHERE pack_id = ?"
+DELETE_PACK = "DELETE FROM packs WHERE pack_id = ?"
+PACK_ITEMS = (
+    "SELECT position, document_id, chunk_id, note FROM pack_items WHERE pack_id = ? "
+    "ORDER BY position"
+)
+NEXT_POSITION = "SELECT coalesce(max(position), -1) + 1 FROM pack_items WHERE pack_id = ?"
+INSERT_ITEM = """
+INSERT INTO pack_items (pack_id, position, document_id, chunk_id, note)
+VALUES (?, ?, ?, ?, ?)
+"""
