@@ -15,6 +15,8 @@ from click.testing import CliRunner, Result
 
 from api.cli import cli
 from kb.embedder import Embedder
+from kb.knowledge_base import KnowledgeBase
+from kb.settings import Settings
 from tests.api.leak_corpus import (
     BY_NAME,
     DOCS,
@@ -29,7 +31,7 @@ from tests.api.leak_corpus import (
 )
 
 ENV = {"COLUMNS": "1000", "HF_HUB_OFFLINE": "1", "KB_STORE": None}
-COVERED = {"search", "list", "show", "similar"}
+COVERED = {"search", "list", "show", "similar", "packs show"}
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +117,20 @@ def test_show_and_similar_answer_a_hidden_document_like_a_missing_one(
             assert result.exit_code == missing[command].exit_code != 0, result.output
             assert result.output == missing[command].output.replace(MISSING, doc.document_id)
             assert_no_trace(person, result.output, echoed=doc.document_id)
+
+
+@pytest.mark.parametrize("name", [p.name for p in PEOPLE])
+def test_a_pack_shows_only_what_a_user_may_see(store: Path, embedder: Embedder, name: str) -> None:
+    with KnowledgeBase(Settings(store=store), embedder=embedder) as kb:
+        existing = [p for p in kb.packs() if p.title == "Everything"]
+        if existing:
+            pack_id = existing[0].pack_id
+        else:
+            pack_id = kb.create_pack("Everything", "max").pack_id
+            for document_id in sorted(d.document_id for d in LIVE):
+                kb.add_to_pack(pack_id, document_id, note=f"read {document_id}")
+    person = BY_NAME[name]
+    shown = ok_json(store, person, "packs", "show", str(pack_id))
+    visible = person.visible()
+    assert [i["document_id"] for i in shown["items"]] == sorted(visible)
+    assert shown["withheld"] == len(LIVE) - len(visible)
