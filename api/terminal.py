@@ -45,6 +45,11 @@ def print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+def print_page(total: int, limit: int, offset: int, items: list[Any]) -> None:
+    """One page of a longer listing, as every `--json` listing prints it."""
+    print_json({"total": total, "limit": limit, "offset": offset, "items": items})
+
+
 def pages(start: int, end: int) -> str:
     return f"p. {start}" if start == end else f"pp. {start}-{end}"
 

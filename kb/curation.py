@@ -226,7 +226,7 @@ class Curation:
         self.get_document(source_id, viewer)
         self.get_document(target_id, viewer)
         with self.writing():
-            self.store.add_relation(source_id, relation, target_id, actor)
+            self.store.add_relations(source_id, [(relation, target_id)], actor)
         return self.relations(source_id, viewer)
 
     def unrelate(

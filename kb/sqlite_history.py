@@ -141,17 +141,6 @@ class SQLiteHistory(SQLiteBase):
 
     # -- relations ----------------------------------------------------------------------
 
-    def add_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
-        with self._transaction():
-            cursor = self._db.execute(
-                sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
-            )
-            if cursor.rowcount:
-                self._audit(
-                    actor, "relate", source_id, after={"relation": relation, "target": target_id}
-                )
-        return bool(cursor.rowcount)
-
     def add_relations(self, source_id: str, links: Sequence[tuple[str, str]], actor: str) -> int:
         """Record links a document declares (a target not stored yet is linked when it
         arrives); returns how many were new. Each new link is audited."""

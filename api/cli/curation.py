@@ -13,7 +13,7 @@ from rich.table import Table
 from api.cli.base import Context, cli, json_option, pass_context
 from api.schemas import DocumentPublic, RelationPublic
 from api.schemas_curation import AuditEntryPublic, TrashedPublic, VersionPublic
-from api.terminal import err, out, print_json
+from api.terminal import err, out, print_json, print_page
 from ingest.metadata import check_doc_type, normalise_changes
 from kb.filters import split_pairs
 from kb.models import DOC_TYPES
@@ -163,7 +163,7 @@ def audit(
         total, entries = kb.audit(document_id, action, actor, since, limit, offset)
     rows = [AuditEntryPublic.model_validate(e).model_dump() for e in entries]
     if as_json:
-        print_json({"total": total, "limit": limit, "offset": offset, "items": rows})
+        print_page(total, limit, offset, rows)
         return
     table = Table("at", "actor", "action", "document", "change")
     for e in rows:
@@ -220,7 +220,7 @@ def trash_list(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
             for d in documents
         ]
     if as_json:
-        print_json({"total": total, "limit": limit, "offset": offset, "items": rows})
+        print_page(total, limit, offset, rows)
         return
     table = Table("document_id", "title", "deleted", "by", "purge after")
     for d in rows:

@@ -20,7 +20,7 @@ from api.cli.base import (
     pass_context,
 )
 from api.schemas import DocumentDetailPublic, DocumentPublic
-from api.terminal import err, out, pages, print_json, progress
+from api.terminal import err, out, pages, print_json, print_page, progress
 from ingest.metadata import check_doc_type
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_files
@@ -139,13 +139,8 @@ def list_(
     with ctx.open() as kb:
         total, documents = kb.list_documents(filters_of(filters), limit, offset, viewer)
     if as_json:
-        print_json(
-            {
-                "total": total,
-                "limit": limit,
-                "offset": offset,
-                "items": [DocumentPublic.model_validate(d).model_dump() for d in documents],
-            }
+        print_page(
+            total, limit, offset, [DocumentPublic.model_validate(d).model_dump() for d in documents]
         )
         return
     table = Table("document_id", "type", "date", "title", "passages")
