@@ -16,6 +16,8 @@ from api.schemas import ErrorResponse
 from api.security_headers import SecurityHeaders
 from api.sessions import Sessions
 from api.signin_limit import SignInLimiter
+from api.ui import mount_ui
+from api.ui.templating import error_page
 from kb.knowledge_base import KnowledgeBase
 from kb.schema import load_schema
 from kb.settings import Settings
@@ -61,7 +63,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.state.sessions = Sessions(settings.session_hours)
     # Loaded here so that a bad schema file stops the start, not the first upload.
     app.state.metadata_schema = load_schema(settings.metadata_schema)
-    install_error_handlers(app)
+    install_error_handlers(app, page=error_page)
     app.include_router(search.router)
     app.include_router(uploads.router)
     app.include_router(documents.router)
@@ -69,9 +71,10 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(system.router)
     app.include_router(session.router)
+    mount_ui(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/ui/")
 
     return app

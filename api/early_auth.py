@@ -16,7 +16,8 @@ from api.errors import error_body
 from api.sessions import COOKIE
 
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
-SIGN_IN = "/session"  # the one body sent before signing in: the key itself
+# The bodies sent before signing in: the key itself, to the API and to the web UI.
+SIGN_IN = frozenset({"/session", "/ui/signin"})
 
 
 class EarlyAuth:
@@ -24,7 +25,8 @@ class EarlyAuth:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in WITH_BODY and scope["path"] != SIGN_IN:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope["method"] in WITH_BODY and path not in SIGN_IN:
             headers = Headers(scope=scope)
             scheme = headers.get("authorization", "").split(" ", 1)[0]
             if scheme.lower() != "bearer" and f"{COOKIE}=" not in headers.get("cookie", ""):

@@ -1,4 +1,5 @@
-"""Every error becomes one JSON body: {"ok": false, "status", "error", "message"[, "detail"]}.
+"""Every error becomes one JSON body: {"ok": false, "status", "error", "message"[, "detail"]},
+or, on the web UI's pages, a page saying the same.
 
 Each core error class is mapped to an HTTP status here, once.
 """
@@ -6,12 +7,14 @@ Each core error class is mapped to an HTTP status here, once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from kb.errors import (
     ForbiddenError,
@@ -80,9 +83,33 @@ def detail_of(error: KBError) -> list[dict[str, Any]] | None:
     return None
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# Renders an error for a person (the web UI's pages) rather than for a program.
+PageRenderer = Callable[[Request, int, str], Response]
+PAGES = "/ui/"
+
+
+def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
+    """One mapping of errors to statuses; answers in the one JSON shape, or as an HTML page
+    under /ui/ when `page` is given."""
+
+    def answer(
+        request: Request,
+        status: int,
+        code: str,
+        message: str,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        if page is not None and request.url.path.startswith(PAGES):
+            response = page(request, status, message)
+            response.headers.update(headers or {})
+            return response
+        return JSONResponse(
+            error_body(status, code, message, detail), status_code=status, headers=headers
+        )
+
     @app.exception_handler(KBError)
-    async def on_kb_error(request: Request, exc: KBError) -> JSONResponse:
+    async def on_kb_error(request: Request, exc: KBError) -> Response:
         status = status_of(exc)
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc.message)
@@ -93,36 +120,24 @@ def install_error_handlers(app: FastAPI) -> None:
             if isinstance(exc, UnauthorizedError)
             else None
         )
-        return JSONResponse(
-            error_body(status, exc.code, exc.message, detail_of(exc)),
-            status_code=status,
-            headers=headers,
-        )
+        return answer(request, status, exc.code, exc.message, detail_of(exc), headers)
 
     @app.exception_handler(RequestValidationError)
-    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
         detail = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
         fields = ", ".join(".".join(str(p) for p in d["loc"]) for d in detail)
-        return JSONResponse(
-            error_body(422, "invalid_request", f"invalid request: {fields}", detail),
-            status_code=422,
-        )
+        return answer(request, 422, "invalid_request", f"invalid request: {fields}", detail)
 
     @app.exception_handler(HTTPException)
-    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: HTTPException) -> Response:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
-        return JSONResponse(
-            error_body(exc.status_code, code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = getattr(exc, "headers", None)
+        return answer(request, exc.status_code, code, str(exc.detail), None, headers)
 
     @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("%s %s failed", request.method, request.url.path)
-        return JSONResponse(
-            error_body(500, "internal_error", "internal error; see the server log"), status_code=500
-        )
+        return answer(request, 500, "internal_error", "internal error; see the server log")

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request, Response
 
 from api.deps import get_sessions, get_users, signin_gate
 from api.schemas import SessionPublic
-from api.sessions import COOKIE
+from api.sessions import COOKIE, Session
+from kb.access import Viewer
 from kb.errors import UnauthorizedError
 
 router = APIRouter(tags=["session"])
@@ -28,6 +29,18 @@ def sign_in(
     if viewer is None:
         limiter.failed(address)
         raise UnauthorizedError("the API key is wrong, or its user is disabled")
+    session = open_browser_session(request, response, viewer)
+    return SessionPublic(
+        name=viewer.name,
+        role=viewer.role,
+        clearance=viewer.clearance,
+        groups=list(viewer.groups),
+        csrf_token=session.csrf,
+    )
+
+
+def open_browser_session(request: Request, response: Response, viewer: Viewer) -> Session:
+    """A new session for `viewer`, its cookie set on `response` (the API's and the UI's sign-in)."""
     sessions = get_sessions(request)
     token, session = sessions.open(viewer.name)
     response.set_cookie(
@@ -39,13 +52,7 @@ def sign_in(
         secure=request.url.scheme == "https",
         path="/",
     )
-    return SessionPublic(
-        name=viewer.name,
-        role=viewer.role,
-        clearance=viewer.clearance,
-        groups=list(viewer.groups),
-        csrf_token=session.csrf,
-    )
+    return session
 
 
 @router.delete("/session", status_code=204)

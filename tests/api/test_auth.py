@@ -73,17 +73,21 @@ class Endpoint:
         return http.request(self.method, self.url, headers=headers)
 
 
-def routes(app: Any) -> list[APIRoute]:
-    """Every route of the app, those of included routers too (FastAPI keeps each included
-    router whole, as one entry holding `original_router`)."""
+def routes(app: Any, pages: bool = False) -> list[APIRoute]:
+    """Every API route of the app, those of included routers too (FastAPI keeps each included
+    router whole, as one entry holding `original_router`). The web UI's pages (under /ui,
+    guarded by the browser session: tests/ui/test_pages.py) only with `pages`."""
     found: list[APIRoute] = []
     pending = list(app.routes)
     while pending:
         route = pending.pop(0)
-        if isinstance(route, APIRoute):
+        if isinstance(route, APIRoute) and route.path.startswith(UI) == pages:
             found.append(route)
         pending.extend(getattr(getattr(route, "original_router", None), "routes", []))
     return found
+
+
+UI = "/ui"
 
 
 def endpoints(app: Any) -> list[Endpoint]:

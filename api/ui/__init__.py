@@ -1,0 +1,27 @@
+"""The web UI: server-rendered pages (Jinja2) over the same knowledge base as the API.
+
+Pages live under /ui, use the browser session of `POST /ui/signin` (an HttpOnly cookie, never the
+API key) and send the session's CSRF token with every form that changes something. JavaScript
+only improves pages that work without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.ui import document_pages, search_pages, signin_pages
+from api.ui.auth import SignInNeeded, redirect_to_signin
+
+STATIC = Path(__file__).parent / "static"
+
+
+def mount_ui(app: FastAPI) -> None:
+    """Add the pages, their static files and the redirect to sign-in."""
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+    app.include_router(signin_pages.router)
+    app.include_router(search_pages.router)
+    app.include_router(document_pages.router)
+    app.add_exception_handler(SignInNeeded, redirect_to_signin)  # type: ignore[arg-type]
