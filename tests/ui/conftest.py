@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.app import create_app
@@ -134,3 +135,20 @@ def shot(page: Page, name: str, full_page: bool = True) -> Path:
     page.screenshot(path=str(path), full_page=full_page)
     assert path.stat().st_size > 1000
     return path
+
+
+# WCAG 2.1 A and AA: labels, names, contrast, landmarks, keyboard-reachable controls.
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+}
+
+
+def accessible(page: Page) -> None:
+    """axe-core (bundled in a PyPI package) finds no WCAG 2.1 A/AA violation on the page."""
+    results = Axe().run(page, options=AXE_OPTIONS)
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+    assert not problems, "\n".join(problems)

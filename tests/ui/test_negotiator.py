@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from playwright.sync_api import Page, expect
 
-from tests.ui.conftest import Site, shot, sign_in
+from tests.ui.conftest import Site, accessible, shot, sign_in
 
 BRIEF = (
     "Fighting has stopped in a highland province after a negotiated ceasefire. Thousands of "
@@ -25,6 +27,7 @@ def test_a_page_asks_for_sign_in_first(page: Page, site: Site) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("wrong")
     shot(page, "signin")
+    accessible(page)
     page.get_by_label("API key").fill(site.keys["nadia"])
     page.get_by_role("button", name="Sign in").click()
     # back where the user was going, with the query kept
@@ -42,6 +45,7 @@ def test_negotiator_searches_with_a_brief_and_filters_and_opens_the_page(
     expect(cards.first).to_be_visible()
     assert "disarmament" in cards.first.inner_text().lower()
     shot(page, "search-brief")
+    accessible(page)
 
     # Narrow to agreements: every card says so.
     page.get_by_label("agreement").check()
@@ -66,6 +70,7 @@ def test_negotiator_searches_with_a_brief_and_filters_and_opens_the_page(
     assert first_page is not None
     expect(original).to_have_attribute("href", re.compile(rf"#page={first_page.group(0)}$"))
     shot(page, "document")
+    accessible(page)
 
     page.get_by_role("link", name="More like this").first.click()
     expect(page.locator("h1")).to_contain_text("More like")
@@ -106,3 +111,15 @@ def test_search_is_usable_at_360_pixels(page: Page, site: Site) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, width
     shot(page, "search-360px")
+    accessible(page)
+
+
+def test_the_accessibility_check_can_fail(page: Page) -> None:
+    """The control for `accessible`: a page with an unlabelled field and grey-on-white text."""
+    page.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main>'
+        '<input name="q"><p style="color:#bbb">faint</p></main></body></html>'
+    )
+    with pytest.raises(AssertionError) as failed:
+        accessible(page)
+    assert "label" in str(failed.value) and "color-contrast" in str(failed.value)
