@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import Site, accessible, shot, sign_in
