@@ -8,6 +8,7 @@ from typing import Any
 
 from kb.access import Viewer
 from kb.errors import NotFoundError
+from kb.integrity import describe
 from kb.models import Document, Original, Version
 from kb.store import Store
 
@@ -41,13 +42,21 @@ class OriginalReading:
 
     def orphan_originals(self) -> list[str]:
         """Kept files that no document or version names (a crash between a file's write and
-        its commit leaves one; harmless, and the next purge of an equal file takes it)."""
+        its commit leaves one; harmless: the same file ingested again is named by it)."""
         return self.store.original_files()[1]
+
+    def check_notes(self) -> list[str]:
+        """What `kb check` mentions without calling it a problem."""
+        orphans = self.orphan_originals()
+        what = "original files no document names (left by an interrupted write)"
+        return [describe(what, orphans)] if orphans else []
 
     def _located(self, original: Original | None, what: str) -> tuple[Original, Path]:
         if original is None:
-            raise NotFoundError(f"{what} has no original file (it was added before originals "
-                                "were kept, or came from a records file)")
+            raise NotFoundError(
+                f"{what} has no original file (it was added before originals "
+                "were kept, or came from a records file)"
+            )
         path = self.store.original_path(original.sha256)
         if path is None:
             raise NotFoundError(f"the original file of {what} is missing; run `kb check`")
