@@ -54,6 +54,17 @@ class OriginalFiles:
         _sync_folder(target.parent)
         return sha256
 
+    def copy_from(self, other: OriginalFiles, hashes: Iterable[str]) -> int:
+        """Copy these files from another store's folder (those not here yet, each written
+        whole before it is named); returns how many of them are now here."""
+        here = 0
+        for sha256 in hashes:
+            target, source = self.path(sha256), other.path(sha256)
+            if not target.is_file() and source.is_file():
+                self.keep(source.read_bytes())
+            here += target.is_file()
+        return here
+
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
