@@ -26,8 +26,7 @@ FILES = {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ),
     "page.html": (
-        f"<html><head><title>Page</title></head><body><p>{WORDS.format('html')}</p></body></html>"
-        .encode(),
+        f"<html><head><title>Page</title></head><body><p>{WORDS.format('html')}</p></body></html>".encode(),
         "text/html",
     ),
     "note.txt": (WORDS.format("txt").encode(), "text/plain"),
@@ -72,8 +71,9 @@ def test_a_record_has_no_original(kb: KnowledgeBase, tmp_path: Path) -> None:
 def test_new_versions_keep_old_originals_and_purge_keeps_shared_files(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
-    first, second = b"# Accord\n\n" + WORDS.format("one").encode(), b"# Accord\n\n" + (
-        WORDS.format("two").encode()
+    first, second = (
+        b"# Accord\n\n" + WORDS.format("one").encode(),
+        b"# Accord\n\n" + (WORDS.format("two").encode()),
     )
     write(tmp_path / "v1", "accord.md", first)
     write(tmp_path / "v2", "accord.md", second)
