@@ -11,7 +11,17 @@ from fastapi.responses import RedirectResponse
 from api.body_limit import BodyLimit
 from api.early_auth import EarlyAuth
 from api.errors import install_error_handlers
-from api.routes import audit, curation, documents, search, session, system, uploads
+from api.routes import (
+    audit,
+    curation,
+    documents,
+    facets,
+    originals,
+    search,
+    session,
+    system,
+    uploads,
+)
 from api.schemas import ErrorResponse
 from api.security_headers import SecurityHeaders
 from api.sessions import Sessions
@@ -65,8 +75,10 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app, page=error_page)
     app.include_router(search.router)
+    app.include_router(facets.router)
     app.include_router(uploads.router)
     app.include_router(documents.router)
+    app.include_router(originals.router)
     app.include_router(curation.router)
     app.include_router(audit.router)
     app.include_router(system.router)

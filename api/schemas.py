@@ -108,6 +108,9 @@ class DocumentPublic(Public):
     version: int = Field(description="1 for the first content; each new content adds one.")
     classification: str = Field(description="public, internal, restricted or confidential.")
     groups: list[str] = Field(description="Need-to-know groups; empty: anyone cleared.")
+    has_original: bool = Field(
+        False, description="The file it was read from is kept: GET /documents/{id}/original."
+    )
 
 
 class ChunkPublic(Public):

@@ -72,6 +72,9 @@ class VersionPublic(Public):
     created_at: str
     replaced_at: str | None = Field(description="When a newer version replaced it.")
     chunk_count: int
+    has_original: bool = Field(
+        False, description="Its file is kept: GET /documents/{id}/versions/{n}/original."
+    )
 
 
 class VersionsPublic(Public):

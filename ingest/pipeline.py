@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from ingest.outcomes import (
     Prepared,
 )
 from ingest.readers import (
+    MEDIA_TYPES,
     RECORD_SUFFIXES,
     SUPPORTED_SUFFIXES,
     Content,
@@ -49,7 +50,7 @@ from kb.errors import (
     UnsupportedTypeError,
 )
 from kb.knowledge_base import KnowledgeBase
-from kb.models import DOC_TYPES, AddOutcome, DocumentDraft
+from kb.models import DOC_TYPES, AddOutcome, DocumentDraft, Original
 from kb.schema import MetadataSchema
 from kb.settings import Settings
 
@@ -210,17 +211,22 @@ def prepare_file(
     fields = {**sidecar, **options.metadata}
     title = options.title or _text(fields.get("title")) or content.title or _first_heading(content)
     document_id = options.document_id or _text(fields.get("document_id")) or slug(Path(name).stem)
-    return _draft(
+    sha256 = hashlib.sha256(data).hexdigest()
+    draft = _draft(
         name=name,
         document_id=document_id,
         title=title or Path(name).stem.replace("-", " ").replace("_", " "),
         fields=fields,
         options=options,
         content=content,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         settings=settings,
         schema=options.schema,
     )
+    # The file itself is kept too, byte for byte, so a reader can open the page it cites.
+    media_type = MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+    original = Original(sha256, media_type, Path(name).name)
+    return replace(draft, original=original, original_bytes=data)
 
 
 def _prepare_records(

@@ -45,6 +45,18 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 # Formats whose parsing may be costly or hostile: read in the bounded worker process.
 SANDBOXED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES
 SUPPORTED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
+# The media type an original file is served with; fixed here, not guessed from the system's
+# mime.types, so every machine serves the same.
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+}
 MIN_CHARS_PER_PAGE = 20  # fewer extracted characters than this: a scanned page, in effect
 # A line that is only a page number ("12", "Page 3 of 5", "- 7 -"): a running footer, not text.
 PAGE_NUMBER_LINE = re.compile(

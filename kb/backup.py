@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kb import sql, sql_checks
+from kb import sql, sql_checks, sql_originals
 from kb.errors import InvalidRequestError, StoreError
 from kb.index import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import MODEL_KEY
 from kb.lock import WriterLock
+from kb.original_files import OriginalFiles
 from kb.sqlite_base import DATABASE_NAME, GENERATION_KEY
 from kb.sqlite_connection import busy_error, connect, is_busy
 from kb.sqlite_store import SQLiteStore
@@ -41,6 +42,7 @@ class BackupReport:
     generation: int
     model: str | None
     created_at: str
+    originals: int = 0  # original files copied with it (or already there)
 
 
 def backup_store(store: Path, destination: Path, *, force: bool = False) -> BackupReport:
@@ -61,6 +63,12 @@ def backup_store(store: Path, destination: Path, *, force: bool = False) -> Back
     # Written beside its final name and renamed when whole, so a crash leaves no half backup.
     _copy(source, partial)
     report = _describe(partial, store, destination, read_only=False)
+    # The files the snapshot names, before it is renamed into place: a backup never names a
+    # file it lacks (one purged meanwhile is simply not copied, and the count says so).
+    copied = OriginalFiles(destination).copy_from(
+        OriginalFiles(store), _named(partial, read_only=False)
+    )
+    report = replace(report, originals=copied)
     _drop_sidecars(destination)
     os.replace(partial, target)
     manifest = destination / MANIFEST_NAME
@@ -92,6 +100,10 @@ def restore_store(
                 f"the store at {store} holds {before.documents} documents; "
                 "pass --force to replace them with the backup"
             )
+        # Files first, then the rows that name them.
+        copied = OriginalFiles(store).copy_from(
+            OriginalFiles(source_file.parent), _named(source_file)
+        )
         # Into the live file through SQLite, not by renaming files under open connections.
         _copy(source_file, target_file)
         # A generation the old store never had, so every reader drops its cached index.
@@ -104,7 +116,7 @@ def restore_store(
         for name in (INDEX_NAME, HEADER_NAME):
             (store / name).unlink(missing_ok=True)
         SQLiteStore(store).close()  # runs the migrations a backup from an older version lacks
-    return BackupReport(**{**asdict(report), "generation": generation})
+    return BackupReport(**{**asdict(report), "generation": generation, "originals": copied})
 
 
 def _store_file(store: Path) -> Path:
@@ -178,6 +190,17 @@ def _describe(
         )
     except sqlite3.DatabaseError as exc:
         raise InvalidRequestError(f"{path} is not a Precedent store: {exc}") from exc
+    finally:
+        db.close()
+
+
+def _named(path: Path, *, read_only: bool = True) -> list[str]:
+    """The original files a store file names (none for a store older than originals)."""
+    db = _open(path, read_only=read_only)
+    try:
+        return [str(row[0]) for row in db.execute(sql_originals.REFERENCED)]
+    except sqlite3.OperationalError:  # no such column: made before originals were kept
+        return []
     finally:
         db.close()
 

@@ -168,6 +168,7 @@ class Curation:
             created_at=document.updated_at,
             replaced_at=None,
             chunk_count=document.chunk_count,
+            original=document.original,
         )
         return [current, *self.store.versions(document_id)]
 

@@ -14,6 +14,7 @@ from kb.access import Viewer, may_see
 from kb.curation import Curation, check_marking
 from kb.embedder import Embedder
 from kb.errors import ForbiddenError, ModelMismatchError
+from kb.facets import Faceting
 from kb.index import VectorIndex
 from kb.integrity import describe
 from kb.lock import WriterLock
@@ -28,6 +29,7 @@ from kb.models import (
     SearchResponse,
     Stats,
 )
+from kb.originals import OriginalReading
 from kb.packs import PackMaking
 from kb.search import Searcher
 from kb.settings import Settings
@@ -42,7 +44,7 @@ DIMENSION_KEY = "dimension"
 Progress = Callable[[int], None]
 
 
-class KnowledgeBase(Curation, PackMaking):
+class KnowledgeBase(Curation, PackMaking, OriginalReading, Faceting):
     """Adds, finds and removes documents; SQLite is the truth, FAISS a cache of it."""
 
     def __init__(

@@ -29,6 +29,15 @@ class ChunkDraft:
 
 
 @dataclass(frozen=True)
+class Original:
+    """The file a document was read from, kept byte for byte beside the store by its hash."""
+
+    sha256: str
+    media_type: str
+    name: str  # the file's own name, as it was given (shown, never opened)
+
+
+@dataclass(frozen=True)
 class DocumentDraft:
     """A document read and chunked, ready for `KnowledgeBase.add`."""
 
@@ -46,6 +55,9 @@ class DocumentDraft:
     classification: str | None = None
     # need-to-know groups (empty: anyone cleared may see it); None: as stored before, or none
     groups: tuple[str, ...] | None = None
+    # the file it was read from and its bytes, kept by the store (None: records, no file)
+    original: Original | None = None
+    original_bytes: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,11 @@ class Document:
     deleted_by: str | None = None
     classification: str = "internal"
     groups: tuple[str, ...] = ()
+    original: Original | None = None  # None: added before originals were kept, or a record
+
+    @property
+    def has_original(self) -> bool:
+        return self.original is not None
 
 
 class AddOutcome(StrEnum):
@@ -115,6 +132,11 @@ class Version:
     created_at: str
     replaced_at: str | None  # None: the current version
     chunk_count: int
+    original: Original | None = None
+
+    @property
+    def has_original(self) -> bool:
+        return self.original is not None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from kb import relations
 from kb.access import Viewer
 from kb.models import Filters
+from kb.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
 from kb.sql_packs import M005_PACKS
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
@@ -139,6 +140,7 @@ MIGRATIONS: tuple[str, ...] = (
     M003_ACCESS,
     M004_TOMBSTONES,
     M005_PACKS,
+    M006_ORIGINALS,
 )
 
 PRAGMAS = (
@@ -160,7 +162,8 @@ DOCUMENT_COLUMNS = (
     "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count, "
     "d.version, d.deleted_at, d.deleted_by, d.classification, "
     "(SELECT json_group_array(g.group_name) FROM document_groups g "
-    "WHERE g.document_id = d.document_id) AS groups"
+    "WHERE g.document_id = d.document_id) AS groups, "
+    f"{ORIGINAL_COLUMNS}"
 )
 # Soft-deleted documents keep their rows until purged; everything that reads for search,
 # listing or counting sees live documents only.
@@ -179,14 +182,16 @@ DOCUMENTS_BY_ID = (
 )
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
-                       created_at, updated_at, simhash, classification)
+                       created_at, updated_at, simhash, classification, original_sha256,
+                       original_media_type, original_name)
 VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now,
-        :simhash, :classification)
+        :simhash, :classification, :original_sha256, :original_media_type, :original_name)
 ON CONFLICT (document_id) DO UPDATE SET
     title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
     sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
     updated_at = excluded.updated_at, simhash = excluded.simhash,
-    classification = excluded.classification,
+    classification = excluded.classification, original_sha256 = excluded.original_sha256,
+    original_media_type = excluded.original_media_type, original_name = excluded.original_name,
     version = documents.version + 1, deleted_at = NULL, deleted_by = NULL
 """
 UPDATE_DOCUMENT_FIELDS = """

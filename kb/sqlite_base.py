@@ -9,9 +9,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kb import sql, sql_history
+from kb import sql, sql_history, sql_originals
 from kb.access import LEVELS
 from kb.errors import StoreError
+from kb.models import DocumentDraft
+from kb.original_files import OriginalFiles
 from kb.sqlite_connection import connect
 from kb.sqlite_rows import Transaction, dumps, utc_now
 
@@ -37,6 +39,7 @@ class SQLiteBase:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        self.originals = OriginalFiles(folder)
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -129,3 +132,44 @@ class SQLiteBase:
                 "detail": detail,
             },
         )
+
+    # -- original files ---------------------------------------------------------------
+
+    def _keep_originals(self, drafts: Sequence[DocumentDraft]) -> None:
+        """Write the drafts' files into place; called before the transaction that names them."""
+        for draft in drafts:
+            if draft.original is None or draft.original_bytes is None:
+                continue
+            sha256 = self.originals.keep(draft.original_bytes)
+            if sha256 != draft.original.sha256:
+                raise StoreError(
+                    f"{draft.original.name}: its bytes do not match the hash it was read with"
+                )
+
+    def _originals_of(self, document_id: str) -> set[str]:
+        rows = self._db.execute(sql_originals.ORIGINALS_OF, {"id": document_id})
+        return {str(row[0]) for row in rows}
+
+    def _drop_unreferenced(self, hashes: set[str]) -> None:
+        """Remove the files among these that no document or version names any more; called
+        after the transaction that dropped the names (a crash between leaves an orphan)."""
+        with self._lock:
+            unused = [
+                sha
+                for sha in sorted(hashes)
+                if not self._db.execute(sql_originals.IS_REFERENCED, {"sha": sha}).fetchone()[0]
+            ]
+        self.originals.remove(unused)
+
+    def original_path(self, sha256: str) -> Path | None:
+        """Where the original file with this hash is, if it is there."""
+        path = self.originals.path(sha256)
+        return path if path.is_file() else None
+
+    def original_files(self) -> tuple[list[str], list[str]]:
+        """Hashes named by documents or versions whose file is missing, and files no document
+        or version names (orphans: left by a crash between a file's write and its commit)."""
+        with self._lock:
+            named = {str(row[0]) for row in self._db.execute(sql_originals.REFERENCED)}
+        stored = self.originals.stored()
+        return sorted(named - stored), sorted(stored - named)

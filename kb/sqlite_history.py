@@ -10,7 +10,7 @@ from kb import sql, sql_history
 from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
 from kb.sqlite_base import SQLiteBase
-from kb.sqlite_rows import document_of, ids_of, utc_now
+from kb.sqlite_rows import document_of, ids_of, original_of, utc_now
 from kb.store import WriteResult
 
 
@@ -43,6 +43,7 @@ class SQLiteHistory(SQLiteBase):
         """Remove a document for good: its row, passages, vectors, FTS rows, versions, links."""
         with self._transaction():
             before = self._fields_of([document_id]).get(document_id)
+            originals = self._originals_of(document_id)
             self._db.execute(sql_history.BURY, {"document_id": document_id, "now": utc_now()})
             removed = self._delete_chunks(document_id)
             self._db.execute(sql_history.DELETE_VERSIONS, (document_id,))
@@ -53,6 +54,7 @@ class SQLiteHistory(SQLiteBase):
                 before.pop("sha256", None)
             self._audit(actor, "purge", document_id, before=before)
             generation = self._bump_generation()
+        self._drop_unreferenced(originals)
         return WriteResult(ids_of(removed), ids_of([]), generation)
 
     def trash(self, filters: Filters, limit: int, offset: int) -> tuple[int, list[Document]]:
@@ -197,6 +199,7 @@ def _version(row: Any) -> Version:
         created_at=row[7],
         replaced_at=row[8],
         chunk_count=int(row[9]),
+        original=original_of(row[10:13]),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from kb.access import LEVELS
-from kb.models import Chunk, Document, DocumentDraft
+from kb.models import Chunk, Document, DocumentDraft, Original
 from kb.store import Ids, Vectors
 
 # Only for drafts written without one; the KnowledgeBase always resolves it first.
@@ -66,6 +66,9 @@ def document_params(draft: DocumentDraft, now: str, simhash: int | None = None) 
         "now": now,
         "simhash": simhash,
         "classification": LEVELS.index(draft.classification or DEFAULT_LEVEL),
+        "original_sha256": draft.original.sha256 if draft.original else None,
+        "original_media_type": draft.original.media_type if draft.original else None,
+        "original_name": draft.original.name if draft.original else None,
     }
 
 
@@ -86,7 +89,14 @@ def document_of(row: sqlite3.Row | tuple[Any, ...]) -> Document:
         deleted_by=row[12],
         classification=LEVELS[int(row[13])],
         groups=tuple(sorted(json.loads(row[14]))),
+        original=original_of(row[15:18]),
     )
+
+
+def original_of(columns: Sequence[Any]) -> Original | None:
+    """The original named by (sha256, media type, name) columns; None where none was kept."""
+    sha256, media_type, name = columns
+    return None if sha256 is None else Original(sha256, media_type, name)
 
 
 def to_blob(vector: Vectors) -> bytes:

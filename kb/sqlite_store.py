@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from kb import sql, sql_checks, sql_history
+from kb import sql, sql_checks, sql_facets, sql_history
 from kb.access import LEVELS
-from kb.integrity import store_problems
+from kb.integrity import describe, store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
 from kb.sqlite_packs import SQLitePacks
 from kb.sqlite_rows import (
@@ -37,6 +37,7 @@ class SQLiteStore(SQLitePacks):
         added: list[int] = []
         now = utc_now()
         fingerprints = simhashes if simhashes is not None else [None] * len(drafts)
+        self._keep_originals(drafts)  # files first: a crash leaves an orphan, never a dangling row
         with self._transaction():
             before = self._fields_of([d.document_id for d in drafts])
             for draft, matrix, simhash in zip(drafts, vectors, fingerprints, strict=True):
@@ -228,11 +229,21 @@ class SQLiteStore(SQLitePacks):
             }
         return total, passages, by_type
 
+    def facet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        where, params = sql.build_where(filters)
+        with self._lock:
+            rows = self._db.execute(sql_facets.FACET_COUNTS.format(where=where), params).fetchall()
+        return [(str(f), str(v), int(n)) for f, v, n in rows]
+
     # -- maintenance ------------------------------------------------------------------
 
     def problems(self, dimension: int | None) -> list[str]:
         with self._lock:
-            return store_problems(self._db, dimension)
+            problems = store_problems(self._db, dimension)
+        missing, _ = self.original_files()
+        if missing:
+            problems.append(describe("original files named by documents but missing", missing))
+        return problems
 
     def vector_ids(self) -> Ids:
         """Chunk ids of the stored vectors the index should hold: live documents' only."""

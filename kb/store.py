@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -169,6 +170,18 @@ class Store(Protocol):
         ...
 
     def visible_counts(self, filters: Filters) -> tuple[int, int, dict[str, int]]: ...
+
+    def facet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
+        """(facet, value, documents) over the documents that pass the filters."""
+        ...
+
+    def original_path(self, sha256: str) -> Path | None:
+        """The kept original file with this hash; None if it is not there."""
+        ...
+
+    def original_files(self) -> tuple[list[str], list[str]]:
+        """Original hashes named but missing, and files named by nothing (orphans)."""
+        ...
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Documents, chunks, and documents per type."""

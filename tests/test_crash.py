@@ -9,12 +9,28 @@ again, finishes the job: every document present exactly once.
 from __future__ import annotations
 
 import random
+import signal
+import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from kb.embedder import Embedder
-from tests.crashing import KB, crash_settings, finish, kill_once, opened, present, write_corpus
+from kb.original_files import OriginalFiles
+from tests.crashing import (
+    KB,
+    Corpus,
+    crash_settings,
+    environment,
+    finish,
+    ingest_command,
+    kill_once,
+    opened,
+    present,
+    write_corpus,
+)
 
 DOCUMENTS = 60
 # (commits to wait for, then a random delay up to this many seconds): early and late, inside
@@ -50,3 +66,49 @@ def test_killed_ingests_leave_every_document_whole_or_absent(
         assert kb.check() == []
         stats = kb.stats()
     assert stats.chunks == stats.index_vectors == sum(corpus.passages.values())
+
+
+def test_a_kill_between_an_originals_write_and_its_commit_leaves_an_orphan_only(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Hold SQLite's write lock so the ingest must wait at its transaction, after its file is
+    written; kill it there. The store is whole, the file is noted as an orphan, and the same
+    ingest run again names it."""
+    settings = crash_settings(tmp_path / "store")
+    corpus = write_corpus(tmp_path / "corpus", 2, settings)
+    first, second = sorted(corpus.folder.glob("*.txt"))
+    (tmp_path / "later").mkdir()
+    for path in (second, second.with_suffix(".meta.json")):
+        path.rename(tmp_path / "later" / path.name)
+    assert finish(settings, Corpus(corpus.folder, {}))["added"] == 1  # the store exists
+    later = Corpus(tmp_path / "later", {})
+    originals = OriginalFiles(settings.store)
+    before = originals.stored()
+    blocker = sqlite3.connect(settings.store / "kb.sqlite", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the writer's transaction now waits (busy_timeout)
+    try:
+        with subprocess.Popen(
+            ingest_command(settings, later),
+            env=environment(settings),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ) as process:
+            deadline = time.monotonic() + 120
+            while originals.stored() == before and process.poll() is None:
+                assert time.monotonic() < deadline, "the ingest never wrote its original"
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    orphan = originals.path((originals.stored() - before).pop())
+    assert orphan.read_bytes() == (tmp_path / "later" / second.name).read_bytes()
+    with opened(settings, embedder) as kb:
+        assert kb.check() == []
+        assert len(kb.check_notes()) == 1 and orphan.name in kb.check_notes()[0]
+        assert kb.missing([first.stem, second.stem]) == [second.stem]
+    assert finish(settings, later)["added"] == 1
+    with opened(settings, embedder) as kb:
+        assert kb.check() == [] and kb.check_notes() == []
+        assert kb.original(second.stem)[1] == orphan

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -77,3 +79,40 @@ def test_the_sample_corpus_is_marked(sample: KnowledgeBase) -> None:
     assert {d.document_id for d in sample.list_documents(Filters(), 50, viewer=public)[1]} == {
         d.document_id for d in documents if d.classification == "public"
     }
+
+
+def sidecars() -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.meta.json"))]
+
+
+def test_facets_match_a_hand_count_of_the_sidecars(sample: KnowledgeBase) -> None:
+    found = sample.facets(Filters())
+    counts = {name: {c.value: c.count for c in values} for name, values in found.counts.items()}
+    # Counted by hand from examples/corpus/*.meta.json.
+    assert found.total == 18
+    assert counts["doc_type"] == {"agreement": 8, "evaluation": 5, "lessons-learned": 5}
+    assert counts["classification"] == {"public": 8, "internal": 9, "restricted": 1}
+    assert counts["period"] == {"1990s": 2, "2000s": 9, "2010s": 4, "2020s": 3}
+    metas = sidecars()
+    assert counts["region"] == dict(Counter(str(m["region"]) for m in metas))
+    assert counts["stage"] == dict(Counter(str(m["stage"]) for m in metas if "stage" in m))
+    assert [c.count for c in found.counts["region"]] == sorted(counts["region"].values())[::-1]
+
+
+def test_facets_respect_the_viewer_and_the_filters(sample: KnowledgeBase) -> None:
+    public = Viewer("guest", "reader", "public", ())
+    found = sample.facets(Filters(), public)
+    assert found.total == 8
+    assert [(c.value, c.count) for c in found.counts["classification"]] == [("public", 8)]
+    assert [(c.value, c.count) for c in found.counts["doc_type"]] == [("agreement", 8)]
+    narrowed = sample.facets(Filters(date_from="2010"), public)
+    assert narrowed.total == sum(c.count for c in narrowed.counts["period"]) == 2
+
+
+def test_every_sample_file_is_kept_byte_for_byte(sample: KnowledgeBase) -> None:
+    for path in sorted(EXAMPLES.iterdir()):
+        if path.name.endswith(".meta.json"):
+            continue
+        original, kept = sample.original(path.stem)
+        assert original.name == path.name
+        assert kept.read_bytes() == path.read_bytes()

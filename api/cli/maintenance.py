@@ -27,11 +27,13 @@ def check(ctx: Context, as_json: bool) -> None:
     with ctx.open() as kb:
         problems = kb.check()
         stats = kb.stats()
+        notes = kb.check_notes()
     if as_json:
         print_json(
             {
                 "ok": not problems,
                 "problems": problems,
+                "notes": notes,
                 "documents": stats.documents,
                 "chunks": stats.chunks,
                 "index_vectors": stats.index_vectors,
@@ -40,7 +42,9 @@ def check(ctx: Context, as_json: bool) -> None:
     elif problems:
         for problem in problems:
             err.print(f"[red]problem:[/] {escape(problem)}")
-    else:
+    for note in [] if as_json else notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    if not as_json and not problems:
         out.print(
             f"ok: {stats.documents} documents, {stats.chunks} passages, "
             f"{stats.index_vectors} index vectors, all in agreement"

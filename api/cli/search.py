@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from api.cli.base import (
     Context,
@@ -96,3 +97,31 @@ def eval_(ctx: Context, task_dir: Path, mode: str, split: str, as_json: bool) ->
         return
     for key, value in result.items():
         out.print(f"{key}: {value}")
+
+
+@cli.command()
+@filter_option
+@as_option
+@json_option
+@pass_context
+def facets(ctx: Context, filters: tuple[str, ...], as_user: str | None, as_json: bool) -> None:
+    """Document counts per type, region, period (decade), stage and classification among
+    the documents that meet the filters (and that --as may see), most frequent first."""
+    viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
+    with ctx.open() as kb:
+        found = kb.facets(filters_of(filters), viewer)
+    if as_json:
+        print_json(
+            {
+                "total": found.total,
+                "facets": {
+                    name: [{"value": c.value, "count": c.count} for c in counts]
+                    for name, counts in found.counts.items()
+                },
+            }
+        )
+        return
+    out.print(f"{found.total} documents")
+    for name, counts in found.counts.items():
+        shown = ", ".join(f"{escape(c.value)} ({c.count})" for c in counts) or "-"
+        out.print(f"[bold]{name}[/]: {shown}")

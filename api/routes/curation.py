@@ -80,7 +80,9 @@ def list_versions(kb: KBDep, viewer: ReaderDep, document_id: str) -> VersionsPub
     return VersionsPublic(
         document_id=document_id,
         versions=[
-            VersionPublic.model_validate({**v.__dict__, "current": v.replaced_at is None})
+            VersionPublic.model_validate(
+                {**v.__dict__, "current": v.replaced_at is None, "has_original": v.has_original}
+            )
             for v in kb.versions(document_id, viewer)
         ],
     )
@@ -93,7 +95,12 @@ def get_version(
     """An earlier version with its passages (history only: search never sees it)."""
     found, passages = kb.version(document_id, version, viewer)
     return VersionDetailPublic.model_validate(
-        {**found.__dict__, "current": False, "passages": passages}
+        {
+            **found.__dict__,
+            "current": False,
+            "passages": passages,
+            "has_original": found.has_original,
+        }
     )
 
 
@@ -138,5 +145,9 @@ def remove_relation(
 
 def trashed(kb: Any, document: Document) -> TrashedPublic:
     return TrashedPublic.model_validate(
-        {**document.__dict__, "purge_after": kb.purge_after(document)}
+        {
+            **document.__dict__,
+            "purge_after": kb.purge_after(document),
+            "has_original": document.has_original,
+        }
     )

@@ -44,6 +44,7 @@ def get_document(kb: KBDep, viewer: ReaderDep, document_id: str) -> DocumentDeta
     return DocumentDetailPublic.model_validate(
         {
             **document.__dict__,
+            "has_original": document.has_original,
             "chunks": kb.chunks(document_id, viewer),
             "relations": kb.relations(document_id, viewer),
             "near_duplicates": kb.near_duplicates(document_id, viewer),

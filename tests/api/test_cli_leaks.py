@@ -31,7 +31,7 @@ from tests.api.leak_corpus import (
 )
 
 ENV = {"COLUMNS": "1000", "HF_HUB_OFFLINE": "1", "KB_STORE": None}
-COVERED = {"search", "list", "show", "similar", "packs show"}
+COVERED = {"search", "list", "show", "similar", "packs show", "facets"}
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +134,15 @@ def test_a_pack_shows_only_what_a_user_may_see(store: Path, embedder: Embedder, 
     visible = person.visible()
     assert [i["document_id"] for i in shown["items"]] == sorted(visible)
     assert shown["withheld"] == len(LIVE) - len(visible)
+
+
+@pytest.mark.parametrize("name", [p.name for p in PEOPLE])
+def test_facets_count_only_what_a_user_may_see(store: Path, name: str) -> None:
+    person = BY_NAME[name]
+    visible = [d for d in LIVE if d.document_id in person.visible()]
+    body = ok_json(store, person, "facets")
+    assert body["total"] == len(visible)
+    regions = {v["value"]: v["count"] for v in body["facets"]["region"]}
+    assert regions == {d.region: 1 for d in visible}
+    levels = {v["value"]: v["count"] for v in body["facets"]["classification"]}
+    assert sum(levels.values()) == len(visible)

@@ -120,13 +120,16 @@ LATE = "# Report Petrel\n\nThe ceasefire monitors of the aquilonite sector met o
 
 
 def snapshot(site: Site, person: Person) -> Any:
-    """What a user can count: stats, the listing, search totals, the trash, the audit log."""
+    """What a user can count: stats, the listing, facets, search totals, the trash, the audit
+    log."""
     stats = site.ok(person, "/stats")
     del stats["generation"]  # a write counter: see its own test below
     listing = site.ok(person, "/documents", limit=100)
     seen: dict[str, Any] = {
         "stats": stats,
         "documents": (listing["total"], sorted(d["document_id"] for d in listing["items"])),
+        "facets": site.ok(person, "/facets"),
+        "facets of a region": site.ok(person, "/facets", filter="region=Quillon Reach"),
     }
     for probe in PROBES:
         for mode in MODES:

@@ -9,6 +9,7 @@ One store (tests/api/leak_corpus.py) is built and embedded once for the module.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,10 @@ def test_the_store_holds_what_the_matrix_assumes(site: Site) -> None:
     assert full.visible(live=None) == set(BY_ID)
     assert BY_NAME["pat"].visible() == {"open-accord", "near-public"}
     assert BY_NAME["meg"].visible() == {
-        "open-accord", "near-public", "staff-review", "mediators-note"
+        "open-accord",
+        "near-public",
+        "staff-review",
+        "mediators-note",
     }
     near = site.ok(full, "/documents/near-public")
     assert near["near_duplicates"] == ["near-secret"]
@@ -172,9 +176,48 @@ def check_stats(site: Site, person: Person) -> None:
     chunks = sum(site.kb.get_document(d).chunk_count for d in visible)
     body = site.ok(person, "/stats")
     assert (body["documents"], body["chunks"], body["index_vectors"]) == (
-        len(visible), chunks, chunks
+        len(visible),
+        chunks,
+        chunks,
     )
     assert body["doc_types"] == ({"evaluation": len(visible)} if visible else {})
+
+
+def check_facets(site: Site, person: Person) -> None:
+    visible = [d for d in DOCS if d.document_id in person.visible()]
+    body = site.ok(person, "/facets")
+    assert body["total"] == len(visible)
+    counts = {
+        name: {v["value"]: v["count"] for v in values} for name, values in body["facets"].items()
+    }
+    assert counts["region"] == dict(Counter(d.region for d in visible)), person.name
+    assert counts["classification"] == dict(Counter(d.classification for d in visible))
+    assert counts["doc_type"] == ({"evaluation": len(visible)} if visible else {})
+    assert counts["period"] == ({"2010s": len(visible)} if visible else {})
+    for doc in DOCS:  # a filter naming a hidden document's region counts nothing
+        narrowed = site.ok(person, "/facets", filter=f"region={doc.region}")
+        assert narrowed["total"] == int(doc in visible), (person.name, doc.region)
+
+
+def check_original(site: Site, person: Person) -> None:
+    for doc in DOCS:
+        if doc.document_id in person.visible():
+            response = site.get(person, f"/documents/{doc.document_id}/original")
+            assert response.status_code == 200, response.text
+            assert response.content == doc.text(current=True).encode()
+            assert response.headers["content-type"].startswith("text/markdown")
+        elif not person.sees(doc):
+            site.like_missing(person, "GET", "/documents/{id}/original", doc)
+
+
+def check_version_original(site: Site, person: Person) -> None:
+    for doc in DOCS:
+        if doc.document_id in person.visible():
+            response = site.get(person, f"/documents/{doc.document_id}/versions/1/original")
+            assert response.status_code == 200, response.text
+            assert response.content == doc.text(current=not doc.revised).encode()
+        elif not person.sees(doc):
+            site.like_missing(person, "GET", "/documents/{id}/versions/1/original", doc)
 
 
 def check_trash(site: Site, person: Person) -> None:
@@ -225,6 +268,9 @@ CHECKS: dict[str, Callable[[Site, Person], None]] = {
     "/documents/{document_id}/versions/{version}": check_version,
     "/documents/{document_id}/relations": check_relations,
     "/stats": check_stats,
+    "/facets": check_facets,
+    "/documents/{document_id}/original": check_original,
+    "/documents/{document_id}/versions/{version}/original": check_version_original,
     "/trash": check_trash,
     "/audit": check_audit,
     "/health": check_health,

@@ -407,6 +407,12 @@ def test_upload_names_are_never_used_as_paths(
     # Only the store's own files appeared; nothing at any path a name pointed to.
     added = files_under(tmp_path) - before
     store = settings.store.relative_to(tmp_path)
+    originals = store / "originals"  # kept files, named by their own SHA-256 only
+    kept = {p for p in added if p == originals or originals in p.parents}
+    for path in kept - {originals}:
+        name = path.relative_to(originals).as_posix()
+        assert re.fullmatch(r"[0-9a-f]{2}(/[0-9a-f]{64})?", name), name
+    added -= kept
     assert {p.parent for p in added} <= {store}, sorted(map(str, added))
     assert {p.name for p in added} <= {"index.faiss", "index.json", "writer.lock"}
     assert not absolute.exists() and not Path(f"/tmp/{token}-up.md").exists()
