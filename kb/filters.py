@@ -1,7 +1,8 @@
 """Filters from user input: `key=value` pairs from the CLI, query strings and JSON bodies.
 
 Special keys: `doc_type`; `date_from`/`date_to` (ISO prefixes, inclusive) on the document's
-date; `KEY_min`/`KEY_max` (inclusive) on any metadata key, e.g. `year_min=1995`; relation
+date; `classification` (the marking: public, internal, ...); `KEY_min`/`KEY_max` (inclusive) on
+any metadata key, e.g. `year_min=1995`; relation
 labels (`evaluates=ID`, `evaluated-by=ID`, `related_to=ID`: see kb.relations) on links between
 documents. Any other key matches metadata by equality (case-insensitive); repeating a key means
 any of its values.
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kb.access import LEVELS
 from kb.errors import InvalidRequestError
 from kb.models import DOC_TYPES, Filters
 from kb.relations import FILTER_LABELS
@@ -68,6 +70,13 @@ def parse_filters(raw: Mapping[str, Any]) -> Filters:
                 date_from = values[0]
             else:
                 date_to = values[0]
+        elif key == "classification":
+            unknown = [v for v in values if v.lower() not in LEVELS]
+            if unknown:
+                raise InvalidRequestError(
+                    f"classification must be one of {', '.join(LEVELS)}, not {unknown[0]!r}"
+                )
+            equals[key] = tuple(equals.get(key, ())) + tuple(v.lower() for v in values)
         elif key in FILTER_LABELS:
             related[key] = tuple(related.get(key, ())) + tuple(values)
         elif key.endswith(("_min", "_max")) and len(key) > 4:

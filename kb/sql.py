@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kb import relations
-from kb.access import Viewer
+from kb.access import LEVELS, Viewer
 from kb.models import Filters
 from kb.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
 from kb.sql_packs import M005_PACKS
@@ -310,6 +310,10 @@ def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[s
         names = ", ".join(bind(t) for t in filters.doc_types)
         clauses.append(f"d.doc_type IN ({names})")
     for key, values in filters.equals.items():
+        if key == "classification":  # the marking is a column (a rank), not metadata
+            ranks = ", ".join(bind(LEVELS.index(v)) for v in values)
+            clauses.append(f"d.classification IN ({ranks})")
+            continue
         # json_each over a scalar yields the scalar itself, so one clause serves
         # single values and lists (parties, countries) alike.
         # JSON true/false come back from json_each as 1/0, so they are compared by type.

@@ -13,7 +13,8 @@ from api.ui.auth import PageViewerDep
 from api.ui.templating import render
 from kb.errors import InvalidRequestError
 from kb.filters import parse_filters, split_pairs
-from kb.models import DOC_TYPES, MODES, Filters, SearchRequest, SearchResponse
+from kb.facets import Facets
+from kb.models import DOC_TYPES, MODES, Document, Filters, SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PER_PAGE = 10
@@ -51,9 +52,14 @@ def search_page(
     }
     error = None
     response: SearchResponse | None = None
+    facets: Facets | None = None
+    browse: tuple[int, list[Document]] | None = None
     try:
         filters = filters_of(doc_type, region, stage, period, filter)
-        if q.strip():
+        facets = kb.facets(filters, viewer)
+        if not q.strip():
+            browse = kb.list_documents(filters, PER_PAGE, (page - 1) * PER_PAGE, viewer)
+        else:
             response = kb.search(
                 SearchRequest(
                     q,
@@ -73,6 +79,8 @@ def search_page(
         params=params,
         page=page,
         response=response,
+        facets=facets,
+        browse=browse,
         error=error,
         doc_types=DOC_TYPES,
         modes=MODES,

@@ -71,6 +71,18 @@ def test_negotiator_searches_with_a_brief_and_filters_and_opens_the_page(
     shot(page, "document")
     accessible(page)
 
+    # The original PDF opens in the browser (inline, not as a download), at that page.
+    href = original.get_attribute("href")
+    assert href is not None
+    pdf = page.request.get(href.split("#")[0])
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("inline")
+    assert pdf.body().startswith(b"%PDF")
+    opened = page.goto(href)
+    assert opened is not None and opened.status == 200
+    assert page.url.endswith(f"#page={first_page.group(0)}")
+    page.go_back()
+
     page.get_by_role("link", name="More like this").first.click()
     expect(page.locator("h1")).to_contain_text("More like")
     expect(page.locator(".card").first).to_be_visible()
@@ -122,3 +134,21 @@ def test_the_accessibility_check_can_fail(page: Page) -> None:
     with pytest.raises(AssertionError) as failed:
         accessible(page)
     assert "label" in str(failed.value) and "color-contrast" in str(failed.value)
+
+
+def test_facets_count_and_narrow(page: Page, site: Site) -> None:
+    """Facet counts follow the viewer (nadia sees no restricted document) and narrow the list."""
+    sign_in(page, site, "nadia")
+    page.goto("/ui/")
+    facets = page.locator("aside.facets")
+    expect(facets).to_contain_text("17 documents meet the filters")  # 18 less the restricted one
+    expect(facets).not_to_contain_text("restricted")
+    facets.get_by_role("link", name="evaluation").click()
+    expect(facets).to_contain_text("4 documents meet the filters")
+    expect(page.locator("#browse-heading")).to_have_text("4 documents, newest first")
+    for tag in page.locator(".card .meta .tag").all_inner_texts():
+        assert tag == "evaluation"
+    shot(page, "browse-facets")
+    accessible(page)
+    facets.get_by_role("link", name="evaluation, chosen: remove").click()
+    expect(facets).to_contain_text("17 documents meet the filters")
