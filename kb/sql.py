@@ -7,7 +7,7 @@ from typing import Any
 from kb import relations
 from kb.access import Viewer
 from kb.models import Filters
-from kb.sql_packs import M005_PACKS
+from kb.sql_packs import M005_PACKS, M007_PACK_ITEMS
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
 # records how many have run.
@@ -139,6 +139,7 @@ MIGRATIONS: tuple[str, ...] = (
     M003_ACCESS,
     M004_TOMBSTONES,
     M005_PACKS,
+    M007_PACK_ITEMS,
 )
 
 PRAGMAS = (
