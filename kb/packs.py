@@ -21,6 +21,8 @@ MAX_OBJECTIVES = 30
 MAX_OBJECTIVE_CHARS = 500
 MAX_NOTE_CHARS = 5000
 COPY_PREFIX = "Copy of "
+# SQLite's largest integer: an id beyond it names nothing (and would not fit in a query).
+MAX_ID = 2**63 - 1
 
 
 class PackMaking:
@@ -60,7 +62,7 @@ class PackMaking:
         return documents, {k: c for k, c in chunks.items() if c.document_id in documents}
 
     def _stored(self, pack_id: int) -> Pack:
-        found = self.store.get_pack(pack_id)
+        found = self.store.get_pack(pack_id) if 0 < pack_id <= MAX_ID else None
         if found is None:
             raise NotFoundError(f"no pack {pack_id}")
         return found
@@ -136,7 +138,7 @@ class PackMaking:
         self._stored(pack_id)
         self.get_document(document_id, viewer)
         if chunk_id is not None:
-            chunks = self.store.chunks_by_id([chunk_id])
+            chunks = self.store.chunks_by_id([chunk_id]) if 0 <= chunk_id <= MAX_ID else {}
             if chunk_id not in chunks or chunks[chunk_id].document_id != document_id:
                 raise NotFoundError(f"document {document_id!r} has no passage {chunk_id}")
         self.store.add_pack_item(pack_id, document_id, chunk_id, clean_note(note))

@@ -71,8 +71,11 @@ def test_edit_changes_only_what_is_given(marked: KnowledgeBase) -> None:
         with pytest.raises(InvalidRequestError):
             marked.edit_pack(pack.pack_id, **bad)  # type: ignore[arg-type]
     assert marked.pack(pack.pack_id).title == "Monitoring ceasefires"  # unchanged by refusals
-    with pytest.raises(NotFoundError, match="no pack 999"):
-        marked.edit_pack(999, title="Nothing")
+    for missing in (999, 0, -1, 2**63, 10**30):  # beyond SQLite's integers: missing too
+        with pytest.raises(NotFoundError, match=f"no pack {missing}"):
+            marked.edit_pack(missing, title="Nothing")
+    with pytest.raises(NotFoundError, match="no passage"):
+        marked.add_to_pack(pack.pack_id, "open", chunk_id=2**64)
 
 
 def test_reorder_puts_every_item_where_it_is_asked(marked: KnowledgeBase) -> None:
