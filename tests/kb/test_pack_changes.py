@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kb import sql
 from kb.access import Viewer
+from kb.embedder import Embedder
 from kb.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
+from kb.settings import Settings
 from kb.sqlite_store import SQLiteStore
 from tests.kb.test_access import MARKED, draft
 
@@ -22,10 +25,21 @@ GUEST = Viewer("guest", "trainer", "public")  # sees only "open"
 STAFF = Viewer("sam", "trainer", "internal")  # sees "open" and "staff"
 
 
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[KnowledgeBase]:
+    """The marked documents, embedded once for the module."""
+    settings = Settings(store=tmp_path_factory.mktemp("packs") / "store")
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        kb.add([draft(d) for d in MARKED], "setup")
+        yield kb
+
+
 @pytest.fixture
-def marked(kb: KnowledgeBase) -> KnowledgeBase:
-    kb.add([draft(d) for d in MARKED], "setup")
-    return kb
+def marked(store: KnowledgeBase) -> KnowledgeBase:
+    """The module's store with no packs in it."""
+    for pack in store.packs():
+        store.delete_pack(pack.pack_id)
+    return store
 
 
 def docs(pack: Pack) -> list[str]:
