@@ -265,6 +265,7 @@ class PackItem:
     document_id: str
     chunk_id: int | None
     note: str
+    item_id: int  # stable across reorders; `position` is where the item stands now
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from kb import relations
 from kb.access import LEVELS, Viewer
 from kb.models import Filters
 from kb.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
-from kb.sql_packs import M005_PACKS
+from kb.sql_packs import M005_PACKS, M007_PACK_ITEMS
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
 # records how many have run.
@@ -141,6 +141,7 @@ MIGRATIONS: tuple[str, ...] = (
     M004_TOMBSTONES,
     M005_PACKS,
     M006_ORIGINALS,
+    M007_PACK_ITEMS,
 )
 
 PRAGMAS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from kb import sql_packs
@@ -14,16 +15,19 @@ from kb.sqlite_rows import utc_now
 class SQLitePacks(SQLiteHistory):
     def create_pack(self, title: str, audience: str, objectives: list[str], owner: str) -> int:
         with self._transaction():
-            cursor = self._db.execute(
-                sql_packs.INSERT_PACK,
-                {
-                    "title": title,
-                    "audience": audience,
-                    "objectives": json.dumps(objectives, ensure_ascii=False),
-                    "owner": owner,
-                    "now": utc_now(),
-                },
-            )
+            return self._insert_pack(title, audience, objectives, owner)
+
+    def _insert_pack(self, title: str, audience: str, objectives: list[str], owner: str) -> int:
+        cursor = self._db.execute(
+            sql_packs.INSERT_PACK,
+            {
+                "title": title,
+                "audience": audience,
+                "objectives": json.dumps(objectives, ensure_ascii=False),
+                "owner": owner,
+                "now": utc_now(),
+            },
+        )
         return int(cursor.lastrowid or 0)
 
     def get_pack(self, pack_id: int) -> Pack | None:
@@ -32,20 +36,96 @@ class SQLitePacks(SQLiteHistory):
             items = self._db.execute(sql_packs.PACK_ITEMS, (pack_id,)).fetchall()
         return None if row is None else _pack(row, items)
 
-    def list_packs(self) -> list[Pack]:
+    def list_packs(self, limit: int | None = None, offset: int = 0) -> list[Pack]:
+        """Packs with their items, most recently changed first; all of them without a limit."""
         with self._lock:
-            rows = self._db.execute(sql_packs.LIST_PACKS).fetchall()
-        return [_pack(row, []) for row in rows]
+            if limit is None:
+                rows = self._db.execute(sql_packs.LIST_PACKS).fetchall()
+            else:
+                rows = self._db.execute(sql_packs.PAGE_OF_PACKS, (limit, offset)).fetchall()
+        items: dict[int, list[Any]] = {}
+        for row in self._rows_for(sql_packs.PACK_ITEMS_OF, [int(r[0]) for r in rows]):
+            items.setdefault(int(row[0]), []).append(row[1:])
+        return [
+            _pack(row, sorted(items.get(int(row[0]), []), key=lambda i: int(i[1])))
+            for row in rows
+        ]
+
+    def count_packs(self) -> int:
+        with self._lock:
+            return int(self._db.execute(sql_packs.COUNT_PACKS).fetchone()[0])
 
     def add_pack_item(self, pack_id: int, document_id: str, chunk_id: int | None, note: str) -> int:
-        """Append an item; returns its position."""
+        """Append an item; returns its item_id."""
         with self._transaction():
-            position = int(self._db.execute(sql_packs.NEXT_POSITION, (pack_id,)).fetchone()[0])
+            item_id = self._append_item(pack_id, document_id, chunk_id, note)
+            self._touch(pack_id)
+        return item_id
+
+    def _append_item(self, pack_id: int, document_id: str, chunk_id: int | None, note: str) -> int:
+        position = int(self._db.execute(sql_packs.NEXT_POSITION, (pack_id,)).fetchone()[0])
+        cursor = self._db.execute(
+            sql_packs.INSERT_ITEM, (pack_id, position, document_id, chunk_id, note)
+        )
+        return int(cursor.lastrowid or 0)
+
+    def _touch(self, pack_id: int) -> None:
+        self._db.execute(sql_packs.TOUCH_PACK, (utc_now(), pack_id))
+
+    def update_pack(self, pack_id: int, title: str, audience: str, objectives: list[str]) -> None:
+        with self._transaction():
             self._db.execute(
-                sql_packs.INSERT_ITEM, (pack_id, position, document_id, chunk_id, note)
+                sql_packs.UPDATE_PACK,
+                {
+                    "pack_id": pack_id,
+                    "title": title,
+                    "audience": audience,
+                    "objectives": json.dumps(objectives, ensure_ascii=False),
+                    "now": utc_now(),
+                },
             )
-            self._db.execute(sql_packs.TOUCH_PACK, (utc_now(), pack_id))
-        return position
+
+    def set_pack_item_note(self, pack_id: int, item_id: int, note: str) -> bool:
+        with self._transaction():
+            changed = self._db.execute(sql_packs.UPDATE_NOTE, (note, pack_id, item_id)).rowcount
+            self._touch(pack_id)
+        return changed > 0
+
+    def remove_pack_item(self, pack_id: int, item_id: int) -> bool:
+        """Take an item out; those after it move up one place."""
+        with self._transaction():
+            removed = self._db.execute(sql_packs.DELETE_ITEM, (pack_id, item_id)).rowcount
+            left = [r[0] for r in self._db.execute(sql_packs.PACK_ITEMS, (pack_id,))]
+            self._place(pack_id, left)
+            self._touch(pack_id)
+        return removed > 0
+
+    def order_pack_items(self, pack_id: int, item_ids: Sequence[int]) -> None:
+        """Put the pack's items in this order (every item id of the pack, once)."""
+        with self._transaction():
+            self._place(pack_id, item_ids)
+            self._touch(pack_id)
+
+    def _place(self, pack_id: int, item_ids: Sequence[int]) -> None:
+        self._db.execute(sql_packs.PARK_POSITIONS, (pack_id,))
+        self._db.executemany(
+            sql_packs.SET_POSITION, ((p, pack_id, i) for p, i in enumerate(item_ids))
+        )
+
+    def copy_pack(
+        self,
+        title: str,
+        audience: str,
+        objectives: list[str],
+        owner: str,
+        items: Sequence[PackItem],
+    ) -> int:
+        """A new pack holding these items, in this order, in one transaction."""
+        with self._transaction():
+            pack_id = self._insert_pack(title, audience, objectives, owner)
+            for item in items:
+                self._append_item(pack_id, item.document_id, item.chunk_id, item.note)
+        return pack_id
 
     def delete_pack(self, pack_id: int) -> None:
         with self._transaction():
@@ -61,5 +141,8 @@ def _pack(row: Any, items: list[Any]) -> Pack:
         owner=row[4],
         created_at=row[5],
         updated_at=row[6],
-        items=tuple(PackItem(int(p), d, None if c is None else int(c), n) for p, d, c, n in items),
+        items=tuple(
+            PackItem(int(p), d, None if c is None else int(c), n, int(i))
+            for i, p, d, c, n in items
+        ),
     )

@@ -21,6 +21,7 @@ from kb.models import (
     DocumentDraft,
     Filters,
     Pack,
+    PackItem,
     Relation,
     Version,
 )
@@ -133,10 +134,31 @@ class Store(Protocol):
 
     def get_pack(self, pack_id: int) -> Pack | None: ...
 
-    def list_packs(self) -> list[Pack]: ...
+    def list_packs(self, limit: int | None = None, offset: int = 0) -> list[Pack]: ...
+
+    def count_packs(self) -> int: ...
 
     def add_pack_item(
         self, pack_id: int, document_id: str, chunk_id: int | None, note: str
+    ) -> int: ...
+
+    def update_pack(
+        self, pack_id: int, title: str, audience: str, objectives: list[str]
+    ) -> None: ...
+
+    def set_pack_item_note(self, pack_id: int, item_id: int, note: str) -> bool: ...
+
+    def remove_pack_item(self, pack_id: int, item_id: int) -> bool: ...
+
+    def order_pack_items(self, pack_id: int, item_ids: Sequence[int]) -> None: ...
+
+    def copy_pack(
+        self,
+        title: str,
+        audience: str,
+        objectives: list[str],
+        owner: str,
+        items: Sequence[PackItem],
     ) -> int: ...
 
     def delete_pack(self, pack_id: int) -> None: ...

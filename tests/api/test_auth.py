@@ -50,6 +50,16 @@ GUARDS: dict[tuple[str, str], str] = {
     ("DELETE", "/trash/{document_id}"): "admin",
     ("POST", "/trash/purge"): "admin",
     ("GET", "/audit"): "admin",
+    ("GET", "/packs"): "read",
+    ("GET", "/packs/{pack_id}"): "read",
+    ("POST", "/packs"): "packs",
+    ("PATCH", "/packs/{pack_id}"): "packs",
+    ("DELETE", "/packs/{pack_id}"): "packs",
+    ("POST", "/packs/{pack_id}/duplicate"): "packs",
+    ("POST", "/packs/{pack_id}/items"): "packs",
+    ("PATCH", "/packs/{pack_id}/items/{item_id}"): "packs",
+    ("DELETE", "/packs/{pack_id}/items/{item_id}"): "packs",
+    ("PUT", "/packs/{pack_id}/order"): "packs",
 }
 # liveness; the redirect to /docs; signing a browser in (the key is its body) and out
 OPEN = {("GET", "/health"), ("GET", "/"), ("POST", "/session"), ("DELETE", "/session")}
@@ -60,6 +70,8 @@ PARAMS = {
     "version": "1",
     "relation": "evaluates",
     "target_id": "no-such-target",
+    "pack_id": "999999",
+    "item_id": "999999",
 }
 
 

@@ -31,7 +31,7 @@ from tests.api.leak_corpus import (
 )
 
 ENV = {"COLUMNS": "1000", "HF_HUB_OFFLINE": "1", "KB_STORE": None}
-COVERED = {"search", "list", "show", "similar", "packs show", "facets"}
+COVERED = {"search", "list", "show", "similar", "packs show", "packs list", "facets"}
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +134,8 @@ def test_a_pack_shows_only_what_a_user_may_see(store: Path, embedder: Embedder, 
     visible = person.visible()
     assert [i["document_id"] for i in shown["items"]] == sorted(visible)
     assert shown["withheld"] == len(LIVE) - len(visible)
+    (listed,) = [p for p in ok_json(store, person, "packs", "list") if p["pack_id"] == pack_id]
+    assert (listed["item_count"], listed["withheld"]) == (len(visible), shown["withheld"])
 
 
 @pytest.mark.parametrize("name", [p.name for p in PEOPLE])

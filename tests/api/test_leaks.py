@@ -24,6 +24,7 @@ from tests.api.leak_corpus import (
     BY_ID,
     BY_NAME,
     DOCS,
+    LIVE,
     MISSING,
     MODES,
     PEOPLE,
@@ -255,6 +256,43 @@ def without_link_targets(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "items": items}
 
 
+def leak_pack(site: Site) -> int:
+    """A pack holding every live document and its first passage, each noted with the
+    document's code name; made once for the module."""
+    made = site.kb.packs()
+    if made:
+        return made[0].pack_id
+    pack = site.kb.create_pack("Everything", "cli:setup")
+    for doc in LIVE:
+        note = f"on {doc.codename}"
+        site.kb.add_to_pack(pack.pack_id, doc.document_id, note=note)
+        passage = site.kb.chunks(doc.document_id)[0].chunk_id
+        site.kb.add_to_pack(pack.pack_id, doc.document_id, chunk_id=passage, note=note)
+    return pack.pack_id
+
+
+def check_pack(site: Site, person: Person) -> None:
+    pack_id = leak_pack(site)
+    body = site.ok(person, f"/packs/{pack_id}")
+    seen = [d for d in LIVE if d.document_id in person.visible()]
+    assert [i["document_id"] for i in body["items"]] == [
+        d.document_id for d in seen for _ in range(2)
+    ]
+    assert body["withheld"] == 2 * (len(LIVE) - len(seen))
+    for item, doc in zip(body["items"][1::2], seen, strict=True):
+        assert item["title"] == doc.title and doc.secret in item["text"]
+    assert site.get(person, "/packs/999999").status_code == 404
+
+
+def check_packs(site: Site, person: Person) -> None:
+    pack_id = leak_pack(site)
+    body = site.ok(person, "/packs", limit=100)
+    (summary,) = [p for p in body["items"] if p["pack_id"] == pack_id]
+    seen = len(person.visible() & {d.document_id for d in LIVE})
+    assert (summary["item_count"], summary["withheld"]) == (2 * seen, 2 * (len(LIVE) - seen))
+    assert body["total"] == len(body["items"])
+
+
 def check_health(site: Site, person: Person) -> None:
     assert site.http.get("/health").json() == {"status": "ok"}
 
@@ -273,6 +311,8 @@ CHECKS: dict[str, Callable[[Site, Person], None]] = {
     "/documents/{document_id}/versions/{version}/original": check_version_original,
     "/trash": check_trash,
     "/audit": check_audit,
+    "/packs": check_packs,
+    "/packs/{pack_id}": check_pack,
     "/health": check_health,
 }
 
