@@ -28,6 +28,7 @@ from kb.models import (
     SearchResponse,
     Stats,
 )
+from kb.pack_suggest import PackSuggesting
 from kb.packs import PackMaking
 from kb.search import Searcher
 from kb.settings import Settings
@@ -42,7 +43,7 @@ DIMENSION_KEY = "dimension"
 Progress = Callable[[int], None]
 
 
-class KnowledgeBase(Curation, PackMaking):
+class KnowledgeBase(Curation, PackMaking, PackSuggesting):
     """Adds, finds and removes documents; SQLite is the truth, FAISS a cache of it."""
 
     def __init__(
