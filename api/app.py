@@ -11,7 +11,16 @@ from fastapi.responses import RedirectResponse
 from api.body_limit import BodyLimit
 from api.early_auth import EarlyAuth
 from api.errors import install_error_handlers
-from api.routes import audit, curation, documents, search, session, system, uploads
+from api.routes import (
+    audit,
+    curation,
+    documents,
+    pack_tools,
+    search,
+    session,
+    system,
+    uploads,
+)
 from api.schemas import ErrorResponse
 from api.security_headers import SecurityHeaders
 from api.sessions import Sessions
@@ -66,6 +75,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(uploads.router)
     app.include_router(documents.router)
     app.include_router(curation.router)
+    app.include_router(pack_tools.router)
     app.include_router(audit.router)
     app.include_router(system.router)
     app.include_router(session.router)

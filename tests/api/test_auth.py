@@ -37,6 +37,8 @@ GUARDS: dict[tuple[str, str], str] = {
     ("GET", "/documents/{document_id}/versions/{version}"): "read",
     ("GET", "/documents/{document_id}/relations"): "read",
     ("GET", "/stats"): "read",
+    ("POST", "/packs/suggest"): "read",
+    ("GET", "/packs/{pack_id}/export"): "read",
     ("POST", "/documents"): "write",
     ("PATCH", "/documents/{document_id}"): "write",
     ("DELETE", "/documents/{document_id}"): "write",
@@ -57,6 +59,7 @@ PARAMS = {
     "version": "1",
     "relation": "evaluates",
     "target_id": "no-such-target",
+    "pack_id": "999999",
 }
 
 
