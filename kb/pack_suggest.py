@@ -121,7 +121,8 @@ class PackSuggesting:
         if not found:
             return PackSuggestion(theme, order, (), aspects)
         links = {p.document_id: self.store.relations_of(p.document_id) for p in found}
-        candidates = _candidates(found, answered, _processes(found, links))
+        processes = group_processes([(p.document_id, p.metadata) for p in found], links)
+        candidates = _candidates(found, answered, processes)
         picked = select(candidates, limit)
         items = [_item(c, why(c, before)) for c, before in picked]
         return PackSuggestion(theme, order, tuple(arrange(items, order)), aspects)
@@ -158,11 +159,14 @@ def _merged(responses: list[SearchResponse]) -> list[Precedent]:
     return list(seen.values())
 
 
-def _processes(found: list[Precedent], links: Mapping[str, list[Relation]]) -> dict[str, str]:
-    """Each candidate's process: the smallest id of its group, where documents are grouped by
-    a shared process name, party set or country set, or a link between two candidates (links
-    to documents outside the candidates are not followed: they may be hidden from the viewer)."""
-    parent = {p.document_id: p.document_id for p in found}
+def group_processes(
+    documents: Sequence[tuple[str, Mapping[str, Any]]], links: Mapping[str, list[Relation]]
+) -> dict[str, str]:
+    """Each document's process: the smallest id of its group, where (document_id, metadata)
+    pairs are grouped by a shared process name, party set or country set, or a link between
+    two of them (links to other documents are not followed: they may be hidden from the
+    viewer)."""
+    parent = {document_id: document_id for document_id, _ in documents}
 
     def root(document_id: str) -> str:
         while parent[document_id] != document_id:
@@ -175,15 +179,15 @@ def _processes(found: list[Precedent], links: Mapping[str, list[Relation]]) -> d
         parent[second] = first
 
     by_key: dict[tuple[str, str], str] = {}
-    for precedent in found:
-        for key in _process_keys(precedent.metadata):
+    for document_id, metadata in documents:
+        for key in _process_keys(metadata):
             if key in by_key:
-                join(by_key[key], precedent.document_id)
+                join(by_key[key], document_id)
             else:
-                by_key[key] = precedent.document_id
-        for relation in links.get(precedent.document_id, []):
+                by_key[key] = document_id
+        for relation in links.get(document_id, []):
             if relation.document_id in parent:
-                join(precedent.document_id, relation.document_id)
+                join(document_id, relation.document_id)
     return {d: root(d) for d in parent}
 
 
@@ -221,8 +225,8 @@ def _candidates(
             precedent=p,
             rank=n,
             relevance=min(1.0, max(0.0, (p.score - bottom) / span)),
-            region=_first_text(p.metadata, REGION_KEYS),
-            decade=_decade(p),
+            region=region_of(p.metadata),
+            decade=decade_of(p.date, p.metadata),
             doc_type=p.doc_type,
             process=processes[p.document_id],
             aspects=tuple(answered.get(p.document_id, ())),
@@ -231,16 +235,16 @@ def _candidates(
     ]
 
 
-def _first_text(metadata: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
+def region_of(metadata: Mapping[str, Any]) -> str | None:
+    for key in REGION_KEYS:
         value = metadata.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
 
 
-def _decade(precedent: Precedent) -> int | None:
-    for value in (precedent.date, precedent.metadata.get("year")):
+def decade_of(date: str | None, metadata: Mapping[str, Any]) -> int | None:
+    for value in (date, metadata.get("year")):
         match = re.match(r"\s*(\d{4})", str(value or ""))
         if match:
             return int(match.group(1)) // 10 * 10
