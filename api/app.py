@@ -17,6 +17,7 @@ from api.routes import (
     documents,
     facets,
     originals,
+    pack_tools,
     packs,
     search,
     session,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(originals.router)
     app.include_router(curation.router)
+    app.include_router(pack_tools.router)
     app.include_router(audit.router)
     app.include_router(packs.router)
     app.include_router(system.router)

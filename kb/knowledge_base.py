@@ -30,6 +30,7 @@ from kb.models import (
     Stats,
 )
 from kb.originals import OriginalReading
+from kb.pack_suggest import PackSuggesting
 from kb.packs import PackMaking
 from kb.search import Searcher
 from kb.settings import Settings
@@ -44,7 +45,7 @@ DIMENSION_KEY = "dimension"
 Progress = Callable[[int], None]
 
 
-class KnowledgeBase(Curation, PackMaking, OriginalReading, Faceting):
+class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Faceting):
     """Adds, finds and removes documents; SQLite is the truth, FAISS a cache of it."""
 
     def __init__(

@@ -40,6 +40,8 @@ GUARDS: dict[tuple[str, str], str] = {
     ("GET", "/facets"): "read",
     ("GET", "/documents/{document_id}/original"): "read",
     ("GET", "/documents/{document_id}/versions/{version}/original"): "read",
+    ("POST", "/packs/suggest"): "read",
+    ("GET", "/packs/{pack_id}/export"): "read",
     ("POST", "/documents"): "write",
     ("PATCH", "/documents/{document_id}"): "write",
     ("DELETE", "/documents/{document_id}"): "write",

@@ -31,7 +31,17 @@ from tests.api.leak_corpus import (
 )
 
 ENV = {"COLUMNS": "1000", "HF_HUB_OFFLINE": "1", "KB_STORE": None}
-COVERED = {"search", "list", "show", "similar", "packs show", "packs list", "facets"}
+COVERED = {
+    "search",
+    "list",
+    "show",
+    "similar",
+    "packs show",
+    "packs list",
+    "packs suggest",
+    "packs export",
+    "facets",
+}
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +158,25 @@ def test_facets_count_only_what_a_user_may_see(store: Path, name: str) -> None:
     assert regions == {d.region: 1 for d in visible}
     levels = {v["value"]: v["count"] for v in body["facets"]["classification"]}
     assert sum(levels.values()) == len(visible)
+
+
+@pytest.mark.parametrize("name", [p.name for p in PEOPLE])
+def test_suggestions_and_exports_hold_only_what_a_user_may_see(
+    store: Path, embedder: Embedder, name: str
+) -> None:
+    person = BY_NAME[name]
+    suggested = ok_json(store, person, "packs", "suggest", "ceasefire monitors", "--limit", "50")
+    assert {i["document_id"] for i in suggested["items"]} == person.visible()
+    table = run(store, person, "packs", "suggest", "ceasefire monitors", "--limit", "50")
+    assert table.exit_code == 0 and table.stdout
+    assert_no_trace(person, table.output)
+    with KnowledgeBase(Settings(store=store), embedder=embedder) as kb:
+        existing = [p.pack_id for p in kb.packs() if p.title == "All of it"]
+        pack_id = existing[0] if existing else kb.create_pack("All of it", "max").pack_id
+        if not existing:
+            for doc in LIVE:
+                kb.add_to_pack(pack_id, doc.document_id, note=f"read {doc.codename}")
+    exported = run(store, person, "packs", "export", str(pack_id), "--format", "md", "-o", "-")
+    assert exported.exit_code == 0, exported.output
+    assert_no_trace(person, exported.stdout)
+    assert all((d.title in exported.stdout) == person.sees(d) for d in LIVE)

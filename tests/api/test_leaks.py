@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from api.app import create_app
 from kb.embedder import Embedder
@@ -259,9 +261,9 @@ def without_link_targets(body: dict[str, Any]) -> dict[str, Any]:
 def leak_pack(site: Site) -> int:
     """A pack holding every live document and its first passage, each noted with the
     document's code name; made once for the module."""
-    made = site.kb.packs()
+    made = [p.pack_id for p in site.kb.packs() if p.title == "Everything"]
     if made:
-        return made[0].pack_id
+        return made[0]
     pack = site.kb.create_pack("Everything", "cli:setup")
     for doc in LIVE:
         note = f"on {doc.codename}"
@@ -293,6 +295,39 @@ def check_packs(site: Site, person: Person) -> None:
     assert body["total"] == len(body["items"])
 
 
+def everything_pack(site: Site) -> int:
+    """A pack of every live document, made once for the module."""
+    existing = [p.pack_id for p in site.kb.packs() if p.title == "Everything to export"]
+    if existing:
+        return existing[0]
+    pack_id = site.kb.create_pack("Everything to export", "max").pack_id
+    for doc in sorted(LIVE, key=lambda d: d.document_id):
+        site.kb.add_to_pack(pack_id, doc.document_id, note=f"read {doc.codename}")
+    return pack_id
+
+
+def check_export(site: Site, person: Person) -> None:
+    pack_id = everything_pack(site)
+    visible = person.visible()
+    withheld = len(LIVE) - len(visible)
+    for fmt in ("md", "html", "pdf"):
+        response = site.get(person, f"/packs/{pack_id}/export", format=fmt)
+        assert response.status_code == 200, (person.name, fmt, response.text)
+        text = (
+            " ".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
+            if fmt == "pdf"
+            else response.text
+        )
+        assert_no_trace(person, text)
+        for doc in LIVE:
+            assert (doc.title in text) == (doc.document_id in visible), (person.name, fmt, doc)
+        if withheld:
+            items = "item was" if withheld == 1 else "items were"
+            assert f"{withheld} {items} withheld" in text, (person.name, fmt)
+        else:
+            assert "withheld:" not in text
+
+
 def check_health(site: Site, person: Person) -> None:
     assert site.http.get("/health").json() == {"status": "ok"}
 
@@ -313,6 +348,7 @@ CHECKS: dict[str, Callable[[Site, Person], None]] = {
     "/audit": check_audit,
     "/packs": check_packs,
     "/packs/{pack_id}": check_pack,
+    "/packs/{pack_id}/export": check_export,
     "/health": check_health,
 }
 
@@ -352,3 +388,15 @@ def test_a_relation_filter_naming_a_hidden_document_finds_nothing(site: Site) ->
                     hidden = site.ok(person, url, filter=f"{label}={doc.document_id}", **params)
                     missing = site.ok(person, url, filter=f"{label}={MISSING}", **params)
                     assert hidden["total"] == missing["total"] == 0, (name, label, doc)
+
+
+@pytest.mark.parametrize("name", [p.name for p in PEOPLE])
+def test_pack_suggestions_name_only_what_a_user_may_see(site: Site, name: str) -> None:
+    person = BY_NAME[name]
+    response = site.call(
+        person, "POST", "/packs/suggest", json={"theme": "ceasefire monitors", "limit": 50}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_no_trace(person, body)
+    assert {i["document_id"] for i in body["items"]} == person.visible()
