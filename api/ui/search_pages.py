@@ -12,8 +12,8 @@ from api.deps import KBDep
 from api.ui.auth import PageViewerDep
 from api.ui.templating import render
 from kb.errors import InvalidRequestError
-from kb.filters import parse_filters, split_pairs
 from kb.facets import Facets
+from kb.filters import parse_filters, split_pairs
 from kb.models import DOC_TYPES, MODES, Document, Filters, SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
