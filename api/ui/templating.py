@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from api.ui.auth import page_session
+from api.ui.flash import take
 from kb.access import Viewer
 from kb.errors import KBError
 
@@ -62,10 +63,11 @@ def render(
     **context: Any,
 ) -> Response:
     session = page_session(request)
+    flashes = take(request) if session is not None else []
     return templates.TemplateResponse(
         request,
         template,
-        {"viewer": viewer, "csrf": session.csrf if session else "", **context},
+        {"viewer": viewer, "csrf": session.csrf if session else "", "flashes": flashes, **context},
         status_code=status_code,
     )
 
