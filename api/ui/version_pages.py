@@ -3,18 +3,20 @@ version's fields and passages, as history keeps them (search never sees them).""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from api.deps import KBDep
-from api.ui.auth import PageWriterDep
+from api.ui.auth import PageWriterDep, require_page
 from api.ui.templating import render
 from kb.access import Viewer
 from kb.knowledge_base import KnowledgeBase
+from kb.models import AuditEntry
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+PageAdminDep = Annotated[Viewer, require_page("admin")]
 AUDIT_LINES = 500  # enough for every upload of a document with a long history
 
 
@@ -72,6 +74,39 @@ def version_page(
         is_current=is_current,
         uploaders=uploaders(kb, document_id, viewer),
     )
+
+
+@router.get("/documents/{document_id}/audit")
+def audit_page(request: Request, kb: KBDep, viewer: PageAdminDep, document_id: str) -> Response:
+    """Admins: every change to one document, newest first, with the fields it changed."""
+    document = kb.get_document(document_id, viewer)
+    total, entries = kb.audit(document_id, limit=AUDIT_LINES, viewer=viewer)
+    return render(
+        request,
+        "audit.html",
+        viewer,
+        title=f"Changes to {document.title}",
+        document=document,
+        total=total,
+        entries=[(entry, changed(entry)) for entry in entries],
+    )
+
+
+def changed(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
+    """An edit's changes field by field; metadata, a whole object, by its own keys."""
+    before, after = dict(entry.before or {}), dict(entry.after or {})
+    found: list[tuple[str, Any, Any]] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            found.extend(
+                (f"{key}.{k}", old.get(k), new.get(k))
+                for k in sorted(set(old) | set(new))
+                if old.get(k) != new.get(k)
+            )
+        elif old != new:
+            found.append((key, old, new))
+    return found
 
 
 def uploaders(kb: KnowledgeBase, document_id: str, viewer: Viewer) -> dict[int, str]:

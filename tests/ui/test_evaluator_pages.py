@@ -263,3 +263,25 @@ def test_delete_restore_and_purge(http: TestClient, site: Site, made: list[str])
     assert purged.status_code == 303
     assert "Purged lake-trash" in http.get("/ui/trash").text
     assert site.kb.missing(["lake-trash"]) == ["lake-trash"]
+
+
+def test_admins_read_a_documents_changes_and_evaluators_do_not(
+    http: TestClient, site: Site, made: list[str]
+) -> None:
+    csrf = sign_in(http, site.keys["eva"])
+    made.append("lake-audit")
+    upload(http, csrf, [("lake-audit.txt", (TEXT + "Audit me.").encode())], **AGREEMENT)
+    assert "Changes (audit log)" not in http.get("/ui/documents/lake-audit").text
+    assert http.get("/ui/documents/lake-audit/audit").status_code == 403
+    http.cookies.clear()
+    root = sign_in(http, site.keys["root"])
+    form = {"csrf": root, "title": "Lake audit", "doc_type": "agreement",
+            "classification": "internal", "m_date": "1999-04-02", "m_parties": "North; South",
+            "m_stage": "renewal"}
+    assert http.post("/ui/documents/lake-audit/edit", data=form).status_code == 303
+    assert "Changes (audit log)" in http.get("/ui/documents/lake-audit").text
+    page = http.get("/ui/documents/lake-audit/audit").text
+    assert "ui:eva" in page and "ui:root" in page
+    assert '<strong>metadata.stage</strong>: "framework" → "renewal"' in page
+    assert "metadata.parties" not in page  # unchanged fields are not listed
+    assert http.get(f"/ui/documents/{HIDDEN}/audit").status_code == 200  # root is cleared
