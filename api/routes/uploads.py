@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile, status
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.deps import ActorDep, KBDep, SchemaDep, WriterDep
 from api.schemas import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
@@ -101,7 +102,7 @@ def upload_documents(
             "document_id and title name one document; with several files give each its own "
             "in `items`"
         )
-    marking = _marking(viewer, classification, groups or [])
+    marking = marking_of(viewer, classification, groups or [])
     shared = IngestOptions(
         doc_type=doc_type or None,
         metadata=_json_object(metadata, "metadata"),
@@ -118,7 +119,7 @@ def upload_documents(
     names = [upload_name(f.filename) for f in received]
     # All names and metadata are checked before a byte of any file is read.
     check_uploads([Upload(n, b"", o) for n, o in zip(names, options, strict=True)])
-    uploads = [_receive(kb, *sent) for sent in zip(received, names, options, strict=True)]
+    uploads = [receive(kb, *sent) for sent in zip(received, names, options, strict=True)]
     return _response(kb, _ingest(kb, uploads), viewer)
 
 
@@ -140,7 +141,10 @@ def _ingest(kb: KnowledgeBase, uploads: Sequence[Upload]) -> list[ItemOutcome]:
     return outcomes
 
 
-def _receive(kb: KnowledgeBase, file: UploadFile, name: str, options: IngestOptions) -> Upload:
+def receive(
+    kb: KnowledgeBase, file: StarletteUploadFile, name: str, options: IngestOptions
+) -> Upload:
+    """One received file, read up to the upload limit (the web UI's upload page uses it too)."""
     limit = kb.settings.max_upload_bytes
     # Read one byte past the limit, never the whole of an oversized file.
     data = file.file.read(limit + 1)
@@ -168,11 +172,11 @@ def _options(
     )
 
 
-def _marking(
+def marking_of(
     viewer: Viewer, classification: str | None, sent: list[str]
 ) -> tuple[str | None, tuple[str, ...] | None]:
     """The classification and groups sent, checked: a user may only mark a document so that
-    they themselves could still see it."""
+    they themselves could still see it (the web UI's upload page checks them here too)."""
     if len(sent) == 1 and sent[0].lstrip().startswith("["):
         try:
             sent = json.loads(sent[0])

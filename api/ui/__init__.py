@@ -12,8 +12,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.ui import document_pages, search_pages, signin_pages
+from api.ui import (
+    document_pages,
+    edit_pages,
+    search_pages,
+    signin_pages,
+    trash_pages,
+    upload_pages,
+    version_pages,
+)
 from api.ui.auth import SignInNeeded, redirect_to_signin
+from api.ui.flash import Flashes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,4 +33,10 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(signin_pages.router)
     app.include_router(search_pages.router)
     app.include_router(document_pages.router)
+    # The evaluators' pages: upload, edit, versions, delete and the trash.
+    app.include_router(upload_pages.router)
+    app.include_router(edit_pages.router)
+    app.include_router(version_pages.router)
+    app.include_router(trash_pages.router)
+    app.state.ui_flashes = Flashes()
     app.add_exception_handler(SignInNeeded, redirect_to_signin)  # type: ignore[arg-type]

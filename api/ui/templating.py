@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from api.ui.auth import page_session
+from api.ui.flash import take
 from kb.access import Viewer
 from kb.errors import KBError
 
@@ -47,6 +48,8 @@ def suggestion_link(key: str, value: str) -> dict[str, str]:
     return {"filter": f"{key}={value}"}
 
 templates.env.filters["pages"] = lambda p: pages_label(p.page_start, p.page_end)
+# A stored UTC timestamp (2026-11-27T15:17:19+00:00) as people read it: to the minute.
+templates.env.filters["when"] = lambda t: f"{t[:10]} {t[11:16]} UTC" if t and len(t) >= 16 else t
 templates.env.globals["with_query"] = with_query
 templates.env.globals["suggestion_link"] = suggestion_link
 templates.env.globals["without_filter"] = lambda params, pair: with_query(
@@ -62,10 +65,11 @@ def render(
     **context: Any,
 ) -> Response:
     session = page_session(request)
+    flashes = take(request) if session is not None else []
     return templates.TemplateResponse(
         request,
         template,
-        {"viewer": viewer, "csrf": session.csrf if session else "", **context},
+        {"viewer": viewer, "csrf": session.csrf if session else "", "flashes": flashes, **context},
         status_code=status_code,
     )
 
