@@ -12,7 +12,7 @@ from fpdf import FPDF
 from playwright.sync_api import Browser, Page, expect
 
 from kb.errors import NotFoundError
-from tests.ui.conftest import Site, shot, sign_in
+from tests.ui.conftest import Site, accessible, shot, sign_in
 
 DOCUMENT = "lake-morva-fisheries-accord"
 TITLE = "Lake Morva Fisheries Accord"
@@ -73,6 +73,7 @@ def test_evaluator_uploads_finds_edits_deletes_and_restores(
     page.get_by_label("Date").fill("12 March 2003")
     page.get_by_label("Parties").fill("Republic of Morva; Free State of Lisk")
     shot(page, "upload")
+    accessible(page)
 
     # Without a stage the schema refuses it: the message sits by the field, nothing added.
     page.get_by_role("button", name="Upload").click()
@@ -106,6 +107,7 @@ def test_evaluator_uploads_finds_edits_deletes_and_restores(
     assert states[0] == "Sending…"
     assert any(s.startswith("Processing") for s in states), states
     shot(page, "upload-result")
+    accessible(page)
 
     # Search finds it; it opens at its page.
     page.goto("/ui/")
@@ -116,6 +118,9 @@ def test_evaluator_uploads_finds_edits_deletes_and_restores(
     card.get_by_role("link", name=TITLE).click()
     expect(page.locator("h1")).to_have_text(TITLE)
     expect(page.locator(".fields")).to_contain_text("Free State of Lisk")
+    # The uploaded file itself is kept and linked.
+    original = page.request.get(page.locator("#original-link").get_attribute("href") or "")
+    assert original.ok and original.body().startswith(b"%PDF")
 
     # Edit a field: back on the document with a message.
     page.get_by_role("link", name="Edit metadata").click()
@@ -123,6 +128,7 @@ def test_evaluator_uploads_finds_edits_deletes_and_restores(
     page.get_by_label("Stage").select_option("implementation")
     page.get_by_label("Themes").fill("fisheries; border lakes")
     shot(page, "edit")
+    accessible(page)
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".flash")).to_contain_text("Saved")
     expect(page.locator(".fields")).to_contain_text("implementation")
@@ -132,6 +138,7 @@ def test_evaluator_uploads_finds_edits_deletes_and_restores(
     expect(page.locator("table.versions tbody tr")).to_have_count(1)
     expect(page.locator("table.versions")).to_contain_text("ui:eva")
     shot(page, "versions")
+    accessible(page)
     page.get_by_role("link", name="Version 1").click()
     expect(page.locator(".chunks")).to_contain_text("Lake Morva")
     page.get_by_role("link", name="The current document").click()
@@ -144,6 +151,7 @@ def test_evaluator_uploads_finds_edits_deletes_and_restores(
     row = page.locator(f'tr[data-document-id="{DOCUMENT}"]')
     expect(row).to_contain_text(TITLE)
     shot(page, "trash")
+    accessible(page)
     page.goto("/ui/?q=fisheries+catch+quotas+for+each+shore")
     expect(page.locator(".card", has_text=TITLE)).to_have_count(0)
     page.goto("/ui/trash")
