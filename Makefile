@@ -39,6 +39,8 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/ocr.py
 	$(PY) bench/crash.py --kills 100
 	$(PY) bench/access.py
+	$(PY) bench/packs.py
+	$(PY) bench/ui.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
