@@ -3,13 +3,15 @@
 Pure ASGI, outside the routes: a declared Content-Length over the limit is refused at once
 without reading a byte; a body without one (chunked) is counted as it streams in and refused as
 soon as it passes the limit, so python-multipart never spools an oversized upload. The answer is
-413 in the one error shape. (FastAPI's own `max_body_size` answers in plain text whenever the
-declared length is over, replacing our error body, hence this small middleware.)
+413 in the one error shape (a page under /ui/). (FastAPI's own `max_body_size` answers in plain
+text whenever the declared length is over, replacing our error body, hence this middleware.)
 """
 
 from __future__ import annotations
 
-from fastapi.responses import JSONResponse
+from html import escape
+
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,7 +69,19 @@ class BodyLimit:
             "(KB_MAX_REQUEST_MB); send fewer or smaller files per request"
         )
         # Connection: close, as the rest of the body is left unread.
-        response = JSONResponse(
-            error_body(413, "too_large", message), status_code=413, headers={"connection": "close"}
-        )
+        headers = {"connection": "close"}
+        response: Response
+        if scope.get("path", "").startswith("/ui/"):  # a person at a form, not a program
+            response = HTMLResponse(PAGE.format(message=escape(message)), 413, headers)
+        else:
+            response = JSONResponse(error_body(413, "too_large", message), 413, headers)
         await response(scope, receive, send)
+
+
+# Outside the app's routes there is no template engine: the web UI's one page made here.
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Too large · Precedent</title>
+<link rel="stylesheet" href="/ui/static/app.css"></head><body><main id="main">
+<h1>Too large</h1><p class="error" role="alert">{message}</p>
+<p><a href="/ui/upload">Back to the upload page</a></p></main></body></html>"""

@@ -152,3 +152,25 @@ def test_facets_count_and_narrow(page: Page, site: Site) -> None:
     accessible(page)
     facets.get_by_role("link", name="evaluation, chosen: remove").click()
     expect(facets).to_contain_text("17 documents meet the filters")
+
+
+def test_a_keyboard_alone_searches_and_opens_a_precedent(page: Page, site: Site) -> None:
+    sign_in(page, site, "nadia")
+    page.goto("/ui/")
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.keyboard.press("Enter")  # skip to content: the next Tab reaches the search box
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Describe the crisis")).to_be_focused()
+    page.keyboard.type("water sharing in a drought")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".card").first).to_be_visible()
+    title = page.locator(".card h3 a").first
+    name = title.inner_text()
+    for _ in range(80):  # Tab on through the form, the facets and the suggestions
+        page.keyboard.press("Tab")
+        if title.evaluate("link => link === document.activeElement"):
+            break
+    expect(title).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(name)

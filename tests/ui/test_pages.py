@@ -132,3 +132,17 @@ def test_every_page_but_sign_in_sends_a_stranger_to_sign_in(http: TestClient) ->
             assert answer.headers["location"].startswith("/ui/signin?next="), (method, path)
         else:  # a change without a session is refused before anything happens
             assert answer.status_code in (303, 401, 403), (method, path, answer.status_code)
+
+
+def test_an_upload_over_the_limit_gets_a_page_not_json(site: Site) -> None:
+    settings = site.settings.model_copy(update={"max_request_mb": 1})
+    with TestClient(create_app(settings, kb=site.kb), follow_redirects=False) as http:
+        sign_in(http, site, "eva")
+        answer = http.post(
+            "/ui/upload",
+            files={"files": ("big.txt", b"x" * (2 * 1024 * 1024), "text/plain")},
+            data={"csrf": "x"},
+        )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "1 MiB limit" in answer.text and "<h1>Too large</h1>" in answer.text
