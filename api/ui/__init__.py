@@ -12,7 +12,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.ui import document_pages, search_pages, signin_pages
+from api.ui import (
+    document_pages,
+    pack_item_pages,
+    pack_pages,
+    pack_suggest_pages,
+    search_pages,
+    signin_pages,
+)
 from api.ui.auth import SignInNeeded, redirect_to_signin
 
 STATIC = Path(__file__).parent / "static"
@@ -24,4 +31,7 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(signin_pages.router)
     app.include_router(search_pages.router)
     app.include_router(document_pages.router)
+    app.include_router(pack_pages.router)
+    app.include_router(pack_item_pages.router)
+    app.include_router(pack_suggest_pages.router)
     app.add_exception_handler(SignInNeeded, redirect_to_signin)  # type: ignore[arg-type]

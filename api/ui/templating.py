@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from api.ui.auth import page_session
+from api.ui.page_memory import take_flashes
 from kb.access import Viewer
 from kb.errors import KBError
 
@@ -65,7 +66,12 @@ def render(
     return templates.TemplateResponse(
         request,
         template,
-        {"viewer": viewer, "csrf": session.csrf if session else "", **context},
+        {
+            "viewer": viewer,
+            "csrf": session.csrf if session else "",
+            "flashes": take_flashes(request),  # messages left by the change before a redirect
+            **context,
+        },
         status_code=status_code,
     )
 
