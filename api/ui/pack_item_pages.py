@@ -96,7 +96,9 @@ def add_items(
     if not len(document_id) == len(chunk_id) == len(note):
         raise InvalidRequestError("each item needs its document, passage and note")
     chunks = [chunk_of(c) for c in chunk_id]
-    kb.pack(pack_id, viewer)  # a missing pack is named before any item is added
+    kb.pack(pack_id, viewer)  # a missing pack or document is named before any item is added
+    for doc in dict.fromkeys(document_id):
+        kb.get_document(doc, viewer)
     pack = None
     for doc, chunk, text in zip(document_id, chunks, note, strict=True):
         pack = kb.add_to_pack(pack_id, doc, chunk, text, viewer)

@@ -58,9 +58,7 @@ def mixed_pack(site: Site) -> Iterator[int]:
     site.kb.delete_pack(pack.pack_id)
 
 
-def test_a_reader_sees_packs_but_no_controls(
-    http: TestClient, site: Site, mixed_pack: int
-) -> None:
+def test_a_reader_sees_packs_but_no_controls(http: TestClient, site: Site, mixed_pack: int) -> None:
     sign_in(http, site, "nadia")
     listing = http.get("/ui/packs").text
     assert "Mixed clearance pack" in listing and "2 items (and 1 withheld)" in listing
@@ -138,9 +136,7 @@ def test_withheld_items_are_counted_never_shown_and_not_found(
     assert HIDDEN_TITLE in page and "withheld" not in page
 
 
-def test_move_up_and_down_without_javascript(
-    http: TestClient, site: Site, mixed_pack: int
-) -> None:
+def test_move_up_and_down_without_javascript(http: TestClient, site: Site, mixed_pack: int) -> None:
     """tomas sees items 1 and 3; moving the last up swaps them around the withheld one."""
     first, hidden, last = order_of(site, mixed_pack)
     csrf = sign_in(http, site, "tomas")
@@ -214,6 +210,10 @@ def test_add_from_the_search_goes_back_with_a_message_and_remembers_the_pack(
     assert "Added a passage" not in http.get(search).text  # shown once
     item = site.kb.pack(packs[0]).items[0]
     assert (item.document_id, item.chunk_id) == (VISIBLE, int(chunk.group(1)))
+    # the document's page offers the same, for the document and for each of its passages
+    document = http.get(f"/ui/documents/{VISIBLE}").text
+    assert document.count("Add passage to pack") == len(site.kb.chunks(VISIBLE))
+    assert f'id="add-{VISIBLE}"' in document and "Add document to pack" in document
     # a hidden document cannot be added, and answers like a missing one
     for doc in (HIDDEN, "no-such-document"):
         refused = http.post(
@@ -223,8 +223,12 @@ def test_add_from_the_search_goes_back_with_a_message_and_remembers_the_pack(
     # the way back stays on our pages
     off = http.post(
         "/ui/add-to-pack",
-        data={"csrf": csrf, "pack_id": str(packs[1]), "document_id": VISIBLE,
-              "back": "https://evil.example/"},
+        data={
+            "csrf": csrf,
+            "pack_id": str(packs[1]),
+            "document_id": VISIBLE,
+            "back": "https://evil.example/",
+        },
     )
     assert off.headers["location"] == "/ui/"
     for pack_id in packs:
