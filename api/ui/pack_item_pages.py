@@ -84,14 +84,15 @@ def add_items(
     viewer: PageTrainerDep,
     pack_id: int,
     csrf: CsrfForm = "",
-    document_id: Annotated[list[str], Form(max_length=500)] = [],  # noqa: B006 - copied
-    chunk_id: Annotated[list[str], Form(max_length=30)] = [],  # noqa: B006
-    note: Annotated[list[str], Form(max_length=5000)] = [],  # noqa: B006
+    # (max_length on a list counts its entries; the core checks each note's length)
+    document_id: Annotated[list[str], Form(max_length=MAX_AT_ONCE)] = [],  # noqa: B006
+    chunk_id: Annotated[list[str], Form(max_length=MAX_AT_ONCE)] = [],  # noqa: B006
+    note: Annotated[list[str], Form(max_length=MAX_AT_ONCE)] = [],  # noqa: B006
     back: BackForm = "",
 ) -> Response:
     """One item or many (the suggestions' "Add all"): the lists go in step, one entry each."""
     check_csrf(request, csrf)
-    if not document_id or len(document_id) > MAX_AT_ONCE:
+    if not document_id:
         raise InvalidRequestError(f"add 1 to {MAX_AT_ONCE} items at once")
     if not len(document_id) == len(chunk_id) == len(note):
         raise InvalidRequestError("each item needs its document, passage and note")
