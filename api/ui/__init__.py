@@ -15,6 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from api.ui import (
     document_pages,
     edit_pages,
+    pack_item_pages,
+    pack_pages,
+    pack_suggest_pages,
     search_pages,
     signin_pages,
     trash_pages,
@@ -23,6 +26,7 @@ from api.ui import (
 )
 from api.ui.auth import SignInNeeded, redirect_to_signin
 from api.ui.flash import Flashes
+from api.ui.page_memory import PageMemory
 
 STATIC = Path(__file__).parent / "static"
 
@@ -38,5 +42,10 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(edit_pages.router)
     app.include_router(version_pages.router)
     app.include_router(trash_pages.router)
-    app.state.ui_flashes = Flashes()
+    # The trainers' pages: reading packs.
+    app.include_router(pack_pages.router)
+    app.include_router(pack_item_pages.router)
+    app.include_router(pack_suggest_pages.router)
+    app.state.ui_flashes = Flashes()  # messages shown once, after a redirect
+    app.state.page_memory = PageMemory()  # the pack each session last added to
     app.add_exception_handler(SignInNeeded, redirect_to_signin)  # type: ignore[arg-type]
