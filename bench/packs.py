@@ -7,7 +7,8 @@ Corpora: the sample corpus (examples/corpus, 18 documents) and the PA-X agreemen
 agreements). Stores are kept under bench/out/ and reused unless --fresh. For each theme, the N
 suggested items and the top N documents of a plain hybrid search are counted for distinct
 regions, decades, document types and processes (grouped by the same rule the suggestions use:
-a shared process name, party set or country set, or a link), with the time each took. Prints
+a shared process name, party set or country set, or a link) and, for themes of several parts,
+how many parts are answered, with the time each took. Prints
 Markdown for bench/RESULTS.md. Not a test: nothing here asserts.
 """
 
@@ -31,12 +32,18 @@ sys.path.insert(0, str(ROOT))
 from ingest.pipeline import IngestOptions, ingest_files, ingest_paths  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import SearchRequest  # noqa: E402
-from kb.pack_suggest import decade_of, group_processes, region_of  # noqa: E402
+from kb.pack_suggest import (  # noqa: E402
+    decade_of,
+    group_processes,
+    region_of,
+    theme_aspects,
+)
 from kb.settings import Settings  # noqa: E402
 
 PAX = ROOT.parent / "shared/corpora/pax-peace-agreements-metadata/agreements.jsonl"
 SAMPLE_THEMES = (
     "ceasefire monitoring",
+    "refugee return, ceasefire monitoring",
     "refugee return, ceasefire monitoring, women's participation",
     "disarmament and reintegration of former combatants",
     "sharing water and land between communities after a war",
@@ -66,9 +73,25 @@ def spread(kb: KnowledgeBase, document_ids: list[str]) -> tuple[int, int, int, i
     )
 
 
+def answered(kb: KnowledgeBase, theme: str, document_ids: list[str], limit: int) -> str:
+    """How many parts of a theme of several parts the documents answer: a part is answered by
+    a document among its own top hits (as many as the part's share of the list, at least 3)."""
+    parts = theme_aspects(theme)
+    if len(parts) < 2:
+        return "-"
+    depth = max(3, -(-limit // len(parts)))
+    chosen = set(document_ids)
+    hits = [
+        {r.document_id for r in kb.search(SearchRequest(part, limit=depth)).results}
+        for part in parts
+    ]
+    return f"{sum(bool(h & chosen) for h in hits)}/{len(parts)}"
+
+
 def table(kb: KnowledgeBase, name: str, themes: tuple[str, ...], limit: int) -> list[str]:
     rows = [
-        f"\n{name}: top {limit}, regions / decades / types / processes (ms)\n",
+        f"\n{name}: top {limit}, regions / decades / types / processes, parts of the theme "
+        "answered (ms)\n",
         "| theme | plain search | suggestions |",
         "|---|---|---|",
     ]
@@ -81,7 +104,8 @@ def table(kb: KnowledgeBase, name: str, themes: tuple[str, ...], limit: int) -> 
         picked = [i.document_id for i in kb.suggest_pack(theme, limit=limit).items]
         suggested = (time.perf_counter() - start) * 1000
         cells = [
-            " / ".join(str(n) for n in spread(kb, ids)) + f" ({ms:.0f} ms)"
+            " / ".join(str(n) for n in spread(kb, ids))
+            + f", {answered(kb, theme, ids, limit)} ({ms:.0f} ms)"
             for ids, ms in ((plain, searched), (picked, suggested))
         ]
         rows.append(f"| {theme} | {cells[0]} | {cells[1]} |")

@@ -4,8 +4,9 @@ regions, decades, document types and peace processes, each with why it was picke
 Candidates come from the real search (hybrid, the theme and each of its aspects); a greedy
 selection then takes, at each step, the candidate that adds most (relevance, a new region,
 decade or type, aspects not yet answered), never a second item of a process already in the
-pack while another process remains. Documents linked by relations, or naming the same parties
-or the same countries, are one process: ten protocols of one peace process teach one lesson.
+pack while another process remains, unless it answers a part of the theme nothing answers yet.
+Documents linked by relations, or naming the same parties or the same countries, are one
+process: ten protocols of one peace process teach one lesson.
 """
 
 from __future__ import annotations
@@ -284,14 +285,19 @@ def gain(c: Candidate, covered: Covered, aspect_count: int) -> float:
 
 
 def select(candidates: list[Candidate], limit: int) -> list[tuple[Candidate, Covered]]:
-    """Greedy: each step takes the candidate of a process not yet picked (any, once every
-    process is in) that adds most; returns each pick with what was covered before it."""
+    """Greedy: each step takes, of the candidates that bring a process not yet picked or a
+    part of the theme not yet answered (any, once none does), the one that adds most; returns
+    each pick with what was covered before it. Answering the theme comes before spreading."""
     aspect_count = len({a for c in candidates for a in c.aspects})
     covered = Covered()
     remaining = list(candidates)
     picked: list[tuple[Candidate, Covered]] = []
     while remaining and len(picked) < limit:
-        fresh = [c for c in remaining if c.process not in covered.processes] or remaining
+        fresh = [
+            c
+            for c in remaining
+            if c.process not in covered.processes or set(c.aspects) - covered.aspects
+        ] or remaining
         best = max(fresh, key=lambda c: (gain(c, covered, aspect_count), -c.rank))
         picked.append((best, covered))
         covered = covered.add(best)

@@ -116,3 +116,16 @@ def test_every_sample_file_is_kept_byte_for_byte(sample: KnowledgeBase) -> None:
         original, kept = sample.original(path.stem)
         assert original.name == path.name
         assert kept.read_bytes() == path.read_bytes()
+
+
+def test_a_short_pack_answers_every_part_of_its_theme_before_spreading(
+    sample: KnowledgeBase,
+) -> None:
+    """In the sample corpus the refugee-return documents share a process (Valdoria) with the
+    best ceasefire-monitoring one: spreading over processes alone left 'refugee return'
+    unanswered in a pack of 4."""
+    suggestion = sample.suggest_pack("refugee return, ceasefire monitoring", limit=4)
+    assert len(suggestion.items) == 4
+    answered = {a for item in suggestion.items for a in item.aspects}
+    assert answered == {"refugee return", "ceasefire monitoring"}
+    assert any("Answers 'refugee return'" in item.why for item in suggestion.items)
