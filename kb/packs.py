@@ -134,14 +134,27 @@ class PackMaking:
         viewer: Viewer | None = None,
     ) -> Pack:
         """Append a document, or one of its passages, to a pack."""
+        return self.add_all_to_pack(pack_id, [(document_id, chunk_id, note)], viewer)
+
+    def add_all_to_pack(
+        self,
+        pack_id: int,
+        items: Sequence[tuple[str, int | None, str]],
+        viewer: Viewer | None = None,
+    ) -> Pack:
+        """Append (document_id, chunk_id or None, note) items in order: every one is checked
+        first, then all are added in one transaction, so a bad one adds none."""
         may_change(viewer)
         self._stored(pack_id)
-        self.get_document(document_id, viewer)
-        if chunk_id is not None:
-            chunks = self.store.chunks_by_id([chunk_id]) if 0 <= chunk_id <= MAX_ID else {}
-            if chunk_id not in chunks or chunks[chunk_id].document_id != document_id:
+        wanted = [c for _, c, _ in items if c is not None and 0 <= c <= MAX_ID]
+        chunks = self.store.chunks_by_id(wanted) if wanted else {}
+        for document_id, chunk_id, _ in items:
+            self.get_document(document_id, viewer)
+            if chunk_id is not None and (
+                chunk_id not in chunks or chunks[chunk_id].document_id != document_id
+            ):
                 raise NotFoundError(f"document {document_id!r} has no passage {chunk_id}")
-        self.store.add_pack_item(pack_id, document_id, chunk_id, clean_note(note))
+        self.store.add_pack_items(pack_id, [(d, c, clean_note(note)) for d, c, note in items])
         return self.pack(pack_id, viewer)
 
     def edit_pack_item(
@@ -241,9 +254,7 @@ def clean_objectives(objectives: Sequence[str]) -> list[str]:
         raise InvalidRequestError(f"a pack has at most {MAX_OBJECTIVES} objectives")
     for objective in cleaned:
         if not objective or len(objective) > MAX_OBJECTIVE_CHARS:
-            raise InvalidRequestError(
-                f"each objective needs 1 to {MAX_OBJECTIVE_CHARS} characters"
-            )
+            raise InvalidRequestError(f"each objective needs 1 to {MAX_OBJECTIVE_CHARS} characters")
     return cleaned
 
 

@@ -55,12 +55,14 @@ class SQLitePacks(SQLiteHistory):
         with self._lock:
             return int(self._db.execute(sql_packs.COUNT_PACKS).fetchone()[0])
 
-    def add_pack_item(self, pack_id: int, document_id: str, chunk_id: int | None, note: str) -> int:
-        """Append an item; returns its item_id."""
+    def add_pack_items(
+        self, pack_id: int, items: Sequence[tuple[str, int | None, str]]
+    ) -> list[int]:
+        """Append (document_id, chunk_id, note) items, all or none; returns their item_ids."""
         with self._transaction():
-            item_id = self._append_item(pack_id, document_id, chunk_id, note)
+            item_ids = [self._append_item(pack_id, *item) for item in items]
             self._touch(pack_id)
-        return item_id
+        return item_ids
 
     def _append_item(self, pack_id: int, document_id: str, chunk_id: int | None, note: str) -> int:
         position = int(self._db.execute(sql_packs.NEXT_POSITION, (pack_id,)).fetchone()[0])

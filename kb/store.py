@@ -138,9 +138,9 @@ class Store(Protocol):
 
     def count_packs(self) -> int: ...
 
-    def add_pack_item(
-        self, pack_id: int, document_id: str, chunk_id: int | None, note: str
-    ) -> int: ...
+    def add_pack_items(
+        self, pack_id: int, items: Sequence[tuple[str, int | None, str]]
+    ) -> list[int]: ...
 
     def update_pack(
         self, pack_id: int, title: str, audience: str, objectives: list[str]

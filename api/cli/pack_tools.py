@@ -54,9 +54,8 @@ def suggest(
     with ctx.open() as kb:
         suggestion = kb.suggest_pack(theme, filters_of(filters), limit, order, viewer)
         if pack_id is not None:
-            kb.pack(pack_id, viewer)  # a missing pack is refused before anything is added
-            for item in suggestion.items:
-                kb.add_to_pack(pack_id, item.document_id, item.chunk_id, item.why, viewer)
+            items = [(i.document_id, i.chunk_id, i.why) for i in suggestion.items]
+            kb.add_all_to_pack(pack_id, items, viewer)
     if as_json:
         print_json(PackSuggestionPublic.of(suggestion).model_dump())
         return

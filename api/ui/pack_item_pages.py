@@ -17,7 +17,7 @@ from api.deps import KBDep
 from api.ui.auth import PageTrainerDep, check_csrf
 from api.ui.flash import flash
 from api.ui.pack_pages import CsrfForm, back_to
-from api.ui.page_memory import memory_of
+from api.ui.page_memory import remember_pack
 from api.ui.signin_pages import safe_next
 from api.ui.templating import pages_label
 from kb.errors import InvalidRequestError, NotFoundError
@@ -39,12 +39,6 @@ def chunk_of(raw: str) -> int | None:
     if not raw.isdigit():
         raise InvalidRequestError(f"a passage is named by a number, not {raw!r}")
     return int(raw)
-
-
-def remember(request: Request, pack_id: int) -> None:
-    found = memory_of(request)
-    if found is not None:
-        found[0].remember_pack(found[1], pack_id)
 
 
 def added_message(kb: KnowledgeBase, pack: Pack, document_id: str, chunk_id: int | None) -> str:
@@ -73,7 +67,7 @@ def add_to_pack(
     check_csrf(request, csrf)
     chunk = chunk_of(chunk_id)
     pack = kb.add_to_pack(pack_id, document_id, chunk, note, viewer)
-    remember(request, pack_id)
+    remember_pack(request, pack_id)
     flash(request, added_message(kb, pack, document_id, chunk))
     return RedirectResponse(safe_next(back), status_code=303)
 
@@ -98,14 +92,9 @@ def add_items(
     if not len(document_id) == len(chunk_id) == len(note):
         raise InvalidRequestError("each item needs its document, passage and note")
     chunks = [chunk_of(c) for c in chunk_id]
-    kb.pack(pack_id, viewer)  # a missing pack or document is named before any item is added
-    for doc in dict.fromkeys(document_id):
-        kb.get_document(doc, viewer)
-    pack = None
-    for doc, chunk, text in zip(document_id, chunks, note, strict=True):
-        pack = kb.add_to_pack(pack_id, doc, chunk, text, viewer)
-    assert pack is not None
-    remember(request, pack_id)
+    # All or none: a missing pack, document or passage is named and nothing is added.
+    pack = kb.add_all_to_pack(pack_id, list(zip(document_id, chunks, note, strict=True)), viewer)
+    remember_pack(request, pack_id)
     count = len(document_id)
     flash(request, f"Added {count} item{'s' if count != 1 else ''} to “{pack.title}”.")
     if back:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from api.deps import KBDep
 from api.ui.auth import PageTrainerDep, PageViewerDep, check_csrf
 from api.ui.flash import flash
-from api.ui.page_memory import memory_of
+from api.ui.page_memory import last_pack, remember_pack
 from api.ui.templating import pages_label, render, templates
 from kb.access import Viewer
 from kb.knowledge_base import KnowledgeBase
@@ -91,8 +91,7 @@ def pack_choices(request: Request, viewer: Viewer) -> tuple[list[Pack], int | No
     if asked.isdigit():
         chosen = int(asked)
     else:
-        found = memory_of(request)
-        chosen = found[0].last_pack(found[1]) if found is not None else None
+        chosen = last_pack(request)
     request.state.pack_choices = packs, chosen
     return packs, chosen
 
@@ -138,9 +137,7 @@ def create_pack(
 ) -> Response:
     check_csrf(request, csrf)
     pack = kb.create_pack(title, owner_of(viewer), audience, lines(objectives), viewer)
-    found = memory_of(request)
-    if found is not None:
-        found[0].remember_pack(found[1], pack.pack_id)
+    remember_pack(request, pack.pack_id)
     flash(request, f"Pack “{pack.title}” created. Add documents and passages from the search.")
     return back_to(pack.pack_id)
 

@@ -53,3 +53,15 @@ def memory_of(request: Request) -> tuple[PageMemory, str] | None:
         return None
     memory: PageMemory = request.app.state.page_memory
     return memory, session.csrf
+
+
+def remember_pack(request: Request, pack_id: int) -> None:
+    """The next "Add to pack" of this session picks `pack_id` first."""
+    found = memory_of(request)
+    if found is not None:
+        found[0].remember_pack(found[1], pack_id)
+
+
+def last_pack(request: Request) -> int | None:
+    found = memory_of(request)
+    return found[0].last_pack(found[1]) if found is not None else None

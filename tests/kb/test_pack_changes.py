@@ -179,6 +179,27 @@ def test_duplicate_as_a_viewer_copies_only_the_items_they_see(marked: KnowledgeB
     assert len(marked.duplicate_pack(long.pack_id, "trainer").title) == 300
 
 
+def test_adding_many_adds_all_in_order_or_none(marked: KnowledgeBase) -> None:
+    pack = marked.create_pack("Batch", "trainer")
+    passage = marked.chunks("staff")[0].chunk_id
+    other = marked.chunks("open")[0].chunk_id
+    for bad in (
+        [("open", None, "a"), ("no-such-document", None, "b")],
+        [("open", None, "a"), ("staff", other, "a passage of another document")],
+        [("open", None, "a"), ("restricted", None, "hidden from sam")],
+    ):
+        with pytest.raises(NotFoundError):
+            marked.add_all_to_pack(pack.pack_id, bad, STAFF)
+        assert marked.pack(pack.pack_id).items == ()  # nothing of the batch was added
+    added = marked.add_all_to_pack(
+        pack.pack_id, [("staff", passage, " first "), ("open", None, "second")], STAFF
+    )
+    assert [(i.document_id, i.chunk_id, i.note) for i in added.items] == [
+        ("staff", passage, "first"),
+        ("open", None, "second"),
+    ]
+
+
 def test_delete_takes_the_pack_and_its_items(marked: KnowledgeBase) -> None:
     pack = mixed(marked)
     kept = marked.create_pack("Kept", "trainer")
@@ -252,7 +273,7 @@ def test_a_store_made_before_items_had_ids_migrates(tmp_path: Path) -> None:
             (1, 0, "a", "first"), (2, 1, "b", "second")
         ]
         assert [(i.item_id, i.chunk_id) for i in second.items] == [(3, 7)]
-        assert store.add_pack_item(2, "d", None, "") == 4
+        assert store.add_pack_items(2, [("d", None, "")]) == [4]
         version = store._db.execute("PRAGMA user_version").fetchone()[0]
         assert version == len(sql.MIGRATIONS)
     finally:

@@ -146,3 +146,16 @@ def test_an_upload_over_the_limit_gets_a_page_not_json(site: Site) -> None:
     assert answer.status_code == 413
     assert answer.headers["content-type"].startswith("text/html")
     assert "1 MiB limit" in answer.text and "<h1>Too large</h1>" in answer.text
+
+
+def test_results_and_listings_page_on(http: TestClient, site: Site) -> None:
+    sign_in(http, site, "root")
+    first = http.get("/ui/", params={"q": "ceasefire agreement", "mode": "dense"}).text
+    assert "Page 1 of" in first and 'rel="next"' in first
+    next_link = first.split('rel="next" href="?', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "mode=dense" in next_link and "page=2" in next_link
+    second = http.get(f"/ui/?{next_link}").text
+    assert "Page 2 of" in second and 'rel="prev"' in second
+    assert 'start="11"' in second  # numbering goes on from the first page
+    browse = http.get("/ui/").text  # 18 documents, 10 a page
+    assert "Page 1 of 2" in browse
