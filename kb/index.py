@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 import zlib
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from kb.files import write_atomically
 from kb.store import Ids, Vectors
 
 log = logging.getLogger(__name__)
@@ -82,14 +81,14 @@ class VectorIndex:
         folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             data = faiss.serialize_index(self._index).tobytes()
-        _atomic_write(folder / INDEX_NAME, data)
+        write_atomically(folder / INDEX_NAME, data, f".{INDEX_NAME}.")
         header = {
             "generation": self.generation,
             "dimension": self.dimension,
             "count": len(self),
             "crc32": zlib.crc32(data),
         }
-        _atomic_write(folder / HEADER_NAME, json.dumps(header).encode())
+        write_atomically(folder / HEADER_NAME, json.dumps(header).encode(), f".{HEADER_NAME}.")
 
     @classmethod
     def load(cls, folder: Path, generation: int, dimension: int, count: int) -> VectorIndex | None:
@@ -123,16 +122,3 @@ class VectorIndex:
         index = cls(dimension, generation)
         index._index = raw
         return index
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -9,13 +9,12 @@ however many documents or versions name them.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from kb.errors import StoreError
+from kb.files import write_atomically
 
 FOLDER_NAME = "originals"
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -41,17 +40,7 @@ class OriginalFiles:
         if target.is_file() and target.stat().st_size == len(data):
             return sha256
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _sync_folder(target.parent)
+        write_atomically(target, data, TEMP_PREFIX)
         return sha256
 
     def copy_from(self, other: OriginalFiles, hashes: Iterable[str]) -> int:
@@ -77,12 +66,3 @@ class OriginalFiles:
         if not self.folder.is_dir():
             return set()
         return {p.name for p in self.folder.glob("??/*") if SHA256.fullmatch(p.name)}
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (a file's fsync does not cover its directory entry)."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
