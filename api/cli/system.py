@@ -51,7 +51,10 @@ def serve(ctx: Context, host: str, port: int) -> None:
     from api.app import create_app
 
     sign_in(ctx)
-    err.print(f"Precedent on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    err.print(
+        f"Precedent on http://{host}:{port}/  (sign in with an API key; "
+        f"API docs: http://{host}:{port}/docs)"
+    )
     uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="info")
 
 
@@ -68,7 +71,8 @@ def sign_in(ctx: Context) -> None:
         )
         err.print(f"Its API key, shown only this once (also written to {shown}, mode 0600):")
         click.echo(key)
-        err.print(f'Use it as a bearer token: curl -H "Authorization: Bearer $(cat {shown})" ...')
+        err.print("Sign in to the web UI with it, or use it as a bearer token:")
+        err.print(f'curl -H "Authorization: Bearer $(cat {shown})" ...')
     elif key_file.is_file():
         err.print(f"The first admin's API key is in {shown} (`kb users` manages the others).")
     else:
