@@ -41,6 +41,7 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/access.py
 	$(PY) bench/packs.py
 	$(PY) bench/ui.py
+	$(PY) bench/peers.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
