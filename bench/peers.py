@@ -64,6 +64,7 @@ QUICK_DOCS, QUICK_QUERIES = 500, 50
 class Row:
     system: str
     documents: int
+    passages: int  # texts embedded: our chunks; one per document for the peers
     ingest_seconds: float
     latencies_ms: list[float]
     ndcg_10: float
@@ -86,8 +87,9 @@ def ensure_venv(venv: Path) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(python), "-m", "pip", "install", "--quiet"]
     # torch alone and first: the local CPU build; a peer asking for torch then finds it there.
-    subprocess.run([*pip, "torch==2.13.0"], check=True)
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    for step in (["torch==2.13.0"], ["-r", str(REQUIREMENTS)]):
+        if subprocess.run([*pip, *step], check=False).returncode != 0:
+            sys.exit(f"installing the peers into {venv} failed at: pip install {' '.join(step)}")
     marker.write_text(wanted, encoding="utf-8")
     return python
 
@@ -133,13 +135,14 @@ def run_ours(
 ) -> list[Row]:
     if store.exists():
         shutil.rmtree(store)
-    rows = []
+    rows: list[Row] = []
     with KnowledgeBase(Settings(store=store)) as kb:
         kb.embedder.encode_queries(["warm up"])  # load the model outside the timing
         started = time.perf_counter()
         ingest_files(kb, [corpus], IngestOptions())
         seconds = time.perf_counter() - started
-        documents = kb.stats().documents
+        stats = kb.stats()
+        documents = stats.documents
         modes: tuple[tuple[str, Mode], ...] = (
             ("ours hybrid (default)", "hybrid"),
             ("ours dense", "dense"),
@@ -159,7 +162,7 @@ def run_ours(
                 for q, r in zip(queries, responses, strict=True)
             }
             quality = score(ranked, queries, qrels)
-            rows.append(Row(name, documents, seconds, latencies, *quality))
+            rows.append(Row(name, documents, stats.chunks, seconds, latencies, *quality))
     return rows
 
 
@@ -213,7 +216,12 @@ def run_peer(
     result = json.loads(done.stdout.strip().splitlines()[-1])
     quality = score(result["ranked"], queries, qrels)
     row = Row(
-        system, result["documents"], result["ingest_seconds"], result["latencies_ms"], *quality
+        system,
+        result["documents"],
+        result["documents"],
+        result["ingest_seconds"],
+        result["latencies_ms"],
+        *quality,
     )
     return row, result["versions"]
 
@@ -243,6 +251,11 @@ def print_table(
             f"| {p50 / ref_p50:.2f} | {row.ndcg_10:.4f} | {row.recall_100:.4f} |"
         )
     print()
+    print(
+        "Texts embedded: "
+        + ", ".join(f"{row.system} {row.passages}" for row in rows)
+        + " (we embed passages, a peer one title + abstract per document)."
+    )
     ours = f"precedent (sentence-transformers {version('sentence-transformers')}, "
     ours += f"torch {version('torch')}, faiss-cpu {version('faiss-cpu')})"
     peers = [
@@ -265,6 +278,8 @@ def main() -> None:
         help=f"A smoke run: {QUICK_DOCS} documents (every judged one kept), {QUICK_QUERIES} "
         "queries.",
     )
+    parser.add_argument("--docs", type=int, help="Documents to keep (every judged one kept).")
+    parser.add_argument("--queries", type=int, help="Judged test queries to run.")
     parser.add_argument(
         "--systems", default=",".join(SYSTEMS), help=f"Comma-separated, of {', '.join(SYSTEMS)}."
     )
@@ -280,8 +295,12 @@ def main() -> None:
     qrels = read_qrels(args.corpus / "qrels" / "test.tsv")
     queries = read_queries(args.corpus / "queries.jsonl", set(qrels))
     if args.quick:
-        queries = queries[:QUICK_QUERIES]
-        corpus = quick_corpus(corpus, queries, qrels, QUICK_DOCS, args.out / "corpus.jsonl")
+        args.docs = args.docs or QUICK_DOCS
+        args.queries = args.queries or QUICK_QUERIES
+    if args.queries:
+        queries = queries[: args.queries]
+    if args.docs:
+        corpus = quick_corpus(corpus, queries, qrels, args.docs, args.out / "corpus.jsonl")
     python = ensure_venv(args.venv) if set(systems) & set(PEERS) else None
 
     rows: list[Row] = []
