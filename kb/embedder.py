@@ -1,4 +1,4 @@
-"""Sentence embeddings from a local sentence-transformers model; never downloads."""
+"""Sentence embeddings: the backends' shared interface and the torch one; never downloads."""
 
 from __future__ import annotations
 

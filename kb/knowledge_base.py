@@ -72,9 +72,8 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             self.store.close()
             raise ModelMismatchError(
                 f"the store at {settings.store} was built with the embedding model {stored!r} "
-                f"(dimension {dimension}), but the model setting is {self.embedder.name!r} "
-                "(KB_MODEL and KB_EMBEDDER); run `kb reindex` to re-embed every passage with "
-                "it, or set them back"
+                f"(dimension {dimension}), but KB_MODEL and KB_EMBEDDER give "
+                f"{self.embedder.name!r}; run `kb reindex` to re-embed every passage with it"
             )
         self._index: VectorIndex | None = None
         self._lock = threading.RLock()
