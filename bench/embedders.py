@@ -1,6 +1,7 @@
 """The two embedding backends on SciFact in one run: torch (reference) and int8 ONNX.
 
     .venv/bin/python bench/embedders.py [--corpus DIR] [--out DIR]
+    .venv/bin/python bench/embedders.py --bare 1000   # only the bare models, interleaved
 
 For each backend: a fresh store, the whole SciFact corpus ingested (passages/s end to end), the
 bare model on one short query at a time (p50/p95 over the 300 test queries), dense and hybrid
@@ -11,6 +12,7 @@ backends' vectors for the same passages. Prints Markdown for bench/RESULTS.md; a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -106,9 +108,19 @@ def main() -> None:
     )
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/corpora/beir-scifact")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/embedders")
+    parser.add_argument(
+        "--bare",
+        type=int,
+        metavar="N",
+        help="Only time the bare models on N passages and the queries, backends interleaved "
+        "round by round, so that other load on the machine falls on both alike.",
+    )
     args = parser.parse_args()
     if not (args.corpus / "corpus.jsonl").is_file():
         sys.exit(f"no SciFact corpus at {args.corpus} (expected ../shared/corpora/beir-scifact)")
+    if args.bare:
+        bare(args.corpus, args.bare)
+        return
     rows: list[Row] = []
     embedders: list[Embedder] = []
     sample: list[str] = []
@@ -152,6 +164,41 @@ def main() -> None:
         f"mean {cosines.mean():.4f}, min {cosines.min():.4f}, 1st percentile "
         f"{np.percentile(cosines, 1):.4f}."
     )
+
+
+def bare(corpus: Path, count: int, rounds: int = 3) -> None:
+    lines = (corpus / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+    texts = [json.loads(line)["text"] for line in lines]
+    qrels = read_qrels(corpus / "qrels" / "test.tsv")
+    queries = [q.text for q in read_queries(corpus / "queries.jsonl", set(qrels))]
+    embedders = {b: make_embedder(Settings(embedder=b)) for b in BACKENDS}  # type: ignore[arg-type]
+    rates: dict[str, list[float]] = {b: [] for b in BACKENDS}
+    latencies: dict[str, list[float]] = {b: [] for b in BACKENDS}
+    for embedder in embedders.values():
+        embedder.encode_documents(texts[:64])  # load outside the timings
+    for _ in range(rounds):
+        for backend, embedder in embedders.items():
+            started = time.perf_counter()
+            embedder.encode_documents(texts)
+            rates[backend].append(len(texts) / (time.perf_counter() - started))
+            for query in queries:
+                started = time.perf_counter()
+                embedder.encode_queries([query])
+                latencies[backend].append((time.perf_counter() - started) * 1000)
+    print(
+        f"Bare models, {len(texts)} SciFact passages and {len(queries)} queries, {rounds} "
+        f"interleaved rounds, {time.strftime('%Y-%m-%d')}, {platform.node()}, "
+        f"{os.cpu_count()} cores"
+    )
+    print()
+    print("| backend | passages/s (median of rounds) | query p50 ms | query p95 ms |")
+    print("|---|---|---|---|")
+    for backend in BACKENDS:
+        print(
+            f"| {backend} | {statistics.median(rates[backend]):.1f} "
+            f"| {percentile(latencies[backend], 50):.1f} "
+            f"| {percentile(latencies[backend], 95):.1f} |"
+        )
 
 
 if __name__ == "__main__":
