@@ -51,6 +51,7 @@ $(PY):
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e .
+	$(KB) model export  # the int8 ONNX model, made from the packaged one (no download)
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from kb.embedder import Embedder  # noqa: E402
+from kb.embedder import Embedder, make_embedder  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 from tests.crashing import (  # noqa: E402
     Corpus,
@@ -52,7 +52,7 @@ def main() -> None:
     shutil.rmtree(args.out, ignore_errors=True)
     settings = crash_settings(args.out / "store")
     corpus = write_corpus(args.out / "corpus", args.documents, settings, seed=args.seed)
-    embedder = Embedder(Settings())
+    embedder = make_embedder(Settings())
     kills: list[Kill] = []
     rounds = 0
     lost_by_rerun = 0

@@ -1,9 +1,10 @@
-"""Sentence embeddings from a local sentence-transformers model; never downloads."""
+"""Sentence embeddings: the backends' shared interface and the torch one; never downloads."""
 
 from __future__ import annotations
 
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,17 +37,66 @@ def resolve_model(name: str) -> tuple[str, Path]:
     return str(resolved), resolved
 
 
-class Embedder:
+class Embedder(ABC):
     """Encodes passages and queries into L2-normalised float32 vectors.
 
-    The model loads on first use, so commands that only read the store start fast.
+    Two backends share this: `TorchEmbedder` (sentence-transformers on torch, the reference)
+    and `kb.onnx_embedder.OnnxEmbedder` (the same model as int8 ONNX). `name` is what a store
+    records; the backends' names differ, so their vectors never mix in one store.
     """
 
+    name: str
+
     def __init__(self, settings: Settings) -> None:
-        self.name, self._folder = resolve_model(settings.model)
-        self._device = settings.device
+        self._model_name, self._folder = resolve_model(settings.model)
         self._batch_size = settings.embed_batch_size
         self._piece_words = settings.query_piece_words
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int: ...
+
+    @abstractmethod
+    def _encode(self, texts: list[str], *, queries: bool) -> Vectors:
+        """One normalised vector per text (at least one text)."""
+
+    def encode_documents(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._encode(texts, queries=False)
+
+    def encode_queries(self, queries: list[str]) -> Vectors:
+        """One vector per query; a long query is embedded in pieces and their mean is used,
+        so nothing past the model's token limit is silently dropped."""
+        pieces: list[str] = []
+        owners: list[int] = []
+        for number, query in enumerate(queries):
+            for piece in split_query(query, self._piece_words):
+                pieces.append(piece)
+                owners.append(number)
+        vectors = self._encode(pieces, queries=True)
+        combined = np.zeros((len(queries), vectors.shape[1]), dtype=np.float32)
+        np.add.at(combined, np.asarray(owners), vectors)
+        norms = np.linalg.norm(combined, axis=1, keepdims=True)
+        normalised: Vectors = combined / np.maximum(norms, 1e-12)
+        return normalised
+
+    def encode_query(self, query: str) -> Vectors:
+        vector: Vectors = self.encode_queries([query])[0]
+        return vector
+
+    def count_pieces(self, query: str) -> int:
+        return len(split_query(query, self._piece_words))
+
+
+class TorchEmbedder(Embedder):
+    """sentence-transformers on torch. The model loads on first use, so commands that only
+    read the store start fast."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.name = self._model_name
+        self._device = settings.device
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
@@ -71,12 +121,10 @@ class Embedder:
             raise InvalidRequestError(f"the model {self.name!r} does not say its dimension")
         return int(dimension)
 
-    def encode_documents(self, texts: list[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return self._encode(self.model.encode_document, texts)
-
-    def _encode(self, encode: Callable[..., Any], texts: list[str]) -> Vectors:
+    def _encode(self, texts: list[str], *, queries: bool) -> Vectors:
+        encode: Callable[..., Any] = (
+            self.model.encode_query if queries else self.model.encode_document
+        )
         vectors: Vectors = np.asarray(
             encode(
                 texts,
@@ -89,28 +137,15 @@ class Embedder:
         )
         return vectors
 
-    def encode_queries(self, queries: list[str]) -> Vectors:
-        """One vector per query; a long query is embedded in pieces and their mean is used,
-        so nothing past the model's token limit is silently dropped."""
-        pieces: list[str] = []
-        owners: list[int] = []
-        for number, query in enumerate(queries):
-            for piece in split_query(query, self._piece_words):
-                pieces.append(piece)
-                owners.append(number)
-        vectors = self._encode(self.model.encode_query, pieces)
-        combined = np.zeros((len(queries), vectors.shape[1]), dtype=np.float32)
-        np.add.at(combined, np.asarray(owners), vectors)
-        norms = np.linalg.norm(combined, axis=1, keepdims=True)
-        normalised: Vectors = combined / np.maximum(norms, 1e-12)
-        return normalised
 
-    def encode_query(self, query: str) -> Vectors:
-        vector: Vectors = self.encode_queries([query])[0]
-        return vector
+def make_embedder(settings: Settings) -> Embedder:
+    """The backend the `embedder` setting names."""
+    if settings.embedder == "onnx":
+        # onnxruntime loads only for this backend.
+        from kb.onnx_embedder import OnnxEmbedder
 
-    def count_pieces(self, query: str) -> int:
-        return len(split_query(query, self._piece_words))
+        return OnnxEmbedder(settings)
+    return TorchEmbedder(settings)
 
 
 def split_query(text: str, max_words: int) -> list[str]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from kb.access import Viewer, may_see
 from kb.curation import Curation, check_marking
-from kb.embedder import Embedder
+from kb.embedder import Embedder, make_embedder
 from kb.errors import ForbiddenError, ModelMismatchError
 from kb.facets import Faceting
 from kb.index import VectorIndex
@@ -64,7 +64,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             allow_model_change: open a store built with another model, to re-embed it.
         """
         self.settings = settings
-        self.embedder = embedder if embedder is not None else Embedder(settings)
+        self.embedder = embedder if embedder is not None else make_embedder(settings)
         self.store: Store = store if store is not None else SQLiteStore(settings.store)
         stored = self.store.get_meta(MODEL_KEY)
         if stored is not None and stored != self.embedder.name and not allow_model_change:
@@ -72,8 +72,8 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             self.store.close()
             raise ModelMismatchError(
                 f"the store at {settings.store} was built with the embedding model {stored!r} "
-                f"(dimension {dimension}), but the model setting is {self.embedder.name!r}; "
-                "run `kb reindex` to re-embed every passage with it"
+                f"(dimension {dimension}), but KB_MODEL and KB_EMBEDDER give "
+                f"{self.embedder.name!r}; run `kb reindex` to re-embed every passage with it"
             )
         self._index: VectorIndex | None = None
         self._lock = threading.RLock()

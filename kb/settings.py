@@ -27,6 +27,22 @@ class Settings(BaseSettings):
         ),
     )
     device: str = Field("cpu", description="Torch device for the embedding model.")
+    embedder: Literal["torch", "onnx"] = Field(
+        "onnx",
+        description=(
+            "Embedding backend: `onnx` (the model exported to int8 ONNX at first use, run by "
+            "onnxruntime; faster, same SciFact quality) or `torch` (sentence-transformers, the "
+            "reference). A store records the backend it was built with; `kb reindex` re-embeds "
+            "after a change."
+        ),
+    )
+    model_cache: Path | None = Field(
+        None,
+        description=(
+            "Folder for the exported ONNX model, shared by every store; none means the user "
+            "cache (`$XDG_CACHE_HOME/precedent/models`, else `~/.cache/precedent/models`)."
+        ),
+    )
     embed_batch_size: int = Field(32, ge=1, description="Passages embedded per model call.")
     chunk_words: int = Field(
         150, ge=20, description="Target passage length in words (fits MiniLM's 256-token limit)."

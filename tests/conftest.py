@@ -13,7 +13,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from kb.embedder import Embedder  # noqa: E402
+from kb.embedder import Embedder, make_embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
@@ -25,7 +25,7 @@ EXAMPLES = ROOT / "examples" / "corpus"
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The real packaged MiniLM, loaded once for the whole run."""
-    model = Embedder(Settings())
+    model = make_embedder(Settings())
     assert model.dimension == 384
     return model
 

@@ -14,6 +14,7 @@ from api.cli import (  # noqa: F401  (registers the commands)
     curation,
     documents,
     maintenance,
+    model,
     pack_tools,
     packs,
     search,
