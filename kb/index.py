@@ -88,7 +88,7 @@ class VectorIndex:
         self._index: faiss.Index = new_faiss_index(dimension, kind, self.params)
         self._dead: set[int] = set()
         self._dead_selector: tuple[faiss.IDSelector, ...] | None = None
-        self._sorted: tuple[Ids, Ids] | None = None  # ids sorted, and their positions
+        self._sorted: tuple[Ids, Ids, Ids] | None = None  # see _layout
         self._dirty = True  # the FAISS file on disk (if any) differs from memory
         # FAISS may not be searched while it is being changed: the server's threads share it.
         self._lock = threading.RLock()
@@ -155,7 +155,7 @@ class VectorIndex:
                 return
             _, found = self._positions(wanted)
             self._dead.update(int(i) for i in wanted[found])
-            self._dead_selector = None
+            self._dead_selector = None  # (positions stay: nothing is removed from HNSW)
 
     def ids(self) -> Ids:
         """Every live chunk_id in the index, in insertion order."""
@@ -170,38 +170,43 @@ class VectorIndex:
         queries = np.ascontiguousarray(queries, np.float32)
         with self._lock:
             k = min(k, len(self))
-            if k == 0 or (allowed is not None and len(allowed) == 0):
+            wanted = None if allowed is None else np.ascontiguousarray(allowed, np.int64)
+            if wanted is not None and self._dead:
+                wanted = wanted[~np.isin(wanted, self._dead_ids())]
+            if k == 0 or (wanted is not None and len(wanted) == 0):
                 empty = (len(queries), 0)
                 return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
-            wanted = None if allowed is None else np.ascontiguousarray(allowed, np.int64)
-            if self.kind == EXACT:
-                params = None
-                if wanted is not None:
-                    params = faiss.SearchParameters()
-                    params.sel = faiss.IDSelectorBatch(wanted)
-                scores, ids = self._index.search(queries, k, params=params)
-                return scores, ids
-            if wanted is not None and len(wanted) <= self.params.exact_filter_max:
-                return self._exact_among(queries, k, wanted)
-            return self._graph_search(queries, k, wanted)
+            if self.kind == HNSW and wanted is not None:
+                if len(wanted) <= self.params.exact_filter_max:
+                    return self._exact_among(queries, k, wanted)
+            return self._search_inner(queries, k, wanted)
 
-    def _graph_search(self, queries: Vectors, k: int, allowed: Ids | None) -> tuple[Vectors, Ids]:
-        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # not in the stubs
-        params.efSearch = max(self.params.ef_search, k)
+    def _search_inner(self, queries: Vectors, k: int, allowed: Ids | None) -> tuple[Vectors, Ids]:
+        """Search the index inside the id map, by position, and map positions to ids here:
+        the id map's own search translates with an OpenMP loop whose thread start-up costs
+        more than the whole graph search on a busy machine."""
+        if self.kind == HNSW:
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # not in stubs
+            params.efSearch = max(self.params.ef_search, k)
+        else:
+            params = faiss.SearchParameters()
         # The selectors are held in locals: FAISS keeps only raw pointers to them.
         selectors: tuple[faiss.IDSelector, ...] = ()
         if allowed is not None:
-            selectors = (faiss.IDSelectorBatch(allowed),)
+            selectors = (faiss.IDSelectorBatch(self._positions(allowed)[0]),)
         elif self._dead:
             selectors = self._masking_selector()
         if selectors:
             params.sel = selectors[-1]
-        scores, ids = self._index.search(queries, k, params=params)
+        inner = self._index.index  # type: ignore[attr-defined]  # an IndexIDMap2's
+        scores, positions = inner.search(queries, k, params=params)
+        by_position = self._layout()[0]
+        ids = np.where(positions >= 0, by_position[np.maximum(positions, 0)], -1)
         return scores, ids
 
     def _masking_selector(self) -> tuple[faiss.IDSelector, ...]:
         if self._dead_selector is None:
-            dead = faiss.IDSelectorBatch(self._dead_ids())
+            dead = faiss.IDSelectorBatch(self._positions(self._dead_ids())[0])
             self._dead_selector = (dead, faiss.IDSelectorNot(dead))
         return self._dead_selector
 
@@ -210,16 +215,12 @@ class VectorIndex:
         with a selective filter would find too few of them."""
         positions, found = self._positions(allowed)
         ids = allowed[found]
-        if self._dead:
-            live = ~np.isin(ids, self._dead_ids())
-            ids, positions = ids[live], positions[live]
         k = min(k, len(ids))
         if k == 0:
             empty = (len(queries), 0)
             return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
-        graph = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
-        vectors = graph.reconstruct_batch(positions)
-        scores = queries @ vectors.T
+        vectors = self._index.index.reconstruct_batch(positions)  # type: ignore[attr-defined]
+        scores = np.einsum("ij,kj->ik", queries, vectors)  # BLAS threads cost more here
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         top_scores = np.take_along_axis(scores, top, axis=1)
         order = np.argsort(-top_scores, axis=1, kind="stable")
@@ -234,13 +235,17 @@ class VectorIndex:
     def _dead_ids(self) -> Ids:
         return np.fromiter(self._dead, np.int64, len(self._dead))
 
-    def _positions(self, wanted: Ids) -> tuple[Ids, np.ndarray]:
-        """Positions in the index of the wanted ids that it holds, and which ones it holds."""
+    def _layout(self) -> tuple[Ids, Ids, Ids]:
+        """The id at each position; the ids sorted; the position of each sorted id."""
         if self._sorted is None:
             every = self._all_ids()
             order = np.argsort(every, kind="stable")
-            self._sorted = (every[order], order.astype(np.int64))
-        held, order = self._sorted
+            self._sorted = (every, every[order], order.astype(np.int64))
+        return self._sorted
+
+    def _positions(self, wanted: Ids) -> tuple[Ids, np.ndarray]:
+        """Positions in the index of the wanted ids that it holds, and which ones it holds."""
+        _, held, order = self._layout()
         if not len(held):
             return np.zeros(0, np.int64), np.zeros(len(wanted), bool)
         at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
