@@ -15,6 +15,8 @@ import json
 import logging
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,6 +37,8 @@ EXACT: IndexKind = "exact"
 HNSW: IndexKind = "hnsw"
 KINDS: tuple[IndexKind, ...] = ("exact", "hnsw")
 CRC_BLOCK = 1 << 24
+FILTER_WIDEN_MAX = 8.0  # most a filtered graph search widens its candidate list
+DECODE_BATCH = 1000  # FAISS decodes more than this with OpenMP threads, slow on a busy machine
 
 
 @dataclass(frozen=True)
@@ -176,10 +180,11 @@ class VectorIndex:
             if k == 0 or (wanted is not None and len(wanted) == 0):
                 empty = (len(queries), 0)
                 return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
-            if self.kind == HNSW and wanted is not None:
-                if len(wanted) <= self.params.exact_filter_max:
-                    return self._exact_among(queries, k, wanted)
-            return self._search_inner(queries, k, wanted)
+            with one_thread():
+                if self.kind == HNSW and wanted is not None:
+                    if len(wanted) <= self.params.exact_filter_max:
+                        return self._exact_among(queries, k, wanted)
+                return self._search_inner(queries, k, wanted)
 
     def _search_inner(self, queries: Vectors, k: int, allowed: Ids | None) -> tuple[Vectors, Ids]:
         """Search the index inside the id map, by position, and map positions to ids here:
@@ -188,6 +193,11 @@ class VectorIndex:
         if self.kind == HNSW:
             params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # not in stubs
             params.efSearch = max(self.params.ef_search, k)
+            if allowed is not None:
+                # Passages outside the filter still fill the candidate list: widen it as the
+                # filter narrows (at a 10% filter, x8 took recall@10 from 0.78 to 0.98).
+                widen = min(len(self) / max(len(allowed), 1), FILTER_WIDEN_MAX)
+                params.efSearch = int(params.efSearch * max(widen, 1.0))
         else:
             params = faiss.SearchParameters()
         # The selectors are held in locals: FAISS keeps only raw pointers to them.
@@ -219,7 +229,13 @@ class VectorIndex:
         if k == 0:
             empty = (len(queries), 0)
             return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
-        vectors = self._index.index.reconstruct_batch(positions)  # type: ignore[attr-defined]
+        inner = self._index.index  # type: ignore[attr-defined]
+        vectors = np.concatenate(
+            [
+                inner.reconstruct_batch(positions[start : start + DECODE_BATCH])
+                for start in range(0, len(positions), DECODE_BATCH)
+            ]
+        )
         scores = np.einsum("ij,kj->ik", queries, vectors)  # BLAS threads cost more here
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         top_scores = np.take_along_axis(scores, top, axis=1)
@@ -320,6 +336,21 @@ class VectorIndex:
             graph = faiss.downcast_index(raw.index)  # type: ignore[attr-defined]
             graph.hnsw.efSearch = index.params.ef_search  # type: ignore[attr-defined]
         return index
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Search on the calling thread alone. FAISS spreads even one query over OpenMP threads,
+    whose start-up costs more than the search on a busy 2-core server (measured: 22 ms against
+    3 ms for an exact search of 20,000 vectors); the server's concurrency comes from its
+    requests instead. OpenMP's thread count is per calling thread, so a background build on
+    another thread keeps every core."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def file_crc32(path: Path) -> int:
