@@ -67,7 +67,8 @@ def data(size: int, queries: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     allowed = np.sort(
         np.random.default_rng(SEED + 1).permutation(size)[: int(size * FILTER_SHARE)]
     ).astype(np.int64)
-    return every[:size], every[size:], allowed
+    # Copies, so that freeing the stored vectors frees their memory (a view would keep it).
+    return every[:size], every[size:].copy(), allowed
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
