@@ -203,7 +203,7 @@ class VectorIndex:
         # The selectors are held in locals: FAISS keeps only raw pointers to them.
         selectors: tuple[faiss.IDSelector, ...] = ()
         if allowed is not None:
-            selectors = (faiss.IDSelectorBatch(self._positions(allowed)[0]),)
+            selectors = self._bitmap(self._positions(allowed)[0])
         elif self._dead:
             selectors = self._masking_selector()
         if selectors:
@@ -216,9 +216,19 @@ class VectorIndex:
 
     def _masking_selector(self) -> tuple[faiss.IDSelector, ...]:
         if self._dead_selector is None:
-            dead = faiss.IDSelectorBatch(self._positions(self._dead_ids())[0])
-            self._dead_selector = (dead, faiss.IDSelectorNot(dead))
+            dead = self._bitmap(self._positions(self._dead_ids())[0])
+            self._dead_selector = (*dead, faiss.IDSelectorNot(dead[-1]))
         return self._dead_selector
+
+    def _bitmap(self, positions: Ids) -> tuple[faiss.IDSelector, ...]:
+        """A selector of these positions: a bitmap, made in a few ms at a million positions
+        and one bit test per candidate (an IDSelectorBatch of 100,000 ids took 300 ms to make).
+        The bitmap's array is returned with it, as FAISS only points at it."""
+        total = int(self._index.ntotal)
+        bits = np.zeros(total, bool)
+        bits[positions] = True
+        packed = np.packbits(bits, bitorder="little")
+        return (packed, faiss.IDSelectorBitmap(total, faiss.swig_ptr(packed)))  # type: ignore[return-value]
 
     def _exact_among(self, queries: Vectors, k: int, allowed: Ids) -> tuple[Vectors, Ids]:
         """Every allowed vector compared (decoded from the index's own codes): a graph search
