@@ -38,7 +38,6 @@ HNSW: IndexKind = "hnsw"
 KINDS: tuple[IndexKind, ...] = ("exact", "hnsw")
 CRC_BLOCK = 1 << 24
 FILTER_WIDEN_MAX = 8.0  # most a filtered graph search widens its candidate list
-DECODE_BATCH = 1000  # FAISS decodes more than this with OpenMP threads, slow on a busy machine
 
 
 @dataclass(frozen=True)
@@ -231,27 +230,22 @@ class VectorIndex:
         return (packed, faiss.IDSelectorBitmap(total, faiss.swig_ptr(packed)))  # type: ignore[return-value]
 
     def _exact_among(self, queries: Vectors, k: int, allowed: Ids) -> tuple[Vectors, Ids]:
-        """Every allowed vector compared (decoded from the index's own codes): a graph search
-        with a selective filter would find too few of them."""
-        positions, found = self._positions(allowed)
-        ids = allowed[found]
-        k = min(k, len(ids))
+        """Every allowed vector compared, by scanning the graph's flat store of 8-bit codes with
+        a bitmap of the allowed positions: a graph search with a selective filter would find
+        too few of them."""
+        positions, _ = self._positions(allowed)
+        k = min(k, len(positions))
         if k == 0:
             empty = (len(queries), 0)
             return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
-        inner = self._index.index  # type: ignore[attr-defined]
-        vectors = np.concatenate(
-            [
-                inner.reconstruct_batch(positions[start : start + DECODE_BATCH])
-                for start in range(0, len(positions), DECODE_BATCH)
-            ]
-        )
-        scores = np.einsum("ij,kj->ik", queries, vectors)  # BLAS threads cost more here
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        top_scores = np.take_along_axis(scores, top, axis=1)
-        order = np.argsort(-top_scores, axis=1, kind="stable")
-        best = np.take_along_axis(top, order, axis=1)
-        return np.take_along_axis(top_scores, order, axis=1).astype(np.float32), ids[best]
+        graph = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        codes = faiss.downcast_index(graph.storage)  # type: ignore[attr-defined]
+        selectors = self._bitmap(positions)
+        params = faiss.SearchParameters()
+        params.sel = selectors[-1]
+        scores, found = codes.search(queries, k, params=params)
+        by_position = self._layout()[0]
+        return scores, np.where(found >= 0, by_position[np.maximum(found, 0)], -1)
 
     def _all_ids(self) -> Ids:
         # Always an IndexIDMap2 (built so, or read from one); the stubs say Index.
