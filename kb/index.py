@@ -90,7 +90,7 @@ class VectorIndex:
         self.params = params or AnnParams()
         self._index: faiss.Index = new_faiss_index(dimension, kind, self.params)
         self._dead: set[int] = set()
-        self._dead_selector: tuple[faiss.IDSelector, ...] | None = None
+        self._dead_selector: tuple[np.ndarray, faiss.IDSelector, faiss.IDSelector] | None = None
         self._sorted: tuple[Ids, Ids, Ids] | None = None  # see _layout
         self._dirty = True  # the FAISS file on disk (if any) differs from memory
         # FAISS may not be searched while it is being changed: the server's threads share it.
@@ -199,27 +199,27 @@ class VectorIndex:
                 params.efSearch = int(params.efSearch * max(widen, 1.0))
         else:
             params = faiss.SearchParameters()
-        # The selectors are held in locals: FAISS keeps only raw pointers to them.
-        selectors: tuple[faiss.IDSelector, ...] = ()
+        # What a selector points at is held in `held`: FAISS keeps only raw pointers.
+        held: tuple[object, ...] = ()
         if allowed is not None:
-            selectors = self._bitmap(self._positions(allowed)[0])
+            held = self._bitmap(self._positions(allowed)[0])
+            params.sel = held[-1]
         elif self._dead:
-            selectors = self._masking_selector()
-        if selectors:
-            params.sel = selectors[-1]
+            held = self._masking_selector()
+            params.sel = held[-1]
         inner = self._index.index  # type: ignore[attr-defined]  # an IndexIDMap2's
         scores, positions = inner.search(queries, k, params=params)
         by_position = self._layout()[0]
         ids = np.where(positions >= 0, by_position[np.maximum(positions, 0)], -1)
         return scores, ids
 
-    def _masking_selector(self) -> tuple[faiss.IDSelector, ...]:
+    def _masking_selector(self) -> tuple[np.ndarray, faiss.IDSelector, faiss.IDSelector]:
         if self._dead_selector is None:
-            dead = self._bitmap(self._positions(self._dead_ids())[0])
-            self._dead_selector = (*dead, faiss.IDSelectorNot(dead[-1]))
+            bits, dead = self._bitmap(self._positions(self._dead_ids())[0])
+            self._dead_selector = (bits, dead, faiss.IDSelectorNot(dead))
         return self._dead_selector
 
-    def _bitmap(self, positions: Ids) -> tuple[faiss.IDSelector, ...]:
+    def _bitmap(self, positions: Ids) -> tuple[np.ndarray, faiss.IDSelector]:
         """A selector of these positions: a bitmap, made in a few ms at a million positions
         and one bit test per candidate (an IDSelectorBatch of 100,000 ids took 300 ms to make).
         The bitmap's array is returned with it, as FAISS only points at it."""
@@ -227,7 +227,7 @@ class VectorIndex:
         bits = np.zeros(total, bool)
         bits[positions] = True
         packed = np.packbits(bits, bitorder="little")
-        return (packed, faiss.IDSelectorBitmap(total, faiss.swig_ptr(packed)))  # type: ignore[return-value]
+        return packed, faiss.IDSelectorBitmap(total, faiss.swig_ptr(packed))
 
     def _exact_among(self, queries: Vectors, k: int, allowed: Ids) -> tuple[Vectors, Ids]:
         """Every allowed vector compared, by scanning the graph's flat store of 8-bit codes with
@@ -240,9 +240,9 @@ class VectorIndex:
             return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
         graph = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
         codes = faiss.downcast_index(graph.storage)  # type: ignore[attr-defined]
-        selectors = self._bitmap(positions)
+        bits, selector = self._bitmap(positions)  # `bits` held: FAISS only points at it
         params = faiss.SearchParameters()
-        params.sel = selectors[-1]
+        params.sel = selector
         scores, found = codes.search(queries, k, params=params)
         by_position = self._layout()[0]
         return scores, np.where(found >= 0, by_position[np.maximum(found, 0)], -1)
