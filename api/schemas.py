@@ -229,6 +229,11 @@ class StatsPublic(Public):
     )
     index_vectors: int
     doc_types: dict[str, int]
+    index_kind: str | None = Field(
+        None,
+        description="`exact` or `hnsw` (approximate); null when asked as a user (it would "
+        "tell how many passages there are).",
+    )
 
 
 class HealthPublic(BaseModel):

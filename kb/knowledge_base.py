@@ -15,7 +15,8 @@ from kb.curation import Curation, check_marking
 from kb.embedder import Embedder, make_embedder
 from kb.errors import ForbiddenError, ModelMismatchError
 from kb.facets import Faceting
-from kb.index import VectorIndex
+from kb.index import EXACT, VectorIndex
+from kb.index_cache import IndexCache
 from kb.integrity import describe
 from kb.lock import WriterLock
 from kb.models import (
@@ -32,6 +33,7 @@ from kb.models import (
 from kb.originals import OriginalReading
 from kb.pack_suggest import PackSuggesting
 from kb.packs import PackMaking
+from kb.recall import Recall, measure_recall
 from kb.search import Searcher
 from kb.settings import Settings
 from kb.simhash import near, simhash
@@ -75,9 +77,11 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
                 f"(dimension {dimension}), but KB_MODEL and KB_EMBEDDER give "
                 f"{self.embedder.name!r}; run `kb reindex` to re-embed every passage with it"
             )
-        self._index: VectorIndex | None = None
         self._lock = threading.RLock()
         self._writer = WriterLock(settings.store, settings.write_wait_seconds)
+        self.index_cache = IndexCache(
+            self.store, settings, lambda: self.dimension, self._lock, self._writer
+        )
         self.searcher = Searcher(self.store, self.index, self.embedder, settings)
 
     def close(self) -> None:
@@ -98,40 +102,14 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
 
     def index(self) -> VectorIndex:
         """The vector index at the store's current generation: kept, loaded or rebuilt."""
-        with self._lock:
-            generation = self.store.generation()
-            if self._index is not None and self._index.generation == generation:
-                return self._index
-            _, chunks, _ = self.store.counts()
-            folder = self.settings.store
-            index = VectorIndex.load(folder, generation, self.dimension, chunks)
-            if index is None:
-                index = self._rebuild(generation)
-            self._index = index
-            return index
+        return self.index_cache.current()
 
     def _rebuild(self, generation: int) -> VectorIndex:
-        ids, vectors = self.store.all_vectors(self.dimension)
-        index = VectorIndex(self.dimension, generation)
-        index.add(ids, vectors)
-        index.save(self.settings.store)
-        log.info(
-            "rebuilt the FAISS index from %d stored vectors (generation %d)", len(ids), generation
-        )
-        return index
+        return self.index_cache.rebuild(generation)
 
     def _apply(self, result: WriteResult, vectors: np.ndarray | None) -> None:
         """Bring the cached index along with a write, or drop it if another writer came between."""
-        with self._lock:
-            index = self._index
-            if index is None or index.generation != result.generation - 1:
-                self._index = None
-                return
-            index.remove(result.removed)
-            if vectors is not None:
-                index.add(result.added, vectors)
-            index.generation = result.generation
-            index.save(self.settings.store)
+        self.index_cache.apply(result, vectors)
 
     # -- writes -------------------------------------------------------------------------
 
@@ -286,7 +264,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         if self.store.get_meta(MODEL_KEY) not in (None, self.embedder.name):
             self._reembed(progress)
         with self.writing():
-            self._index = self._rebuild(self.store.generation())
+            self._rebuild(self.store.generation())
         return self.stats()
 
     def _reembed(self, progress: Progress | None) -> None:
@@ -377,6 +355,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         stored_model = self.store.get_meta(MODEL_KEY)
         dimension = self.store.get_meta(DIMENSION_KEY)
         indexed = len(self.index()) if dimension else 0
+        kind = (self.index().kind if dimension else EXACT) if viewer is None else None
         return Stats(
             documents=documents,
             chunks=chunks,
@@ -386,7 +365,12 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             generation=self.store.generation() if viewer is None else 0,
             index_vectors=indexed if viewer is None else min(indexed, chunks),
             doc_types=by_type,
+            index_kind=kind,
         )
+
+    def index_recall(self, queries: int = 200, k: int = 10) -> Recall:
+        """recall@k of the vector index against exact search, stored vectors as queries."""
+        return measure_recall(self.index(), self.store, queries, k)
 
 
 def as_viewer(filters: Filters, viewer: Viewer | None) -> Filters:

@@ -255,6 +255,7 @@ class Stats:
     generation: int
     index_vectors: int
     doc_types: Mapping[str, int]
+    index_kind: str | None = None  # exact or hnsw; None for a viewer (it tells the size)
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,40 @@ class Settings(BaseSettings):
         ),
     )
 
+    ann_threshold: int = Field(
+        50_000,
+        ge=1,
+        description=(
+            "Below this many passages the vector index is exact (flat inner product); from it "
+            "on, approximate (HNSW over 8-bit scalar-quantised vectors), rebuilt in the "
+            "background when the store crosses it."
+        ),
+    )
+    ann_m: int = Field(32, ge=4, le=128, description="HNSW neighbours per node (M).")
+    ann_ef_construction: int = Field(
+        80, ge=8, description="HNSW candidate list while building (efConstruction)."
+    )
+    ann_ef_search: int = Field(
+        128, ge=8, description="HNSW candidate list while searching (efSearch; at least k)."
+    )
+    ann_exact_filter_max: int = Field(
+        20_000,
+        ge=0,
+        description=(
+            "A filtered search allowing at most this many passages is exact over them even "
+            "under HNSW (a graph search with a selective filter misses results)."
+        ),
+    )
+    ann_dead_share: float = Field(
+        0.1,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "HNSW cannot remove vectors: removed passages are masked, and the index is "
+            "rebuilt in the background once this share of it is masked."
+        ),
+    )
+
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)

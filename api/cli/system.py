@@ -28,11 +28,24 @@ def reindex(ctx: Context, as_json: bool) -> None:
 
 @cli.command()
 @json_option
+@click.option(
+    "--recall",
+    "recall_queries",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Also measure recall@10 of the vector index against exact search, with this many "
+    "stored passages as queries.",
+)
 @pass_context
-def stats(ctx: Context, as_json: bool) -> None:
-    """Counts of current documents and passages, the model and the index."""
+def stats(ctx: Context, as_json: bool, recall_queries: int | None) -> None:
+    """Counts of current documents and passages, the model and the index (its kind: exact or
+    hnsw)."""
     with ctx.open() as kb:
         result = StatsPublic.model_validate(kb.stats()).model_dump()
+        if recall_queries is not None:
+            measured = kb.index_recall(recall_queries, k=10)
+            result["recall_at_10"] = round(measured.recall, 4)
+            result["recall_queries"] = measured.queries
     if as_json:
         print_json(result)
         return

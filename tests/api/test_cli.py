@@ -396,3 +396,17 @@ def test_ingest_names_every_class_of_bad_file_with_its_reason(tmp_path: Path) ->
         found = [line for line in lines if name in line]
         assert len(found) == 1 and reason in found[0], (name, lines)
     assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 6 failed" in lines
+
+
+def test_stats_shows_the_index_kind_and_recall_on_request(store: Path) -> None:
+    assert ok_json(store, "stats")["index_kind"] == "exact"
+    approximate = {**ENV, "KB_ANN_THRESHOLD": "2"}  # the corpus has more passages: HNSW
+    rebuilt = CliRunner(env=approximate).invoke(cli, ["--store", str(store), "reindex", "--json"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert json.loads(rebuilt.stdout)["index_kind"] == "hnsw"
+    measured = CliRunner(env=approximate).invoke(
+        cli, ["--store", str(store), "stats", "--json", "--recall", "20"]
+    )
+    stats = json.loads(measured.stdout)
+    assert stats["index_kind"] == "hnsw" and stats["recall_queries"] == min(20, stats["chunks"])
+    assert 0.9 <= stats["recall_at_10"] <= 1.0

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.index import HEADER_NAME, INDEX_NAME, VectorIndex
+from kb.index import HEADER_NAME, HNSW, INDEX_NAME, AnnParams, VectorIndex
 
 
 def unit_vectors(count: int, dimension: int = 16, seed: int = 0) -> np.ndarray:
@@ -79,3 +79,82 @@ def test_load_refuses_corrupt_or_missing_files(tmp_path: Path) -> None:
 def test_save_leaves_no_temporary_files(tmp_path: Path) -> None:
     VectorIndex.build(np.arange(5, dtype=np.int64), unit_vectors(5), generation=1).save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([HEADER_NAME, INDEX_NAME])
+
+
+# -- the approximate kind ---------------------------------------------------------------------
+
+
+def hnsw(count: int, exact_filter_max: int = 20_000, dimension: int = 32) -> VectorIndex:
+    params = AnnParams(m=16, ef_construction=64, ef_search=64, exact_filter_max=exact_filter_max)
+    vectors = unit_vectors(count, dimension)
+    return VectorIndex.build(np.arange(count, dtype=np.int64), vectors, 1, HNSW, params)
+
+
+def brute_force(vectors: np.ndarray, query: np.ndarray, ids: np.ndarray, k: int) -> list[int]:
+    return ids[np.argsort(-(vectors[ids] @ query))[:k]].tolist()
+
+
+def test_hnsw_finds_nearly_all_of_the_exact_top_ten() -> None:
+    index, vectors = hnsw(2000), unit_vectors(2000, 32)
+    queries = unit_vectors(20, 32, seed=9)
+    _, found = index.search(queries, 10)
+    every = np.arange(2000)
+    hits = sum(
+        len(set(f) & set(brute_force(vectors, q, every, 10)))
+        for f, q in zip(found, queries, strict=True)
+    )
+    assert hits / 200 >= 0.9
+    assert index.kind == HNSW and len(index) == 2000
+
+
+@pytest.mark.parametrize("exact_filter_max", [20_000, 0])
+def test_hnsw_with_a_small_allowed_set_returns_exactly_its_best(exact_filter_max: int) -> None:
+    """Exact over the allowed ids below the threshold; the graph with an IDSelector above it
+    still returns nothing else (a graph search may miss some of a tiny set, hence the fallback)."""
+    index, vectors = hnsw(2000, exact_filter_max), unit_vectors(2000, 32)
+    allowed = np.array([5, 400, 1999, 1234, 77, 901, 3, 1500], dtype=np.int64)
+    query = unit_vectors(1, 32, seed=4)
+    scores, found = index.search(query, 5, allowed)
+    kept = [int(i) for i in found[0] if i >= 0]
+    assert set(kept) <= set(allowed.tolist())
+    if exact_filter_max:
+        assert kept == brute_force(vectors, query[0], allowed, 5)
+        assert np.allclose(scores[0], np.sort(vectors[allowed] @ query[0])[::-1][:5], atol=0.02)
+        _, all_of_them = index.search(query, 50, allowed)
+        assert sorted(all_of_them[0].tolist()) == sorted(allowed.tolist())
+
+
+def test_hnsw_masks_removed_ids_and_unmasks_them_when_added_back() -> None:
+    index = hnsw(300)
+    query = unit_vectors(300, 32)[10:11]  # the stored vector of id 10: its own best match
+    assert index.search(query, 1)[1][0][0] == 10
+    index.remove(np.array([10, 11, 12, 99999], dtype=np.int64))  # 99999 was never there
+    assert (len(index), index.dead) == (297, 3)
+    assert not {10, 11, 12} & set(index.ids().tolist())
+    for allowed in (None, np.array([10, 11, 13], dtype=np.int64)):
+        _, found = index.search(query, 50, allowed)
+        assert not {10, 11, 12} & set(found[0].tolist())
+    index.add(np.array([10], dtype=np.int64), unit_vectors(300, 32)[10:11])
+    assert (len(index), index.dead) == (298, 2)
+    assert index.search(query, 1)[1][0][0] == 10
+
+
+def test_hnsw_save_then_load_keeps_kind_and_masked_ids(tmp_path: Path) -> None:
+    index = hnsw(300)
+    index.remove(np.array([1, 2], dtype=np.int64))
+    index.save(tmp_path)
+    loaded = VectorIndex.load(tmp_path, generation=1, dimension=32, count=298)
+    assert loaded is not None and loaded.kind == HNSW and loaded.dead == 2
+    query = unit_vectors(3, 32, seed=8)
+    assert (loaded.search(query, 10)[1] == index.search(query, 10)[1]).all()
+    assert not {1, 2} & set(loaded.ids().tolist())
+
+
+def test_a_corrupt_hnsw_file_is_refused(tmp_path: Path) -> None:
+    hnsw(300).save(tmp_path)
+    data = bytearray((tmp_path / INDEX_NAME).read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    (tmp_path / INDEX_NAME).write_bytes(bytes(data))
+    assert VectorIndex.load(tmp_path, 1, 32, 300) is None
+    (tmp_path / INDEX_NAME).write_bytes(bytes(data[: len(data) // 2]))
+    assert VectorIndex.load(tmp_path, 1, 32, 300) is None
