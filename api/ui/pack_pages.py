@@ -120,7 +120,8 @@ def packs_page(
         packs=packs,
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        per_page=PER_PAGE,
+        params={},
         title="Reading packs",
     )
 

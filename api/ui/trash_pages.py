@@ -54,7 +54,8 @@ def trash_page(
         total=total,
         items=[(d, kb.purge_after(d)) for d in documents],
         page=page,
-        pages=max(1, (total + PER_PAGE - 1) // PER_PAGE),
+        per_page=PER_PAGE,
+        params={},
         trash_days=kb.settings.trash_days,
     )
 
