@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ HNSW: IndexKind = "hnsw"
 KINDS: tuple[IndexKind, ...] = ("exact", "hnsw")
 CRC_BLOCK = 1 << 24
 FILTER_WIDEN_MAX = 8.0  # most a filtered graph search widens its candidate list
+SELECTIONS_KEPT = 16  # filter selectors kept (125 KB each at a million passages)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,16 @@ def new_faiss_index(dimension: int, kind: IndexKind, params: AnnParams) -> faiss
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Allowed positions as FAISS takes them. `bits` is held here because the selector only
+    points at it."""
+
+    count: int
+    bits: np.ndarray
+    selector: faiss.IDSelector
+
+
 class VectorIndex:
     """Inner-product search over chunk vectors, keyed by chunk_id, exact or HNSW."""
 
@@ -93,6 +104,9 @@ class VectorIndex:
         self._dead_selector: tuple[np.ndarray, faiss.IDSelector, faiss.IDSelector] | None = None
         self._sorted: tuple[Ids, Ids, Ids] | None = None  # see _layout
         self._dirty = True  # the FAISS file on disk (if any) differs from memory
+        # Selections made for a caller's key (a filter set), valid while `_changes` holds.
+        self._selections: dict[Hashable, tuple[int, Selection]] = {}
+        self._changes = 0
         # FAISS may not be searched while it is being changed: the server's threads share it.
         self._lock = threading.RLock()
 
@@ -137,6 +151,7 @@ class VectorIndex:
                 if back.any():
                     self._dead.difference_update(int(i) for i in ids[back])
                     self._dead_selector = None
+                    self._changes += 1
                     ids, vectors = ids[~back], vectors[~back]
             if not len(ids):
                 return
@@ -145,11 +160,13 @@ class VectorIndex:
             self._index.add_with_ids(vectors, np.ascontiguousarray(ids, np.int64))
             self._sorted = None
             self._dirty = True
+            self._changes += 1
 
     def remove(self, ids: Ids) -> None:
         if not len(ids):
             return
         with self._lock:
+            self._changes += 1
             wanted = np.ascontiguousarray(ids, np.int64)
             if self.kind == EXACT:
                 self._index.remove_ids(faiss.IDSelectorBatch(wanted))
@@ -168,24 +185,44 @@ class VectorIndex:
                 return every
             return every[~np.isin(every, self._dead_ids())]
 
-    def search(self, queries: Vectors, k: int, allowed: Ids | None = None) -> tuple[Vectors, Ids]:
-        """Top-k chunk ids and cosine scores per query; `allowed` restricts the candidates."""
+    def search(
+        self, queries: Vectors, k: int, allowed: Ids | None = None, key: Hashable | None = None
+    ) -> tuple[Vectors, Ids]:
+        """Top-k chunk ids and cosine scores per query; `allowed` restricts the candidates.
+        With a `key` naming the allowed set, its selector is made once and kept until the
+        index changes."""
         queries = np.ascontiguousarray(queries, np.float32)
         with self._lock:
             k = min(k, len(self))
-            wanted = None if allowed is None else np.ascontiguousarray(allowed, np.int64)
-            if wanted is not None and self._dead:
-                wanted = wanted[~np.isin(wanted, self._dead_ids())]
-            if k == 0 or (wanted is not None and len(wanted) == 0):
+            chosen = None if allowed is None else self._selection(allowed, key)
+            if k == 0 or (chosen is not None and chosen.count == 0):
                 empty = (len(queries), 0)
                 return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
             with one_thread():
-                if self.kind == HNSW and wanted is not None:
-                    if len(wanted) <= self.params.exact_filter_max:
-                        return self._exact_among(queries, k, wanted)
-                return self._search_inner(queries, k, wanted)
+                if self.kind == HNSW and chosen is not None:
+                    if chosen.count <= self.params.exact_filter_max:
+                        return self._exact_among(queries, k, chosen)
+                return self._search_inner(queries, k, chosen)
 
-    def _search_inner(self, queries: Vectors, k: int, allowed: Ids | None) -> tuple[Vectors, Ids]:
+    def _selection(self, allowed: Ids, key: Hashable | None) -> Selection:
+        kept = self._selections.get(key) if key is not None else None
+        if kept is not None and kept[0] == self._changes:
+            return kept[1]
+        wanted = np.ascontiguousarray(allowed, np.int64)
+        if self._dead:
+            wanted = wanted[~np.isin(wanted, self._dead_ids())]
+        positions, _ = self._positions(wanted)
+        bits, selector = self._bitmap(positions)
+        chosen = Selection(len(positions), bits, selector)
+        if key is not None:
+            if len(self._selections) >= SELECTIONS_KEPT:
+                self._selections.clear()
+            self._selections[key] = (self._changes, chosen)
+        return chosen
+
+    def _search_inner(
+        self, queries: Vectors, k: int, allowed: Selection | None
+    ) -> tuple[Vectors, Ids]:
         """Search the index inside the id map, by position, and map positions to ids here:
         the id map's own search translates with an OpenMP loop whose thread start-up costs
         more than the whole graph search on a busy machine."""
@@ -195,18 +232,16 @@ class VectorIndex:
             if allowed is not None:
                 # Passages outside the filter still fill the candidate list: widen it as the
                 # filter narrows (at a 10% filter, x8 took recall@10 from 0.78 to 0.98).
-                widen = min(len(self) / max(len(allowed), 1), FILTER_WIDEN_MAX)
+                widen = min(len(self) / max(allowed.count, 1), FILTER_WIDEN_MAX)
                 params.efSearch = int(params.efSearch * max(widen, 1.0))
         else:
             params = faiss.SearchParameters()
-        # What a selector points at is held in `held`: FAISS keeps only raw pointers.
-        held: tuple[object, ...] = ()
+        # What a selector points at is held by its owner (`allowed`, `_dead_selector`):
+        # FAISS keeps only raw pointers.
         if allowed is not None:
-            held = self._bitmap(self._positions(allowed)[0])
-            params.sel = held[-1]
+            params.sel = allowed.selector
         elif self._dead:
-            held = self._masking_selector()
-            params.sel = held[-1]
+            params.sel = self._masking_selector()[-1]
         inner = self._index.index  # type: ignore[attr-defined]  # an IndexIDMap2's
         scores, positions = inner.search(queries, k, params=params)
         by_position = self._layout()[0]
@@ -229,20 +264,15 @@ class VectorIndex:
         packed = np.packbits(bits, bitorder="little")
         return packed, faiss.IDSelectorBitmap(total, faiss.swig_ptr(packed))
 
-    def _exact_among(self, queries: Vectors, k: int, allowed: Ids) -> tuple[Vectors, Ids]:
+    def _exact_among(self, queries: Vectors, k: int, allowed: Selection) -> tuple[Vectors, Ids]:
         """Every allowed vector compared, by scanning the graph's flat store of 8-bit codes with
         a bitmap of the allowed positions: a graph search with a selective filter would find
         too few of them."""
-        positions, _ = self._positions(allowed)
-        k = min(k, len(positions))
-        if k == 0:
-            empty = (len(queries), 0)
-            return np.zeros(empty, np.float32), np.zeros(empty, np.int64)
+        k = min(k, allowed.count)
         graph = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
         codes = faiss.downcast_index(graph.storage)  # type: ignore[attr-defined]
-        bits, selector = self._bitmap(positions)  # `bits` held: FAISS only points at it
         params = faiss.SearchParameters()
-        params.sel = selector
+        params.sel = allowed.selector  # `allowed` holds the bits it points at
         scores, found = codes.search(queries, k, params=params)
         by_position = self._layout()[0]
         return scores, np.where(found >= 0, by_position[np.maximum(found, 0)], -1)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from kb.access import LEVELS, Viewer
+from kb.allowed import Allowed, AllowedSets
 from kb.aspects import split_aspects
 from kb.diversity import mmr
 from kb.embedder import Embedder
@@ -23,7 +24,6 @@ from kb.fusion import (
 from kb.index import VectorIndex
 from kb.models import (
     MODES,
-    Chunk,
     Filters,
     Passage,
     Precedent,
@@ -35,7 +35,7 @@ from kb.query import ParsedQuery, fts_expression, parse_query
 from kb.reranker import Reranker
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
-from kb.store import Ids, Store, Vectors
+from kb.store import Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
@@ -60,6 +60,7 @@ class Searcher:
         # value found only in documents hidden from the one asking.
         self._vocabularies: dict[tuple[int, int, tuple[str, ...]], Vocabulary] = {}
         self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
+        self._allowed_sets = AllowedSets(store, lambda: len(self._index()))
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.search_batch([request])[0]
@@ -110,7 +111,7 @@ class Searcher:
         request: SearchRequest,
         parsed: ParsedQuery,
         vector: Vectors | None,
-        allowed: Ids | None,
+        allowed: Allowed | None,
     ) -> Scores:
         """Document and passage scores for one text, by the request's mode."""
         rankings: list[Ranking] = []
@@ -123,7 +124,7 @@ class Searcher:
         return self._best_scores(rankings[0])
 
     def _aspect_scores(
-        self, request: SearchRequest, aspects: tuple[str, ...], allowed: Ids | None
+        self, request: SearchRequest, aspects: tuple[str, ...], allowed: Allowed | None
     ) -> list[Scores]:
         vectors = (
             self._embedder.encode_queries(list(aspects)) if request.mode != "keyword" else None
@@ -178,13 +179,16 @@ class Searcher:
 
     # -- retrievers ---------------------------------------------------------------------
 
-    def _allowed(self, filters: Filters) -> Ids | None:
+    def _allowed(self, filters: Filters) -> Allowed | None:
         """Chunk ids the dense search may return; None when nothing is filtered out."""
-        return None if filters.is_empty() else self._store.filtered_chunk_ids(filters)
+        return self._allowed_sets.get(filters)
 
-    def _dense(self, vector: Vectors, allowed: Ids | None, extra: int = 0) -> Ranking:
+    def _dense(self, vector: Vectors, allowed: Allowed | None, extra: int = 0) -> Ranking:
         scores, ids = self._index().search(
-            vector[None, :], self._settings.candidates + extra, allowed
+            vector[None, :],
+            self._settings.candidates + extra,
+            None if allowed is None else allowed.ids,
+            None if allowed is None else allowed.key,
         )
         keep = ids[0] >= 0
         return Ranking(
@@ -201,9 +205,8 @@ class Searcher:
     # -- fusion -------------------------------------------------------------------------
 
     def _chunk_documents(self, chunk_ids: Sequence[int]) -> dict[int, str]:
-        return {
-            c: chunk.document_id for c, chunk in self._store.chunks_by_id(list(chunk_ids)).items()
-        }
+        # Owners only: the passages' texts are read later, for the page shown.
+        return self._store.chunk_owners(list(chunk_ids))
 
     def _fuse(self, rankings: list[Ranking]) -> Scores:
         owner = self._chunk_documents([c for r in rankings for c in r.chunk_ids])
@@ -226,14 +229,14 @@ class Searcher:
         head = order[: self._settings.rerank_depth]
         if len(head) < 2:
             return scores
-        chunks = self._store.chunks_by_id(list(chunk_scores))
-        passages = _passages_by_document(chunk_scores, chunks)
-        texts = [chunks[passages[d][0]].text if passages[d] else "" for d in head]
+        passages = _passages_by_document(chunk_scores, self._chunk_documents(list(chunk_scores)))
+        chunks = self._store.chunks_by_id([p[0] for p in passages.values()])
+        texts = [chunks[p[0]].text if (p := passages[d]) and p[0] in chunks else "" for d in head]
         judged = dict(zip(head, self.reranker.score(query, texts), strict=True))
         return _rescale(judged, doc_scores, head), chunk_scores
 
     def _diversify(
-        self, order: list[str], doc_scores: dict[str, float], chunks: Mapping[int, Chunk]
+        self, order: list[str], doc_scores: dict[str, float], owner: Mapping[int, str]
     ) -> tuple[list[str], dict[str, float]]:
         """MMR over the head of the ranking, documents compared by their passages' mean vector.
 
@@ -243,12 +246,12 @@ class Searcher:
         if len(head) < 3:
             return order, doc_scores
         wanted = set(head)
-        mine = [c for c, chunk in chunks.items() if chunk.document_id in wanted]
+        mine = [c for c, document_id in owner.items() if document_id in wanted]
         sums: dict[str, Vectors] = {}
         if mine:
             ids, vectors = self._store.vectors_of(mine)
             for chunk_id, vector in zip(ids.tolist(), vectors, strict=True):
-                document_id = chunks[chunk_id].document_id
+                document_id = owner[chunk_id]
                 sums[document_id] = sums.get(document_id, 0) + vector
         centres = {d: v / max(float(np.linalg.norm(v)), 1e-12) for d, v in sums.items()}
         picked = mmr(head, doc_scores, centres, self._settings.diversity)
@@ -265,21 +268,24 @@ class Searcher:
         suggestions: tuple[Suggestion, ...] = (),
         answered: Mapping[str, tuple[str, ...]] | None = None,
     ) -> list[Precedent]:
-        chunks = self._store.chunks_by_id(list(chunk_scores))  # once: MMR and passages share it
+        owner = self._chunk_documents(list(chunk_scores))  # once: MMR and passages share it
         order = sorted(doc_scores, key=lambda d: (-doc_scores[d], d))
         if self._settings.diversity > 0:
-            order, doc_scores = self._diversify(order, doc_scores, chunks)
+            order, doc_scores = self._diversify(order, doc_scores, owner)
         page = [(d, doc_scores[d]) for d in order[offset : offset + limit]]
         if not page:
             return []
-        by_document = _passages_by_document(chunk_scores, chunks)
+        by_document = _passages_by_document(chunk_scores, owner)
+        shown = {d: by_document[d][: self._settings.passages_per_result] for d, _ in page}
+        # Texts only for the passages shown: candidates run to hundreds, a page to a few dozen.
+        chunks = self._store.chunks_by_id([c for best in shown.values() for c in best])
         documents = self._store.documents_by_id([d for d, _ in page])
         results = []
         for document_id, score in page:
             document = documents.get(document_id)
-            if document is None or not by_document[document_id]:
+            best = [c for c in shown[document_id] if c in chunks]
+            if document is None or not best:
                 continue  # deleted while this search ran
-            best = by_document[document_id][: self._settings.passages_per_result]
             passages = tuple(
                 Passage(
                     chunk_id=c,
@@ -315,13 +321,13 @@ class Searcher:
 
 
 def _passages_by_document(
-    chunk_scores: Mapping[int, float], chunks: Mapping[int, Chunk]
+    chunk_scores: Mapping[int, float], owner: Mapping[int, str]
 ) -> defaultdict[str, list[int]]:
     """Each document's candidate passages, best first (passages deleted meanwhile left out)."""
     by_document: defaultdict[str, list[int]] = defaultdict(list)
     for chunk_id in sorted(chunk_scores, key=lambda c: -chunk_scores[c]):
-        if chunk_id in chunks:
-            by_document[chunks[chunk_id].document_id].append(chunk_id)
+        if chunk_id in owner:
+            by_document[owner[chunk_id]].append(chunk_id)
     return by_document
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left
+from functools import lru_cache
 
-TOKEN = re.compile(r"\w+|\W+")
+WORD = re.compile(r"\w+")
+SPACES = re.compile(r"\s+")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 
 
@@ -14,28 +17,34 @@ def make_snippet(text: str, terms: tuple[str, ...], width: int = 40) -> str:
 
     Matched words are wrapped in <mark>; everything else is escaped.
     """
-    tokens = TOKEN.findall(text)
-    word_positions = [i for i, t in enumerate(tokens) if t[0].isalnum() or t[0] == "_"]
-    hits = [_matches(tokens[i], terms) for i in word_positions]
-    if not word_positions:
+    spans = [m.span() for m in WORD.finditer(text)]
+    if not spans:
         return html.escape(text[:300])
+    starts = [s for s, _ in spans]
+    hits = [False] * len(spans)
+    found: dict[int, int] = {}
+    for match in _term_pattern(terms).finditer(text):
+        # Matches begin at word starts only (the pattern's look-behind), so this is exact.
+        at = bisect_left(starts, match.start())
+        hits[at] = True
+        found[at] = match.end()
     start = _best_window(hits, width)
-    end = min(start + width, len(word_positions))
-    first_token = word_positions[start]
+    end = min(start + width, len(spans))
     # At the passage's end, keep its closing punctuation.
-    last_token = word_positions[end - 1] if end < len(word_positions) else len(tokens) - 1
-    is_word = set(word_positions)
+    stop = spans[end - 1][1] if end < len(spans) else len(text)
     parts = []
-    for index in range(first_token, last_token + 1):
-        token = tokens[index]
-        # Paragraph breaks inside a passage read as plain spaces in a one-line excerpt.
-        escaped = html.escape(re.sub(r"\s+", " ", token))
-        if index in is_word and _matches(token, terms):
-            escaped = f"{MARK_OPEN}{escaped}{MARK_CLOSE}"
-        parts.append(escaped)
+    cursor = spans[start][0]
+    for at in range(start, end):
+        if hits[at]:
+            parts.append(html.escape(text[cursor : starts[at]]))
+            parts.append(f"{MARK_OPEN}{html.escape(text[starts[at] : found[at]])}{MARK_CLOSE}")
+            cursor = found[at]
+    parts.append(html.escape(text[cursor:stop]))
+    # Paragraph breaks inside a passage read as plain spaces in a one-line excerpt.
+    body = SPACES.sub(" ", "".join(parts)).strip()
     prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(word_positions) else ""
-    return prefix + "".join(parts).strip() + suffix
+    suffix = " …" if end < len(spans) else ""
+    return prefix + body + suffix
 
 
 def _best_window(hits: list[bool], width: int) -> int:
@@ -54,15 +63,24 @@ def _best_window(hits: list[bool], width: int) -> int:
 
 def matched_terms(texts: list[str], terms: tuple[str, ...]) -> tuple[str, ...]:
     """The query terms that some word of these texts matches, in query order."""
-    words = {w.lower() for text in texts for w in re.findall(r"\w+", text)}
-    return tuple(t for t in terms if any(_matches(w, (t,)) for w in words))
+    words = {m.group().lower() for text in texts for m in _term_pattern(terms).finditer(text)}
+    return tuple(t for t in terms if any(_matches(w, t.lower()) for w in words))
 
 
-def _matches(word: str, terms: tuple[str, ...]) -> bool:
-    lowered = word.lower()
-    for term in terms:
-        # A shared stem, roughly: 'ceasefires' and 'monitored' still light up.
-        stem = term[: max(4, len(term) - 2)]
-        if lowered == term or (len(term) >= 4 and lowered.startswith(stem)):
-            return True
-    return False
+def _matches(word: str, term: str) -> bool:
+    # A shared stem, roughly: 'ceasefires' and 'monitored' still light up.
+    return word == term or (len(term) >= 4 and word.startswith(term[: max(4, len(term) - 2)]))
+
+
+def _pattern_of(term: str) -> str:
+    # As `_matches`, for a regular expression.
+    if len(term) >= 4:
+        return re.escape(term[: max(4, len(term) - 2)]) + r"\w*"
+    return re.escape(term) + r"(?!\w)"
+
+
+@lru_cache(maxsize=1024)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """Where in a text a word matching one of the terms starts (compiled once per query)."""
+    alternatives = "|".join(_pattern_of(t.lower()) for t in terms) or r"(?!)"
+    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)

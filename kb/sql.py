@@ -209,6 +209,7 @@ CHUNK_COLUMNS = (
     "c.char_start, c.char_end, c.ocr"
 )
 CHUNKS_BY_ID = f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({{marks}})"
+CHUNK_OWNERS = "SELECT chunk_id, document_id FROM chunks WHERE chunk_id IN ({marks})"
 VECTORS_BY_ID = "SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
 CHUNK_IDS_OF_DOCUMENT = "SELECT chunk_id FROM chunks WHERE document_id = ? ORDER BY ordinal"
 CHUNKS_OF_DOCUMENT = (

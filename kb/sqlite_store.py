@@ -170,6 +170,10 @@ class SQLiteStore(SQLitePacks):
         rows = self._rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
         return {row[0]: chunk_of(row) for row in rows}
 
+    def chunk_owners(self, chunk_ids: Sequence[int]) -> dict[int, str]:
+        rows = self._rows_for(sql.CHUNK_OWNERS, [int(i) for i in dict.fromkeys(chunk_ids)])
+        return {int(row[0]): row[1] for row in rows}
+
     def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]:
         # Sorted keys, each batch ordered: the rows come back in chunk_id order overall.
         return unpack(self._rows_for(sql.VECTORS_BY_ID, sorted({int(i) for i in chunk_ids})))

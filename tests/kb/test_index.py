@@ -158,3 +158,22 @@ def test_a_corrupt_hnsw_file_is_refused(tmp_path: Path) -> None:
     assert VectorIndex.load(tmp_path, 1, 32, 300) is None
     (tmp_path / INDEX_NAME).write_bytes(bytes(data[: len(data) // 2]))
     assert VectorIndex.load(tmp_path, 1, 32, 300) is None
+
+
+@pytest.mark.parametrize("kind", ["exact", HNSW])
+def test_a_kept_selection_follows_changes_to_the_index(kind: str) -> None:
+    """A filter's selector is kept under its key, and made again once the index changed: a
+    passage added or removed since is found, or not, as the allowed ids say."""
+    vectors = unit_vectors(400, 32)
+    params = AnnParams(m=16, ef_construction=64, ef_search=64, exact_filter_max=0)
+    index = VectorIndex.build(np.arange(300, dtype=np.int64), vectors[:300], 1, kind, params)
+    allowed = np.array([3, 30, 300], dtype=np.int64)  # 300 is not in the index yet
+    query = vectors[300:301]
+    _, found = index.search(query, 3, allowed, key="f")
+    assert set(found[0].tolist()) - {-1} == {3, 30}
+    index.add(np.array([300], dtype=np.int64), vectors[300:301])
+    _, found = index.search(query, 3, allowed, key="f")
+    assert found[0][0] == 300
+    index.remove(np.array([300], dtype=np.int64))
+    _, found = index.search(query, 3, allowed, key="f")
+    assert 300 not in found[0].tolist()

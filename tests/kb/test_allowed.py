@@ -1,0 +1,77 @@
+"""Allowed passage sets, kept per store generation and filters: a viewer who sees everything
+takes the unfiltered path, a narrower one keeps seeing exactly their own, after writes too."""
+
+from __future__ import annotations
+
+from kb.access import Viewer
+from kb.allowed import filter_key
+from kb.knowledge_base import KnowledgeBase
+from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
+
+
+def draft(document_id: str, words: str, level: str, region: str = "Tamsin") -> DocumentDraft:
+    return DocumentDraft(
+        document_id=document_id,
+        title=f"Report {document_id}",
+        doc_type="evaluation",
+        source_name=f"{document_id}.md",
+        sha256=document_id,
+        metadata={"region": region},
+        date="2004-01-01",
+        chunks=(ChunkDraft(0, words, None, 1, 1, 0, len(words)),),
+        classification=level,
+    )
+
+
+BODY = "The ceasefire commission met to hear the monitors of the {} sector."
+ADMIN = Viewer("ada", "admin", "confidential")
+READER = Viewer("pat", "reader", "public")
+
+
+def found(kb: KnowledgeBase, viewer: Viewer, filters: Filters | None = None) -> list[str]:
+    request = SearchRequest(
+        query="ceasefire monitors", mode="dense", limit=20, filters=filters or Filters()
+    )
+    return sorted(r.document_id for r in kb.search(request, viewer).results)
+
+
+def test_a_viewer_who_sees_everything_searches_unfiltered(kb: KnowledgeBase) -> None:
+    kb.add(
+        [
+            draft("open", BODY.format("north"), "public"),
+            draft("shut", BODY.format("south"), "confidential"),
+        ]
+    )
+    sets = kb.searcher._allowed_sets  # noqa: SLF001 - what the cache decided is the point
+    assert sets.get(Filters(viewer=ADMIN)) is None
+    narrow = sets.get(Filters(viewer=READER))
+    assert narrow is not None and len(narrow.ids) == 1
+    assert sets.get(Filters(viewer=READER)) is narrow  # kept
+    assert found(kb, ADMIN) == ["open", "shut"]
+    assert found(kb, READER) == ["open"]
+
+
+def test_kept_sets_follow_writes(kb: KnowledgeBase) -> None:
+    kb.add(
+        [
+            draft("open", BODY.format("north"), "public"),
+            draft("shut", BODY.format("south"), "confidential"),
+        ]
+    )
+    assert found(kb, READER) == ["open"]
+    region = Filters(equals={"region": ("Serran",)})
+    assert found(kb, ADMIN, region) == []
+    kb.add([draft("later", BODY.format("east"), "public", "Serran")])
+    assert found(kb, ADMIN, region) == ["later"]
+    assert found(kb, READER) == ["later", "open"]
+    kb.delete("open")
+    assert found(kb, READER) == ["later"]
+    assert found(kb, ADMIN) == ["later", "shut"]
+
+
+def test_filter_keys_ignore_order_and_the_viewers_name() -> None:
+    one = Filters(equals={"region": ("b", "a")}, viewer=Viewer("x", "reader", "public", ("g", "h")))
+    two = Filters(equals={"region": ("a", "b")}, viewer=Viewer("y", "admin", "public", ("h", "g")))
+    assert filter_key(one) == filter_key(two)
+    assert filter_key(one) != filter_key(Filters(equals={"region": ("a",)}, viewer=one.viewer))
+    assert filter_key(Filters()) != filter_key(Filters(viewer=one.viewer))
