@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kb.models import Suggestion
@@ -21,6 +21,7 @@ GENERIC = frozenset(
     "former process other mixed unclear peace agreement agreements local general "
     "republic state states federation people".split()
 )
+WORD = re.compile(r"\w+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)(s)?\b")
 AFTER = re.compile(r"\b(?:since|after|from)\s+(1[89]\d\d|20\d\d)\b", re.IGNORECASE)
 BEFORE = re.compile(r"\b(?:before|until|up to|prior to)\s+(1[89]\d\d|20\d\d)\b", re.IGNORECASE)
@@ -31,6 +32,9 @@ class Vocabulary:
     """Metadata values worth suggesting, with the phrases that name them."""
 
     entries: tuple[tuple[str, str, str, int], ...]  # key, value, phrase (lower case), documents
+    # Positions in `entries` by the first word of the phrase. A phrase can only match a query
+    # holding that word whole, so a query tries a handful of entries, not thousands.
+    by_first_word: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def build_vocabulary(rows: Iterable[tuple[str, str, int]]) -> Vocabulary:
@@ -49,7 +53,12 @@ def build_vocabulary(rows: Iterable[tuple[str, str, int]]) -> Vocabulary:
                 continue
             for phrase in _phrases(value):
                 entries.append((key, value, phrase, count))
-    return Vocabulary(tuple(entries))
+    by_first_word: dict[str, list[int]] = {}
+    for position, (_, _, phrase, _) in enumerate(entries):
+        words = WORD.findall(phrase)
+        if words:
+            by_first_word.setdefault(words[0], []).append(position)
+    return Vocabulary(tuple(entries), {w: tuple(p) for w, p in by_first_word.items()})
 
 
 def _phrases(value: str) -> set[str]:
@@ -68,7 +77,10 @@ def suggest(query: str, vocabulary: Vocabulary) -> tuple[Suggestion, ...]:
     """Suggested filters for a query: metadata values it names, and years it mentions."""
     lowered = query.lower()
     found: dict[tuple[str, str], Suggestion] = {}
-    for key, value, phrase, count in vocabulary.entries:
+    positions = sorted(
+        {p for word in set(WORD.findall(lowered)) for p in vocabulary.by_first_word.get(word, ())}
+    )
+    for key, value, phrase, count in (vocabulary.entries[p] for p in positions):
         if (key, value) not in found and re.search(rf"\b{re.escape(phrase)}\b", lowered):
             found[(key, value)] = Suggestion(key, value, phrase, count)
     ranked = sorted(found.values(), key=lambda s: (-len(s.matched), -s.documents, s.key, s.value))

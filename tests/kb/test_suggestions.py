@@ -62,3 +62,16 @@ def test_satisfies_checks_values_lists_and_year_bounds() -> None:
     assert satisfies(metadata, Suggestion("year_min", "2000", "since 2000", 0))
     assert not satisfies(metadata, Suggestion("year_max", "1999", "before 1999", 0))
     assert not satisfies({}, Suggestion("year_min", "2000", "since 2000", 0))
+
+
+def test_phrases_of_many_words_and_punctuation_still_match() -> None:
+    rows = [*ROWS, ("Con", "Côte d'Ivoire", 9), ("Reg", "Great Lakes", 5)]
+    found = suggest(
+        "Disarmament in côte d'ivoire and the great lakes; Georgia's north", build_vocabulary(rows)
+    )
+    assert pairs(found) == {
+        ("Con", "Côte d'Ivoire"),
+        ("Reg", "Great Lakes"),
+        ("Con", "Georgia/(Abkhazia)/(Ossetia)"),
+    }
+    assert suggest("lakes and ivoire", build_vocabulary(rows)) == ()
