@@ -52,7 +52,10 @@ class Batch:
             return
         self._seen[draft.document_id] = source
         self._drafts.append((source, draft))
-        if sum(len(d.chunks) for _, d in self._drafts) >= self._kb.settings.ingest_batch_chunks:
+        # A draft recognised without parsing has no passages; it still counts, so a re-run of
+        # thousands of stored files reports progress batch by batch.
+        size = sum(max(1, len(d.chunks)) for _, d in self._drafts)
+        if size >= self._kb.settings.ingest_batch_chunks:
             self.flush()
 
     def flush(self) -> None:
@@ -84,4 +87,5 @@ def outcome_of(source: str, draft: DocumentDraft, result: AddResult) -> ItemOutc
         chunks=len(draft.chunks) if added else 0,
         duplicate_of=result.duplicate_of,
         near_duplicates=result.near_duplicates,
+        parsed=bool(draft.chunks),
     )

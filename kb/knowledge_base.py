@@ -148,6 +148,15 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
                     draft.document_id, self._update_fields(draft, before, actor)
                 )
                 continue
+            if not draft.chunks:
+                # A draft made without reading the file (its bytes were stored) may only
+                # confirm or re-label them: the document changed meanwhile, so read it again.
+                results[draft.document_id] = AddResult(
+                    draft.document_id,
+                    AddOutcome.FAILED,
+                    reason="the stored document changed during this import; ingest it again",
+                )
+                continue
             holder = holders.setdefault(draft.sha256, draft.document_id)
             if holder != draft.document_id:
                 results[draft.document_id] = AddResult(
