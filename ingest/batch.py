@@ -71,6 +71,8 @@ class Batch:
                 )
             return
         for (source, draft), result in zip(drafts, results, strict=True):
+            if not draft.chunks:
+                self._report.not_parsed += 1  # recognised as stored before it was parsed
             self.report_one(outcome_of(source, draft, result))
 
 
@@ -87,5 +89,4 @@ def outcome_of(source: str, draft: DocumentDraft, result: AddResult) -> ItemOutc
         chunks=len(draft.chunks) if added else 0,
         duplicate_of=result.duplicate_of,
         near_duplicates=result.near_duplicates,
-        parsed=bool(draft.chunks),
     )

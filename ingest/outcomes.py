@@ -21,21 +21,16 @@ class ItemOutcome:
     chunks: int = 0
     duplicate_of: str | None = None  # status "duplicate": the document holding this content
     near_duplicates: tuple[str, ...] = ()  # stored documents with nearly the same text
-    # False: the file's bytes were already stored under its id, so it was not parsed again
-    parsed: bool = True
 
 
 @dataclass
 class IngestReport:
     outcomes: list[ItemOutcome] = field(default_factory=list)
+    # files recognised as already stored (same id, same sha256) and so not parsed again
+    not_parsed: int = 0
 
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUSES}
-
-    @property
-    def not_parsed(self) -> int:
-        """Files recognised as already stored, by id and hash, without parsing them again."""
-        return sum(1 for o in self.outcomes if not o.parsed)
 
     @property
     def failed(self) -> list[ItemOutcome]:
