@@ -148,15 +148,6 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
                     draft.document_id, self._update_fields(draft, before, actor)
                 )
                 continue
-            if not draft.chunks:
-                # A draft made without reading the file (its bytes were stored) may only
-                # confirm or re-label them: the document changed meanwhile, so read it again.
-                results[draft.document_id] = AddResult(
-                    draft.document_id,
-                    AddOutcome.FAILED,
-                    reason="the stored document changed during this import; ingest it again",
-                )
-                continue
             holder = holders.setdefault(draft.sha256, draft.document_id)
             if holder != draft.document_id:
                 results[draft.document_id] = AddResult(
@@ -205,6 +196,9 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             check_marking(draft, viewer)
         except ForbiddenError as exc:
             return exc.message
+        # A draft without passages (a file not parsed again) may only re-label stored bytes.
+        if not draft.chunks and (before is None or before.deleted or before.sha256 != draft.sha256):
+            return "the stored document changed during this import; ingest it again"
         return None
 
     def _update_fields(self, draft: DocumentDraft, before: Fingerprint, actor: str) -> AddOutcome:
