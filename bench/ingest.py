@@ -1,6 +1,6 @@
 """The ingest pipeline: does preparing files ahead pay, which transaction size, what a re-run costs.
 
-    .venv/bin/python bench/ingest.py [--pdfs 30] [--records 2000] [--rounds 2] [--backend onnx]
+    .venv/bin/python bench/ingest.py [--pdfs 30] [--records 1000] [--rounds 2] [--backend onnx]
 
 1. PDFs: the first N files of ../shared/corpora/reliefweb-humanitarian-reports/pdfs, ingested
    into a fresh store read in turn (KB_INGEST_PREFETCH=0) and read ahead (the default), rounds
@@ -179,7 +179,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--pdfs", type=int, default=30, help="PDFs to ingest (0: none)")
-    parser.add_argument("--records", type=int, default=2000, help="SciFact records (0: none)")
+    parser.add_argument("--records", type=int, default=1000, help="SciFact records (0: none)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds for the PDFs")
     parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/out/ingest")
