@@ -129,6 +129,10 @@ def ingest_files(
     on_item: OnItem | None = None,
     already: Sequence[ItemOutcome] = (),
 ) -> IngestReport:
+    """Ingest files in order, reading the next ones ahead (`ingest_prefetch`) while batches
+    are embedded and written. On an error or Ctrl-C the reading thread stops and the process's
+    parsing worker is killed, so a parse under way elsewhere in this process is refused too:
+    meant for the command line, not for a server's requests."""
     report = IngestReport()
     batch = Batch(kb, report, on_item, options.actor, options.viewer)
     for outcome in already:

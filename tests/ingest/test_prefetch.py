@@ -142,6 +142,9 @@ def test_ctrl_c_during_an_ingest_stops_it_and_its_parsing_worker(
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # A shell running the tests in the background ignores SIGINT, and children inherit
+            # that: give the ingest the terminal's default, as a user's Ctrl-C meets it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         ) as process:
             # After the first commit the worker is parsing ahead while batches are embedded.
             while process.poll() is None and watcher.store.generation() == start:
