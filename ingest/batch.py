@@ -52,7 +52,10 @@ class Batch:
             return
         self._seen[draft.document_id] = source
         self._drafts.append((source, draft))
-        if sum(len(d.chunks) for _, d in self._drafts) >= self._kb.settings.ingest_batch_chunks:
+        # A draft recognised without parsing has no passages; it still counts, so a re-run of
+        # thousands of stored files reports progress batch by batch.
+        size = sum(max(1, len(d.chunks)) for _, d in self._drafts)
+        if size >= self._kb.settings.ingest_batch_chunks:
             self.flush()
 
     def flush(self) -> None:
@@ -68,6 +71,8 @@ class Batch:
                 )
             return
         for (source, draft), result in zip(drafts, results, strict=True):
+            if not draft.chunks:
+                self._report.not_parsed += 1  # recognised as stored before it was parsed
             self.report_one(outcome_of(source, draft, result))
 
 

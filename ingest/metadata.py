@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kb.access import check_groups, check_level
 from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
 from kb.filters import check_key
 from kb.models import DOC_TYPES
@@ -192,3 +193,24 @@ def document_metadata(
     kind = doc_type or (given.strip() if isinstance(given, str) and given.strip() else "other")
     check_doc_type(kind, source)
     return kind, checked_metadata(source, kind, fields, schema, title)
+
+
+def marking_level(value: Any, source: str) -> str | None:
+    """A classification given in metadata, checked; None if not given."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{source}: classification must be text")
+    return check_level(value.strip().lower())
+
+
+def marking_groups(fields: Mapping[str, Any], source: str) -> tuple[str, ...] | None:
+    """Need-to-know groups given in metadata, checked; None if not given."""
+    value = fields.get("groups")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise InvalidRequestError(f"{source}: groups must be a list of group names")
+    return check_groups(value)

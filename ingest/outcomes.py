@@ -26,6 +26,8 @@ class ItemOutcome:
 @dataclass
 class IngestReport:
     outcomes: list[ItemOutcome] = field(default_factory=list)
+    # files recognised as already stored (same id, same sha256) and so not parsed again
+    not_parsed: int = 0
 
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for o in self.outcomes if o.status == s) for s in STATUSES}

@@ -20,10 +20,11 @@ from ingest.metadata import (
     document_metadata,
     document_relations,
     is_sidecar,
+    marking_groups,
+    marking_level,
     normalise_date,
     read_sidecar,
     sidecar_for,
-    slug,
 )
 from ingest.outcomes import (
     IngestReport,
@@ -31,6 +32,7 @@ from ingest.outcomes import (
     OnItem,
     Prepared,
 )
+from ingest.prefetch import Prefetch
 from ingest.readers import (
     MEDIA_TYPES,
     RECORD_SUFFIXES,
@@ -39,8 +41,9 @@ from ingest.readers import (
     Record,
     read_records,
 )
-from ingest.sandbox import read_bounded
-from kb.access import Viewer, check_groups, check_level
+from ingest.resume import document_id_of, given_text, stored_draft
+from ingest.sandbox import Limits, read_bounded, shared_sandbox
+from kb.access import Viewer
 from kb.errors import (
     ForbiddenError,
     InputError,
@@ -126,13 +129,29 @@ def ingest_files(
     on_item: OnItem | None = None,
     already: Sequence[ItemOutcome] = (),
 ) -> IngestReport:
+    """Ingest files in order, reading the next ones ahead (`ingest_prefetch`) while batches
+    are embedded and written. On an error or Ctrl-C the reading thread stops and the process's
+    parsing worker is killed, so a parse under way elsewhere in this process is refused too:
+    meant for the command line, not for a server's requests."""
     report = IngestReport()
     batch = Batch(kb, report, on_item, options.actor, options.viewer)
     for outcome in already:
         batch.report_one(outcome)
-    for path in files:
-        for item in _prepare_path(path, options, kb.settings):
-            batch.offer(item)
+    settings = kb.settings
+
+    def prepare(path: Path) -> Iterator[Prepared]:
+        return _prepare_path(path, options, kb)
+
+    if settings.ingest_prefetch == 0:
+        for path in files:
+            for item in prepare(path):
+                batch.offer(item)
+    else:
+        # The next files are parsed and chunked while this thread embeds and writes.
+        stop_parsing = shared_sandbox(Limits.from_settings(settings)).abort
+        with Prefetch(files, prepare, settings.ingest_prefetch, stop_parsing) as items:
+            for item in items:
+                batch.offer(item)
     batch.flush()
     return report
 
@@ -166,8 +185,9 @@ def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOpti
 # -- preparing documents ------------------------------------------------------------------
 
 
-def _prepare_path(path: Path, options: IngestOptions, settings: Settings) -> Iterator[Prepared]:
+def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iterator[Prepared]:
     name = str(path)
+    settings = kb.settings
     try:
         check_file(path.name, path.stat().st_size, settings)
         data = path.read_bytes()
@@ -176,6 +196,18 @@ def _prepare_path(path: Path, options: IngestOptions, settings: Settings) -> Ite
             return
         sidecar_path = sidecar_for(path)
         sidecar = read_sidecar(sidecar_path) if sidecar_path else {}
+        stored = stored_draft(
+            kb.store,
+            path.name,
+            data,
+            {**sidecar, **options.metadata},
+            (options.document_id, options.title, options.doc_type),
+            options.schema,
+            (options.classification, options.groups),
+        )
+        if stored is not None:
+            yield name, stored, None  # already stored: not parsed again
+            return
         yield name, prepare_file(path.name, data, sidecar, options, settings), None
     except (InputError, InvalidRequestError) as exc:
         yield name, None, ItemOutcome(name, "failed", reason=_reason(exc, path.name))
@@ -209,8 +241,9 @@ def prepare_file(
     check_file(name, len(data), settings)
     content = read_bounded(name, data, settings)
     fields = {**sidecar, **options.metadata}
-    title = options.title or _text(fields.get("title")) or content.title or _first_heading(content)
-    document_id = options.document_id or _text(fields.get("document_id")) or slug(Path(name).stem)
+    title = options.title or given_text(fields.get("title")) or content.title
+    title = title or _first_heading(content)
+    document_id = document_id_of(name, fields, options.document_id)
     sha256 = hashlib.sha256(data).hexdigest()
     draft = _draft(
         name=name,
@@ -293,28 +326,9 @@ def _draft(
         date=str(normalise_date(date)) if date is not None else None,
         chunks=chunks,
         relations=document_relations(name, fields),
-        classification=options.classification or _level(fields.get("classification"), name),
-        groups=options.groups if options.groups is not None else _groups(fields, name),
+        classification=options.classification or marking_level(fields.get("classification"), name),
+        groups=options.groups if options.groups is not None else marking_groups(fields, name),
     )
-
-
-def _level(value: Any, source: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequestError(f"{source}: classification must be text")
-    return check_level(value.strip().lower())
-
-
-def _groups(fields: Mapping[str, Any], source: str) -> tuple[str, ...] | None:
-    value = fields.get("groups")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
-        raise InvalidRequestError(f"{source}: groups must be a list of group names")
-    return check_groups(value)
 
 
 def _first_heading(content: Content) -> str | None:
@@ -327,10 +341,6 @@ def _first_heading(content: Content) -> str | None:
                 return heading.group(1)
             return line.strip() if len(line.split()) <= 15 else None
     return None
-
-
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _reason(exc: KBError, name: str) -> str:

@@ -196,6 +196,9 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             check_marking(draft, viewer)
         except ForbiddenError as exc:
             return exc.message
+        # A draft without passages (a file not parsed again) may only re-label stored bytes.
+        if not draft.chunks and (before is None or before.deleted or before.sha256 != draft.sha256):
+            return "the stored document changed during this import; ingest it again"
         return None
 
     def _update_fields(self, draft: DocumentDraft, before: Fingerprint, actor: str) -> AddOutcome:

@@ -113,7 +113,16 @@ class Settings(BaseSettings):
         ),
     )
     ingest_batch_chunks: int = Field(
-        256, ge=1, description="Passages written per transaction during ingest."
+        1024,
+        ge=1,
+        description="Passages embedded and written per transaction during ingest (sorted by "
+        "length within it: larger pads less; smaller shows progress sooner).",
+    )
+    ingest_prefetch: int = Field(
+        64,
+        ge=0,
+        description="Documents (or records) read and chunked ahead in a background thread while "
+        "earlier ones are embedded and written; 0 reads and embeds in turn.",
     )
     trash_days: float = Field(
         30.0,

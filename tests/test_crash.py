@@ -61,6 +61,7 @@ def test_killed_ingests_leave_every_document_whole_or_absent(
     assert (report["added"], report["unchanged"], report["failed"]) == (
         DOCUMENTS - landed[-1], landed[-1], 0,
     )
+    assert report["not_parsed"] == landed[-1]  # recognised by id and hash, not read again
     with opened(settings, embedder) as kb:
         assert present(kb, corpus) == corpus.passages
         assert kb.check() == []
@@ -112,3 +113,25 @@ def test_a_kill_between_an_originals_write_and_its_commit_leaves_an_orphan_only(
     with opened(settings, embedder) as kb:
         assert kb.check() == [] and kb.check_notes() == []
         assert kb.original(second.stem)[1] == orphan
+
+
+def test_an_ingest_killed_after_its_first_commit_resumes_without_reading_stored_files(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """SIGKILL once the first batch is committed; the same ingest run again adds the rest and
+    reports what was stored as unchanged and not parsed again (by id and file hash)."""
+    settings = crash_settings(tmp_path / "store")
+    corpus = write_corpus(tmp_path / "corpus", 30, settings)
+
+    kill = kill_once(settings, corpus, embedder, after_commits=1, delay=0.0)
+    assert kill.problems == () and kill.partial == ()
+    assert 0 < kill.present_after < 30, kill
+
+    report = finish(settings, corpus)
+
+    stored = kill.present_after
+    assert (report["added"], report["unchanged"], report["failed"]) == (30 - stored, stored, 0)
+    assert report["not_parsed"] == stored
+    with opened(settings, embedder) as kb:
+        assert present(kb, corpus) == corpus.passages  # every document once, whole
+        assert kb.check() == []

@@ -110,6 +110,7 @@ def ingest(
         print_json(
             {
                 **counts,
+                "not_parsed": report.not_parsed,
                 "failures": [{"source": o.source, "reason": o.reason} for o in report.failed],
             }
         )
