@@ -89,12 +89,12 @@ def as_filters(raw: dict[str, Any]) -> Filters:
 # -- children --------------------------------------------------------------------------------
 
 
-def build(size: int, out: Path, real_max: int) -> dict[str, Any]:
+def build(size: int, out: Path, real_max: int, pool: int | None) -> dict[str, Any]:
     """Child: build the store of `size` passages from nothing."""
     store = out / f"store-{label(size)}"
     shutil.rmtree(store, ignore_errors=True)
     settings = Settings(store=store)
-    sources = real_sources(settings)
+    sources = real_sources(settings, pool)
     model = make_embedder(settings)
     embedder: Any = model
     if size > real_max:
@@ -103,6 +103,7 @@ def build(size: int, out: Path, real_max: int) -> dict[str, Any]:
         embedder = BankEmbedder(settings, model, bank)
     before, _ = memory()
     row: dict[str, Any] = {"size": size, "real_vectors_in_build": size <= real_max}
+    row["pool"] = sum(len(s.draft.chunks) for s in sources)  # real passages the variants vary
     start = time.perf_counter()
     written = shown = 0
     with KnowledgeBase(settings, embedder=embedder) as kb:
@@ -214,15 +215,17 @@ def triple(p: dict[str, float]) -> str:
 
 def tables(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| passages | documents | vectors: real / synthesised | build s | passages/s "
+        "| passages | documents | real texts | vectors: real / synthesised | build s | passages/s "
         "| index wait s | index | SQLite MiB | index MiB | build peak RSS MiB |",
-        "|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
+        "|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in rows:
         b = r["build"]
         how = "model in build" if b["real_vectors_in_build"] else "cached model vectors"
+        texts = min(b.get("pool", b["passages"]), b["passages"])  # real texts (not variants)
         lines.append(
-            f"| {b['passages']:,} | {b['documents']:,} | {b['real']:,} ({how}) / "
+            f"| {b['passages']:,} | {b['documents']:,} | {texts:,} "
+            f"| {b['real']:,} ({how}) / "
             f"{b['synthesised']:,} | {b['build_s']:.0f} | {b['passages'] / b['write_s']:.0f} "
             f"| {b['index_wait_s']:.1f} | {b['index']} | {b['sqlite_mb']:.0f} "
             f"| {b['index_mb']:.0f} | {b['build_peak_mb']:.0f} |"
@@ -293,6 +296,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--real-max", type=parse_size, default=10_000)
+    parser.add_argument(
+        "--pool", type=parse_size, help="use only this many real passages (default: all ~43k)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "scale")
     parser.add_argument("--reuse", action="store_true", help="keep stores already built")
     parser.add_argument("--profile", action="store_true", help="profile one hybrid query")
@@ -302,7 +308,7 @@ def main() -> None:
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     if args.build:
-        print(json.dumps(build(args.build, out, args.real_max)))
+        print(json.dumps(build(args.build, out, args.real_max, args.pool)))
         return
     if args.measure:
         print(json.dumps(measure(args.measure, out, args.queries, args.profile)))
@@ -316,8 +322,9 @@ def main() -> None:
             row = {"build": json.loads(built.read_text())}
         else:
             print(f"building {label(size)} ...", file=sys.stderr, flush=True)
+            pool = ["--pool", str(args.pool)] if args.pool else []
             row = {"build": child(["--build", str(size), "--out", str(out),
-                                   "--real-max", str(args.real_max)])}  # fmt: skip
+                                   "--real-max", str(args.real_max), *pool])}  # fmt: skip
             built.write_text(json.dumps(row["build"]))
         print(f"searching {label(size)} ...", file=sys.stderr, flush=True)
         extra = ["--profile"] if args.profile else []
@@ -332,7 +339,8 @@ def main() -> None:
         f"{args.seconds:g} --queries {args.queries}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}.\n"
-        f"Texts: SciFact + UN General Debates 2015-2024 (~43k real passages), then variants "
+        f"Texts: SciFact + UN General Debates 2015-2024 ({args.pool or 'all ~43k'} real "
+        f"passages; real passages per store in the build table), then variants "
         f"(sentences shuffled, words swapped, new ids). Vectors: up to {args.real_max:,} "
         f"passages the real model embeds inside the build; above, real passages carry the real "
         f"model's cached vectors and variants their base vector plus noise (cosine ~0.95). "

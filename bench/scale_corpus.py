@@ -112,13 +112,16 @@ def _debates(settings: Settings) -> Iterator[DocumentDraft]:
                 yield draft
 
 
-def real_sources(settings: Settings) -> list[Source]:
-    """Every real document, SciFact and UN speeches interleaved (seeded), with the position
-    of its first passage among the base passages."""
+def real_sources(settings: Settings, pool: int | None = None) -> list[Source]:
+    """The real documents, SciFact and UN speeches interleaved (seeded), with the position
+    of each one's first passage among the base passages; with `pool`, only the first
+    documents holding at most that many passages (fewer base vectors to embed)."""
     drafts = [*_scifact(settings), *_debates(settings)]
     random.Random(7).shuffle(drafts)
     sources, first = [], 0
     for draft in drafts:
+        if pool is not None and first + len(draft.chunks) > pool:
+            break
         sources.append(Source(draft, first))
         first += len(draft.chunks)
     return sources
