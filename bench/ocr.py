@@ -61,8 +61,9 @@ def main() -> None:
         sys.exit("needs the tesseract binary on PATH (Debian: apt-get install tesseract-ocr)")
     settings = Settings()
     options = ReadOptions(True, settings.ocr_language, settings.ocr_dpi)
-    files: list[tuple[str, bytes]] = [(f"generated-{args.pages}-pages.pdf",
-                                       generated_scan(args.pages))]
+    files: list[tuple[str, bytes]] = [
+        (f"generated-{args.pages}-pages.pdf", generated_scan(args.pages))
+    ]
     manifest = args.corpus / "manifest.csv"
     if manifest.exists():
         with manifest.open(newline="", encoding="utf-8") as handle:
@@ -71,8 +72,10 @@ def main() -> None:
                     path = args.corpus / row["file"]
                     files.append((path.name, path.read_bytes()))
 
-    print(f"{platform.processor() or platform.machine()}, Tesseract 1 thread, "
-          f"{settings.ocr_dpi} dpi, language {settings.ocr_language}")
+    print(
+        f"{platform.processor() or platform.machine()}, Tesseract 1 thread, "
+        f"{settings.ocr_dpi} dpi, language {settings.ocr_language}"
+    )
     print()
     print("| file | pages OCR'd | seconds | pages/min | words |")
     print("|---|---:|---:|---:|---:|")
@@ -95,8 +98,10 @@ def main() -> None:
             rate = len(pages) / seconds * 60 if pages else 0.0
             print(f"| {name} | {len(pages)} | {seconds:.1f} | {rate:.1f} | {words} |")
     if total_pages:
-        print(f"| **all** | {total_pages} | {total_seconds:.1f} | "
-              f"{total_pages / total_seconds * 60:.1f} | |")
+        print(
+            f"| **all** | {total_pages} | {total_seconds:.1f} | "
+            f"{total_pages / total_seconds * 60:.1f} | |"
+        )
 
 
 if __name__ == "__main__":

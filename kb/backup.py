@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kb import sql, sql_checks, sql_originals
 from kb.errors import InvalidRequestError, StoreError
-from kb.index import HEADER_NAME, INDEX_NAME
+from kb.index import HEADER_NAME, INDEX_NAME, VECTORS_KEY
 from kb.knowledge_base import MODEL_KEY
 from kb.lock import WriterLock
 from kb.original_files import OriginalFiles
@@ -111,6 +112,8 @@ def restore_store(
         db = connect(target_file, isolation_level=None)  # autocommit: the write sticks
         try:
             db.execute(sql.SET_META, (GENERATION_KEY, str(generation)))
+            # Other vectors may now sit under ids an open reader's index holds: not caught up.
+            db.execute(sql.SET_META, (VECTORS_KEY, uuid.uuid4().hex))
         finally:
             db.close()
         for name in (INDEX_NAME, HEADER_NAME):

@@ -6,7 +6,8 @@ stores and `hnsw` (a graph over 8-bit scalar-quantised vectors: a quarter of the
 about a millisecond a query at a million) for large ones. HNSW cannot remove a vector, so
 removed chunk ids are masked (kept in `dead`, left out through an IDSelector) until the
 index is rebuilt; a chunk_id's vector never changes (ids are never reused, and a re-embed
-rebuilds the index), so a restored chunk is simply unmasked.
+rebuilds the index), so a restored chunk is simply unmasked, and a saved index BEHIND the
+store can be caught up by id (`kb.index_cache`) unless its `stamp` says other vectors.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import faiss
 import numpy as np
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 INDEX_NAME = "index.faiss"
 HEADER_NAME = "index.json"
+# Store meta key: changed whenever stored ids may come to hold other vectors (a re-embed, a
+# restore), so that no index of the old vectors is ever caught up by id and served.
+VECTORS_KEY = "vectors"
 IndexKind = Literal["exact", "hnsw"]
 EXACT: IndexKind = "exact"
 HNSW: IndexKind = "hnsw"
@@ -94,9 +98,11 @@ class VectorIndex:
         generation: int = 0,
         kind: IndexKind = EXACT,
         params: AnnParams | None = None,
+        stamp: str = "",
     ) -> None:
         self.dimension = dimension
         self.generation = generation
+        self.stamp = stamp  # the store's VECTORS_KEY when its vectors were read
         self.kind: IndexKind = kind
         self.params = params or AnnParams()
         self._index: faiss.Index = new_faiss_index(dimension, kind, self.params)
@@ -303,9 +309,8 @@ class VectorIndex:
         return order[at[found]], found
 
     def save(self, folder: Path) -> None:
-        """Write atomically: temp files then renames, header last, so a torn write is detected.
-        Callers hold the store's writer lock, so nothing changes the index meanwhile; the FAISS
-        file is rewritten only when its vectors changed (masking lives in the header)."""
+        """Write atomically, header last (a torn write is detected), under the store's writer
+        lock; the FAISS file only when its vectors changed (masking lives in the header)."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / INDEX_NAME
         if self._dirty or not path.exists():
@@ -320,6 +325,7 @@ class VectorIndex:
             "crc32": file_crc32(path),
             "kind": self.kind,
             "dead": sorted(self._dead),
+            "stamp": self.stamp,
         }
         write_atomically(folder / HEADER_NAME, json.dumps(header).encode(), f".{HEADER_NAME}.")
 
@@ -331,12 +337,15 @@ class VectorIndex:
         dimension: int,
         count: int,
         params: AnnParams | None = None,
+        stamp: str = "",
     ) -> VectorIndex | None:
-        """The saved index if it matches the store exactly, else None (and why, in the log).
-        FAISS reads the file itself: no second copy of it in memory while loading."""
+        """The saved index if whole and of the store's vectors, else None (why: in the log).
+        It may be BEHIND the store (an older generation): the caller catches it up. At the
+        store's generation it must hold `count` vectors; one AHEAD, of another dimension or
+        vectors stamp is stale. FAISS reads the file itself: no second copy in memory."""
         path = folder / INDEX_NAME
         try:
-            header = json.loads((folder / HEADER_NAME).read_text())
+            header = _header(folder)
             crc = file_crc32(path)
         except FileNotFoundError:
             log.info("no FAISS index in %s", folder)
@@ -344,24 +353,33 @@ class VectorIndex:
         except (OSError, ValueError) as exc:
             log.warning("unreadable FAISS index header in %s: %s", folder, exc)
             return None
-        if not isinstance(header, dict):
+        if header is None:
             log.warning("unreadable FAISS index header in %s", folder)
             return None
-        kind = header.pop("kind", EXACT)  # headers written before HNSW carry neither
-        dead = header.pop("dead", [])
-        expected = {"generation": generation, "dimension": dimension, "count": count, "crc32": crc}
-        if header != expected or kind not in KINDS or not isinstance(dead, list):
-            log.warning("stale FAISS index in %s: %s, store has %s", folder, header, expected)
+        saved = int(header["generation"])
+        kind, dead = header.get("kind", EXACT), header.get("dead", [])  # older headers lack them
+        stale = (
+            saved > generation
+            or (saved == generation and header["count"] != count)
+            or header["dimension"] != dimension
+            or header.get("stamp", "") != stamp
+            or header["crc32"] != crc
+            or kind not in KINDS
+            or not isinstance(dead, list)
+        )
+        if stale:
+            store = f"generation {generation}, {count} vectors of {dimension}, stamp {stamp!r}"
+            log.warning("stale FAISS index in %s: %s; the store: %s", folder, header, store)
             return None
         try:
             raw = faiss.read_index(str(path))
         except RuntimeError as exc:
             log.warning("corrupt FAISS index in %s: %s", folder, exc)
             return None
-        if raw.ntotal - len(dead) != count or raw.d != dimension:
+        if raw.ntotal - len(dead) != header["count"] or raw.d != dimension:
             log.warning("FAISS index in %s does not match its header", folder)
             return None
-        index = cls(dimension, generation, kind, params)
+        index = cls(dimension, saved, kind, params, stamp)
         index._index = raw
         index._dead = {int(i) for i in dead}
         index._dirty = False
@@ -370,6 +388,22 @@ class VectorIndex:
             graph = faiss.downcast_index(raw.index)  # type: ignore[attr-defined]
             graph.hnsw.efSearch = index.params.ef_search  # type: ignore[attr-defined]
         return index
+
+
+def saved_generation(folder: Path) -> int | None:
+    """The generation of the index saved in `folder`, from its header alone; None if none."""
+    try:
+        header = _header(folder)
+    except (OSError, ValueError):
+        return None
+    return None if header is None else int(header["generation"])
+
+
+def _header(folder: Path) -> dict[str, Any] | None:
+    header = json.loads((folder / HEADER_NAME).read_text())
+    numbers = ("generation", "dimension", "count", "crc32")
+    whole = isinstance(header, dict) and all(isinstance(header.get(n), int) for n in numbers)
+    return header if whole else None
 
 
 @contextmanager

@@ -7,17 +7,36 @@ stored vectors while searches go on against the index already there (or, with no
 against an exact one built first, which takes seconds). When the build is done it is
 brought up to the store's current state under the writer lock, saved, and swapped in. A crash
 mid-build leaves the old cache files, or none: every file is written whole and renamed.
+
+Writes bring the index in memory along, but its file (630 MB at a million passages) is saved
+only once `index_save_passages` have changed since the last save, or `index_save_seconds`
+have passed, and at close. A saved index behind the store (a crash, another process's
+writes) is caught up when loaded: the stored vectors it lacks are added, the ids no longer
+stored removed. Chunk ids are never reused and an id's vector never changes, except by a
+re-embed or a restore, which change the store's vectors stamp: an index of another stamp is
+never caught up, but rebuilt.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable
 
 import numpy as np
 
-from kb.index import EXACT, HNSW, AnnParams, IndexKind, VectorIndex
+from kb.errors import KBError
+from kb.index import (
+    EXACT,
+    HNSW,
+    VECTORS_KEY,
+    AnnParams,
+    IndexKind,
+    VectorIndex,
+    saved_generation,
+)
 from kb.lock import WriterLock
 from kb.settings import Settings
 from kb.store import Store, Vectors, WriteResult
@@ -51,26 +70,65 @@ class IndexCache:
         # Bumped by every foreground rebuild (as after a re-embed): a background build begun
         # before it read vectors that may since have changed under the same ids.
         self._epoch = 0
+        self._unsaved = 0  # passages added or removed in memory since the file was saved
+        self._saved_at = time.monotonic()
 
     def wanted(self, count: int) -> IndexKind:
         return HNSW if count >= self._settings.ann_threshold else EXACT
 
     def current(self) -> VectorIndex:
-        """The index at the store's current generation: kept, loaded or rebuilt."""
+        """The index at the store's current generation: kept, loaded or rebuilt, and caught
+        up with writes it has not seen (another process's, or those after its last save)."""
         with self._lock:
             generation = self._store.generation()
-            if self._index is not None and self._index.generation == generation:
-                return self._index
-            _, chunks, _ = self._store.counts()
-            index = VectorIndex.load(
-                self._settings.store, generation, self._dimension(), chunks, self._params
-            )
+            index = self._index
+            if index is not None and index.generation == generation:
+                return index
+            stamp = self.stamp()
+            if index is None or index.stamp != stamp or index.generation > generation:
+                _, chunks, _ = self._store.counts()
+                index = VectorIndex.load(
+                    self._settings.store, generation, self._dimension(), chunks, self._params, stamp
+                )
+                self._unsaved, self._saved_at = 0, time.monotonic()
             if index is None:
                 # Exact first, which takes seconds; HNSW follows in the background if wanted.
                 index = self.rebuild(generation, EXACT)
+            elif index.generation != generation:
+                self._unsaved += self._catch_up(index)
             self._index = index
             self._consider(index)
             return index
+
+    def stamp(self) -> str:
+        """The store's vectors stamp ("" for a store never re-embedded nor restored)."""
+        return self._store.get_meta(VECTORS_KEY) or ""
+
+    def new_stamp(self) -> None:
+        """Say that stored ids are about to hold other vectors (before a re-embed writes them):
+        no index of the old vectors will be caught up and served after it."""
+        self._store.set_meta(VECTORS_KEY, uuid.uuid4().hex)
+
+    def _catch_up(self, index: VectorIndex) -> int:
+        """Add the stored vectors the index lacks, remove the ids no longer stored. A writer
+        in another process may move the store meanwhile: the next look catches up again."""
+        generation = self._store.generation()
+        stored, held = self._store.vector_ids(), index.ids()
+        missing, extra = np.setdiff1d(stored, held), np.setdiff1d(held, stored)
+        if len(missing):
+            got, vectors = self._store.vectors_of(missing.tolist())
+            index.add(got, vectors)
+        index.remove(extra)
+        log.info(
+            "caught the %s index up from generation %d to %d: %d added, %d removed",
+            index.kind,
+            index.generation,
+            generation,
+            len(missing),
+            len(extra),
+        )
+        index.generation = generation
+        return len(missing) + len(extra)
 
     def drop(self) -> None:
         with self._lock:
@@ -80,13 +138,14 @@ class IndexCache:
         """Build from every stored vector now, in this thread, and save it."""
         with self._lock:
             self._epoch += 1
+        stamp = self.stamp()
         ids, vectors = self._store.all_vectors(self._dimension())
         chosen = kind or self.wanted(len(ids))
-        index = VectorIndex(self._dimension(), generation, chosen, self._params)
+        index = VectorIndex(self._dimension(), generation, chosen, self._params, stamp)
         if chosen == HNSW:
             index.train(_sample(vectors, TRAIN_SAMPLE))
         index.add(ids, vectors)
-        index.save(self._settings.store)
+        index.save(self._settings.store)  # at once: `kb reindex` leaves a current file
         log.info(
             "rebuilt the FAISS index from %d stored vectors (generation %d, %s)",
             len(ids),
@@ -95,6 +154,7 @@ class IndexCache:
         )
         with self._lock:
             self._index = index
+            self._unsaved, self._saved_at = 0, time.monotonic()
         return index
 
     def apply(self, result: WriteResult, vectors: Vectors | None) -> None:
@@ -108,8 +168,36 @@ class IndexCache:
             if vectors is not None:
                 index.add(result.added, vectors)
             index.generation = result.generation
-            index.save(self._settings.store)
+            self._unsaved += len(result.removed) + (len(result.added) if vectors is not None else 0)
+            if self._unsaved >= self._settings.index_save_passages or (
+                self._unsaved
+                and time.monotonic() - self._saved_at >= self._settings.index_save_seconds
+            ):
+                self._save(index)
             self._consider(index)
+
+    def _save(self, index: VectorIndex) -> None:
+        """Callers hold the writer lock and the knowledge base's lock."""
+        index.save(self._settings.store)
+        self._unsaved, self._saved_at = 0, time.monotonic()
+
+    def close(self) -> None:
+        """Save what changed since the last save, so that a clean exit leaves a current file
+        (unless another process has saved a newer one meanwhile)."""
+        with self._lock:
+            if self._index is None or not self._unsaved:
+                return
+        try:
+            with self._writer.hold(), self._lock:
+                index = self._index
+                newer = saved_generation(self._settings.store)
+                if newer is not None and index is not None:
+                    if index.generation < newer <= self._store.generation():
+                        return
+                if index is not None and self._unsaved:
+                    self._save(index)
+        except KBError as exc:  # busy: the next opening catches the saved file up instead
+            log.warning("the vector index was not saved at close: %s", exc)
 
     def _consider(self, index: VectorIndex) -> None:
         """Start a background rebuild when the index is of the wrong kind for its size, or
@@ -150,9 +238,10 @@ class IndexCache:
     def _build_from_store(self) -> VectorIndex:
         """A fresh index of the wanted kind, the stored vectors read a batch at a time so
         that no second full copy of them sits in memory beside the index being built."""
+        stamp = self.stamp()  # read first: vectors read after it are of it or a newer one
         ids = self._store.vector_ids()
         kind = self.wanted(len(ids))
-        index = VectorIndex(self._dimension(), 0, kind, self._params)
+        index = VectorIndex(self._dimension(), 0, kind, self._params, stamp)
         log.info("building a %s index of %d vectors in the background", kind, len(ids))
         if kind == HNSW:
             picked = np.random.default_rng(0).permutation(len(ids))[:TRAIN_SAMPLE]
@@ -167,21 +256,15 @@ class IndexCache:
         """Catch the new index up with writes made while it was built, save it, use it. The
         writer lock keeps writes out meanwhile; searches go on against the old index."""
         with self._writer.hold():
-            if self._epoch != epoch:
+            if self._epoch != epoch or built.stamp != self.stamp():
                 log.info("dropped a background index build: the index was rebuilt meanwhile")
                 return
-            generation = self._store.generation()
-            stored, held = self._store.vector_ids(), built.ids()
-            missing = np.setdiff1d(stored, held)
-            if len(missing):
-                got, vectors = self._store.vectors_of(missing.tolist())
-                built.add(got, vectors)
-            built.remove(np.setdiff1d(held, stored))
-            built.generation = generation
+            self._catch_up(built)
             built.save(self._settings.store)
             with self._lock:
                 self._index = built
-        log.info("swapped in the %s index at generation %d", built.kind, generation)
+                self._unsaved, self._saved_at = 0, time.monotonic()
+        log.info("swapped in the %s index at generation %d", built.kind, built.generation)
 
 
 def _sample(vectors: Vectors, count: int) -> Vectors:

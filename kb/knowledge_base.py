@@ -85,6 +85,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         self.searcher = Searcher(self.store, self.index, self.embedder, settings)
 
     def close(self) -> None:
+        self.index_cache.close()  # saves index changes not yet on disk
         self.store.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -284,6 +285,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             np.concatenate(all_vectors) if all_vectors else np.zeros((0, dimension), np.float32)
         )
         with self.writing():
+            self.index_cache.new_stamp()  # first: no index of the old vectors is caught up
             self.store.replace_vectors(np.asarray(all_ids, dtype=np.int64), vectors)
             self.store.set_meta(MODEL_KEY, self.embedder.name)
             self.store.set_meta(DIMENSION_KEY, str(dimension))

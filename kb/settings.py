@@ -140,8 +140,7 @@ class Settings(BaseSettings):
     ocr: Literal["auto", "off"] = Field(
         "auto",
         description=(
-            "OCR for PDF pages without a text layer: `auto` (when Tesseract is installed) "
-            "or `off`."
+            "OCR for PDF pages without a text layer: `auto` (when Tesseract is installed) or `off`."
         ),
     )
     ocr_language: str = Field(
@@ -218,6 +217,24 @@ class Settings(BaseSettings):
         description=(
             "HNSW cannot remove vectors: removed passages are masked, and the index is "
             "rebuilt in the background once this share of it is masked."
+        ),
+    )
+
+    index_save_passages: int = Field(
+        20_000,
+        ge=1,
+        description=(
+            "The vector index file is rewritten once this many passages were added or removed "
+            "since it was last saved (and at close); a file behind the store is caught up "
+            "when loaded."
+        ),
+    )
+    index_save_seconds: float = Field(
+        300.0,
+        ge=0.0,
+        description=(
+            "...or at the first write this many seconds after the last save, whatever the "
+            "number of passages changed."
         ),
     )
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.index import HEADER_NAME, HNSW, INDEX_NAME, AnnParams, VectorIndex
+from kb.index import HEADER_NAME, HNSW, INDEX_NAME, AnnParams, VectorIndex, saved_generation
 
 
 def unit_vectors(count: int, dimension: int = 16, seed: int = 0) -> np.ndarray:
@@ -56,13 +56,32 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("generation", "dimension", "count"), [(8, 16, 50), (7, 32, 50), (7, 16, 49)]
+    ("generation", "dimension", "count", "stamp"),
+    [
+        (6, 16, 50, ""),
+        (7, 32, 50, ""),
+        (7, 16, 49, ""),
+        (7, 16, 50, "re-embedded"),
+        (9, 16, 50, "re-embedded"),
+    ],
 )
 def test_load_refuses_a_stale_index(
-    tmp_path: Path, generation: int, dimension: int, count: int
+    tmp_path: Path, generation: int, dimension: int, count: int, stamp: str
 ) -> None:
+    """Ahead of the store, another dimension, another count at the same generation, or
+    another set of vectors (stamp) than the store's: stale."""
     VectorIndex.build(np.arange(50, dtype=np.int64), unit_vectors(50), generation=7).save(tmp_path)
-    assert VectorIndex.load(tmp_path, generation, dimension, count) is None
+    assert VectorIndex.load(tmp_path, generation, dimension, count, stamp=stamp) is None
+
+
+def test_load_accepts_an_index_behind_the_store_as_it_was_saved(tmp_path: Path) -> None:
+    """The caller catches it up (kb.index_cache); the store's count is then no check."""
+    index = VectorIndex.build(np.arange(50, dtype=np.int64), unit_vectors(50), generation=7)
+    index.stamp = "s1"
+    index.save(tmp_path)
+    assert saved_generation(tmp_path) == 7
+    loaded = VectorIndex.load(tmp_path, generation=12, dimension=16, count=80, stamp="s1")
+    assert loaded is not None and (loaded.generation, len(loaded), loaded.stamp) == (7, 50, "s1")
 
 
 def test_load_refuses_corrupt_or_missing_files(tmp_path: Path) -> None:
@@ -72,8 +91,10 @@ def test_load_refuses_corrupt_or_missing_files(tmp_path: Path) -> None:
     data[len(data) // 2] ^= 0xFF  # one flipped byte in the vectors
     (tmp_path / INDEX_NAME).write_bytes(bytes(data))
     assert VectorIndex.load(tmp_path, 7, 16, 50) is None
+    assert VectorIndex.load(tmp_path, 9, 16, 60) is None  # behind the store: still checked
     (tmp_path / HEADER_NAME).write_text("{not json")
     assert VectorIndex.load(tmp_path, 7, 16, 50) is None
+    assert saved_generation(tmp_path) is None
 
 
 def test_save_leaves_no_temporary_files(tmp_path: Path) -> None:
