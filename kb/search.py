@@ -31,8 +31,9 @@ from kb.models import (
     SearchResponse,
     Suggestion,
 )
-from kb.query import ParsedQuery, fts_expression, parse_query
+from kb.query import ParsedQuery, parse_query
 from kb.reranker import Reranker
+from kb.selectivity import Selectivity
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
 from kb.store import Ids, Store, Vectors
@@ -60,6 +61,7 @@ class Searcher:
         # value found only in documents hidden from the one asking.
         self._vocabularies: dict[tuple[int, int, tuple[str, ...]], Vocabulary] = {}
         self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
+        self.selectivity = Selectivity(store, settings)
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.search_batch([request])[0]
@@ -192,10 +194,11 @@ class Searcher:
         )
 
     def _keyword(self, parsed: ParsedQuery, filters: Filters) -> Ranking:
-        expression = fts_expression(parsed)
-        if expression is None:
-            return Ranking((), ())
-        hits = self._store.keyword_search(expression, filters, self._settings.candidates)
+        hits: list[tuple[int, float]] = []
+        for expression in self.selectivity.plan(parsed).expressions:
+            hits = self._store.keyword_search(expression, filters, self._settings.candidates)
+            if hits:
+                break
         return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))
 
     # -- fusion -------------------------------------------------------------------------

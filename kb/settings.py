@@ -56,6 +56,24 @@ class Settings(BaseSettings):
     candidates: int = Field(
         200, ge=10, description="Passages fetched from each of dense and keyword search."
     )
+    keyword_common_share: float = Field(
+        0.05,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Keyword search leaves out query words found in more than this share of passages "
+            "(they add little to BM25 and make it score most of the store); if every word is "
+            "that common, it looks for passages holding all of the rarest few."
+        ),
+    )
+    keyword_max_terms: int = Field(
+        12,
+        ge=1,
+        description=(
+            "Keyword search keeps at most this many of a query's words, the rarest (a long "
+            "brief's distinctive names and terms); quoted phrases are always kept."
+        ),
+    )
     fusion: Literal["score", "rrf"] = Field(
         "score",
         description=(

@@ -241,17 +241,6 @@ COUNT_BY_TYPE = (
     f"SELECT doc_type, count(*) FROM documents d WHERE {LIVE} GROUP BY doc_type ORDER BY doc_type"
 )
 
-# bm25() weights follow the column order (title, heading, text): a title hit counts double.
-# Chosen on SciFact train and pax-dev among (1,1,1), (2,1,1), (3,1.5,1), (5,1.5,1), (3,0.5,1).
-KEYWORD_SEARCH = """
-SELECT f.rowid, -bm25(chunks_fts, 2.0, 1.0, 1.0) AS score
-FROM chunks_fts f
-JOIN chunks c ON c.chunk_id = f.rowid
-JOIN documents d ON d.document_id = c.document_id
-WHERE chunks_fts MATCH :match AND {where}
-ORDER BY bm25(chunks_fts, 2.0, 1.0, 1.0)
-LIMIT :limit
-"""
 FILTERED_CHUNK_IDS = """
 SELECT c.chunk_id FROM chunks c JOIN documents d ON d.document_id = c.document_id
 WHERE {where}

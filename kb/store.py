@@ -185,6 +185,14 @@ class Store(Protocol):
         """Chunk ids and BM25 scores (higher is better) for an FTS5 match expression."""
         ...
 
+    def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:
+        """For each FTS5 match expression, how many passages it matches, counted up to `cap`."""
+        ...
+
+    def keyword_rows(self) -> int:
+        """Passages in the keyword index (live or in the trash)."""
+        ...
+
     def filtered_chunk_ids(self, filters: Filters) -> Ids: ...
 
     def metadata_values(self, longest: int, filters: Filters) -> list[tuple[str, str, int]]:
