@@ -185,14 +185,20 @@ def briefs(store_folder: Path, count: int) -> list[str]:
     return out
 
 
-def expressions_of(kb: KnowledgeBase, query: str) -> tuple[str, ...]:
-    """The FTS5 expressions the code under test tries (its plan's, if it plans)."""
+def keyword_step(kb: KnowledgeBase, query: str, filters: Filters) -> None:
+    """The keyword step alone: the plan (if the code under test plans) and the FTS5 search."""
     parsed = parse_query(query)
     selectivity = getattr(kb.searcher, "selectivity", None)
-    if selectivity is not None:
-        return tuple(selectivity.plan(parsed).expressions)
-    expression = fts_expression(parsed)
-    return () if expression is None else (expression,)
+    if selectivity is None:
+        expression = fts_expression(parsed)
+        if expression is not None:
+            kb.store.keyword_search(expression, filters, kb.settings.candidates)
+        return
+    plan = selectivity.plan(parsed)
+    budget = kb.settings.keyword_max_rows if plan.bounded else None
+    for expression in plan.expressions:
+        if kb.store.keyword_search(expression, filters, kb.settings.candidates, budget):
+            return
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -205,14 +211,16 @@ def measure(kb: KnowledgeBase, queries: list[str], filters: Filters, repeat: int
     for _ in range(repeat):
         for query in queries:
             started = time.perf_counter()
-            for expression in expressions_of(kb, query):
-                if kb.store.keyword_search(expression, filters, kb.settings.candidates):
-                    break
+            keyword_step(kb, query, filters)
             fts.append(time.perf_counter() - started)
             started = time.perf_counter()
             kb.search(SearchRequest(query=query, mode="keyword", filters=filters, limit=10))
             whole.append(time.perf_counter() - started)
     return f"{percentiles(fts)} | {percentiles(whole)}"
+
+
+def knobs(args: argparse.Namespace) -> dict[str, int]:
+    return {} if args.max_rows is None else {"keyword_max_rows": args.max_rows}
 
 
 def main() -> None:
@@ -222,6 +230,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an existing store")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each query list")
     parser.add_argument("--label", default="", help="a name for this code in the table")
+    parser.add_argument("--max-rows", type=int, help="KB_KEYWORD_MAX_ROWS for this run")
     args = parser.parse_args()
     if not (CORPORA / "un-general-debates").exists():
         sys.exit("needs ../shared/corpora/un-general-debates beside the repository")
@@ -229,7 +238,7 @@ def main() -> None:
         if args.store.exists():
             sys.exit(f"{args.store} exists; pass --reuse or remove it")
         build(args.store, args.passages)
-    settings = Settings(store=args.store, embedder="onnx")
+    settings = Settings(store=args.store, embedder="onnx", **knobs(args))
     kb = KnowledgeBase(settings)
     passages = kb.store.counts()[1]
     viewer = Filters(viewer=VIEWER)

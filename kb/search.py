@@ -195,8 +195,12 @@ class Searcher:
 
     def _keyword(self, parsed: ParsedQuery, filters: Filters) -> Ranking:
         hits: list[tuple[int, float]] = []
-        for expression in self.selectivity.plan(parsed).expressions:
-            hits = self._store.keyword_search(expression, filters, self._settings.candidates)
+        plan = self.selectivity.plan(parsed)
+        budget = self._settings.keyword_max_rows if plan.bounded else None
+        for expression in plan.expressions:
+            hits = self._store.keyword_search(
+                expression, filters, self._settings.candidates, budget
+            )
             if hits:
                 break
         return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))

@@ -7,6 +7,11 @@ plan leaves out words found in more than `keyword_common_share` of the passages 
 most the `keyword_max_terms` rarest of the rest. A query of common words only is not emptied:
 it looks for passages holding all of its rarest few (AND matches far fewer passages than OR),
 and, should no passage hold them all, for its rarest word alone.
+
+Even selective words add up at a million passages (BM25 costs a few microseconds a passage),
+so a plan matching more than `keyword_max_rows` passages first tries "at least two of the four
+rarest words" and, failing that, scores only the latest-added `keyword_max_rows` matches.
+Counting matches is cheap (FTS5 streams rowids, nothing scored) and capped.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 
 from kb.query import WORD, ParsedQuery, quote
 from kb.settings import Settings
 from kb.store import Store
 
 ALL_COMMON_TERMS = 3  # words ANDed when every word is common: few enough to match something
+PAIR_TERMS = 4  # "two of the rarest words" pairs up this many: six pairs
 MAX_CACHED = 50_000  # counted terms kept per generation; past it the cache starts afresh
 
 
@@ -32,6 +39,7 @@ class KeywordPlan:
     expressions: tuple[str, ...]
     kept: tuple[str, ...]
     dropped: tuple[str, ...]
+    bounded: bool = False  # too many matches: score only the latest `keyword_max_rows`
 
 
 def plan_keywords(
@@ -74,7 +82,8 @@ def common_limit(passages: int, common_share: float) -> int:
 
 
 class Selectivity:
-    """Passage counts of query terms, cached for the store generation they were counted in."""
+    """Plans keyword searches from passage counts, cached for the store generation they were
+    counted in."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self._store = store
@@ -82,37 +91,60 @@ class Selectivity:
         self._lock = threading.Lock()
         self._generation = -1
         self._passages = 0
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}  # FTS5 expression -> passages (capped)
 
     def plan(self, query: ParsedQuery) -> KeywordPlan:
-        counts, passages = self._counts_of(query.terms)
-        return plan_keywords(
+        passages = self._refresh()
+        # One past the limit tells common from selective; counting further is waste.
+        cap = common_limit(passages, self._settings.keyword_common_share) + 1
+        counted = self._count([quote(t) for t in query.terms], cap)
+        counts = {t: counted[quote(t)] for t in query.terms}
+        plan = plan_keywords(
             query,
             counts,
             passages,
             self._settings.keyword_common_share,
             self._settings.keyword_max_terms,
         )
+        return self._within_budget(plan)
 
-    def _counts_of(self, terms: tuple[str, ...]) -> tuple[dict[str, int], int]:
+    def _within_budget(self, plan: KeywordPlan) -> KeywordPlan:
+        """The plan, or one that scores at most `keyword_max_rows` passages: "two of the
+        rarest words" when that matches enough but not too many, else the plan bounded."""
+        budget = self._settings.keyword_max_rows
+        if not plan.expressions:
+            return plan
+        first = plan.expressions[0]
+        if self._count([first], budget + 1)[first] <= budget:
+            return plan
+        if len(plan.kept) >= 2:
+            pairs = at_least_two(plan.kept[:PAIR_TERMS])
+            if self._settings.candidates <= self._count([pairs], budget + 1)[pairs] <= budget:
+                return replace(plan, expressions=(pairs, *plan.expressions), bounded=True)
+        return replace(plan, bounded=True)
+
+    def _refresh(self) -> int:
+        """Passages in the keyword index; forgets the counts of an older generation."""
         generation = self._store.generation()
         with self._lock:
             if generation != self._generation or len(self._counts) > MAX_CACHED:
                 self._generation = generation
                 self._passages = self._store.keyword_rows()
                 self._counts = {}
-            passages = self._passages
-            missing = [t for t in terms if t not in self._counts]
-        if missing:
-            # One past the limit tells common from selective; counting further is waste.
-            cap = common_limit(passages, self._settings.keyword_common_share) + 1
-            found = self._store.match_counts([quote(t) for t in missing], cap)
-            with self._lock:
-                if self._generation == generation:
-                    self._counts.update({t: found[quote(t)] for t in missing})
-            counts = {t: found[quote(t)] for t in missing}
-        else:
-            counts = {}
+            return self._passages
+
+    def _count(self, expressions: list[str], cap: int) -> dict[str, int]:
         with self._lock:
-            known = {t: self._counts[t] for t in terms if t in self._counts}
-        return {**known, **counts}, passages
+            known = {e: self._counts[e] for e in expressions if e in self._counts}
+        missing = [e for e in expressions if e not in known]
+        if missing:
+            found = self._store.match_counts(missing, cap)
+            with self._lock:
+                self._counts.update(found)
+            known.update(found)
+        return known
+
+
+def at_least_two(terms: list[str] | tuple[str, ...]) -> str:
+    """An FTS5 expression for passages holding at least two of the terms."""
+    return " OR ".join(f"({quote(a)} AND {quote(b)})" for a, b in combinations(terms, 2))

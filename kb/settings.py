@@ -66,6 +66,15 @@ class Settings(BaseSettings):
             "that common, it looks for passages holding all of the rarest few."
         ),
     )
+    keyword_max_rows: int = Field(
+        5000,
+        ge=100,
+        description=(
+            "Most passages one keyword search scores (BM25 costs microseconds a passage). Past "
+            "it, passages holding two of the query's rarest words are searched instead; if "
+            "those are too many or too few, the latest-added matching passages, this many."
+        ),
+    )
     keyword_max_terms: int = Field(
         12,
         ge=1,

@@ -186,12 +186,17 @@ class SQLiteStore(SQLitePacks):
         for start in range(0, len(rows), batch):
             yield [(int(r[0]), str(r[1])) for r in rows[start : start + batch]]
 
-    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+    def keyword_search(
+        self, match: str, filters: Filters, limit: int, budget: int | None = None
+    ) -> list[tuple[int, float]]:
         where, params = sql.build_where(filters)
+        template = (
+            sql_keyword.KEYWORD_SEARCH if budget is None else sql_keyword.KEYWORD_SEARCH_BOUNDED
+        )
         with self._lock:
             rows = self._db.execute(
-                sql_keyword.KEYWORD_SEARCH.format(where=where),
-                {**params, "match": match, "limit": limit},
+                template.format(where=where),
+                {**params, "match": match, "limit": limit, "budget": budget},
             ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 

@@ -128,3 +128,48 @@ def test_common_word_queries_still_find_passages(tmp_path: Path, embedder: Embed
         hidden = Filters(doc_types=("agreement",))
         none = kb.search(SearchRequest(query="peace", mode="keyword", filters=hidden))
         assert none.results == ()
+
+
+@pytest.fixture
+def crowded(tmp_path: Path) -> SQLiteStore:
+    """300 passages: every one says ceasefire, one in two monitoring, one in three mission."""
+    folder = SQLiteStore(tmp_path / "crowded")
+    drafts = [
+        draft(
+            n,
+            f"ceasefire report {n}"
+            + (" monitoring" if n % 2 == 0 else "")
+            + (" mission" if n % 3 == 0 else ""),
+        )
+        for n in range(300)
+    ]
+    folder.write_documents(drafts, [np.zeros((1, 1), np.float32) for _ in drafts])
+    return folder
+
+
+def budgeted(tmp_path: Path) -> Settings:
+    return Settings(
+        store=tmp_path / "crowded", keyword_common_share=1.0, keyword_max_rows=100, candidates=10
+    )
+
+
+def test_too_many_matches_search_passages_with_two_of_the_rarest_words(
+    crowded: SQLiteStore, tmp_path: Path
+) -> None:
+    plan = Selectivity(crowded, budgeted(tmp_path)).plan(parse_query("monitoring mission"))
+    # 200 passages hold either word, 50 both: within the budget of 100, above 10 candidates.
+    assert plan.expressions[0] == '("mission" AND "monitoring")'
+    hits = crowded.keyword_search(plan.expressions[0], Filters(), 100, 100)
+    texts = [c.text for c in crowded.chunks_by_id([c for c, _ in hits]).values()]
+    assert len(texts) == 50 and all("monitoring" in t and "mission" in t for t in texts)
+
+
+def test_past_the_budget_only_the_latest_matches_are_scored(
+    crowded: SQLiteStore, tmp_path: Path
+) -> None:
+    plan = Selectivity(crowded, budgeted(tmp_path)).plan(parse_query("ceasefire monitoring"))
+    assert plan.bounded  # 300 passages match, and 150 hold both words
+    hits = crowded.keyword_search(plan.expressions[0], Filters(), 300, 100)
+    assert len(hits) == 100
+    assert min(c for c, _ in hits) == 201  # chunk ids 1..300, in the order written
+    assert len(crowded.keyword_search(plan.expressions[0], Filters(), 300)) == 300
