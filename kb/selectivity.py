@@ -8,10 +8,13 @@ most the `keyword_max_terms` rarest of the rest. A query of common words only is
 it looks for passages holding all of its rarest few (AND matches far fewer passages than OR),
 and, should no passage hold them all, for its rarest word alone.
 
-Even selective words add up at a million passages (BM25 costs a few microseconds a passage),
-so a plan matching more than `keyword_max_rows` passages first tries "at least two of the four
-rarest words" and, failing that, scores only the latest-added `keyword_max_rows` matches.
-Counting matches is cheap (FTS5 streams rowids, nothing scored) and capped.
+Even selective words add up at a million passages. FTS5's bm25 walks the whole passage list
+of every word for its IDF (tens of nanoseconds a passage) and scores each match (microseconds),
+so the kept words are also cut, rarest first, once their lists sum past
+`keyword_max_postings`; and a plan matching more than `keyword_max_rows` passages first tries
+"at least two of the four rarest words" and, failing that, scores only the latest-added
+`keyword_max_rows` matches. Counting matches is cheap (FTS5 streams rowids, nothing scored)
+and capped.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from kb.query import WORD, ParsedQuery, quote
 from kb.settings import Settings
 from kb.store import Store
 
-ALL_COMMON_TERMS = 3  # words ANDed when every word is common: few enough to match something
+# Words ANDed when every word is common: each costs a walk of its whole passage list (bm25's
+# IDF), and two already match few enough.
+ALL_COMMON_TERMS = 2
 PAIR_TERMS = 4  # "two of the rarest words" pairs up this many: six pairs
 MAX_CACHED = 50_000  # counted terms kept per generation; past it the cache starts afresh
 
@@ -40,10 +45,16 @@ class KeywordPlan:
     kept: tuple[str, ...]
     dropped: tuple[str, ...]
     bounded: bool = False  # too many matches: score only the latest `keyword_max_rows`
+    postings: int = 0  # passages matching each kept word, summed: what bm25's IDF walks
 
 
 def plan_keywords(
-    query: ParsedQuery, counts: Mapping[str, int], passages: int, common_share: float, most: int
+    query: ParsedQuery,
+    counts: Mapping[str, int],
+    passages: int,
+    common_share: float,
+    most: int,
+    postings: int | None = None,
 ) -> KeywordPlan:
     """The plan for a parsed query, given each term's passage count (capped counts are fine:
     a count at or over the common limit only means "common").
@@ -53,6 +64,8 @@ def plan_keywords(
         passages: passages in the keyword index.
         common_share: terms in more than this share of the passages are common.
         most: the most terms kept (phrases are always kept, and not counted).
+        postings: the most passages the kept terms may match, summed (the rarest term is
+            kept whatever its count).
     """
     phrases = [quote(" ".join(WORD.findall(p))) for p in query.phrases]
     limit = common_limit(passages, common_share)
@@ -63,13 +76,33 @@ def plan_keywords(
     rare = [t for t in found if counts[t] <= limit]
     if rare or phrases or not found:
         kept = rare[:most] if (rare or phrases) else by_rarity[:most]
+        kept = _within_postings(kept, counts, postings)
         expression = " OR ".join(phrases + [quote(t) for t in kept])
-        return KeywordPlan((expression,) if expression else (), tuple(kept), _left(query, kept))
+        return KeywordPlan(
+            (expression,) if expression else (),
+            tuple(kept),
+            _left(query, kept),
+            postings=sum(counts.get(t, 0) for t in kept),
+        )
     kept = found[: min(most, ALL_COMMON_TERMS)]
     expressions = [" AND ".join(quote(t) for t in kept)]
     if len(kept) > 1:
         expressions.append(quote(kept[0]))
-    return KeywordPlan(tuple(expressions), tuple(kept), _left(query, kept))
+    return KeywordPlan(
+        tuple(expressions), tuple(kept), _left(query, kept), postings=sum(counts[t] for t in kept)
+    )
+
+
+def _within_postings(terms: list[str], counts: Mapping[str, int], most: int | None) -> list[str]:
+    """The rarest-first terms while their summed counts stay within `most` (at least one)."""
+    kept: list[str] = []
+    total = 0
+    for term in terms:
+        total += counts.get(term, 0)
+        if kept and most is not None and total > most:
+            break
+        kept.append(term)
+    return kept
 
 
 def _left(query: ParsedQuery, kept: list[str]) -> tuple[str, ...]:
@@ -105,6 +138,7 @@ class Selectivity:
             passages,
             self._settings.keyword_common_share,
             self._settings.keyword_max_terms,
+            self._settings.keyword_max_postings,
         )
         return self._within_budget(plan)
 
@@ -117,7 +151,9 @@ class Selectivity:
         first = plan.expressions[0]
         if self._count([first], budget + 1)[first] <= budget:
             return plan
-        if len(plan.kept) >= 2:
+        # Each word of the pairs appears in several of them, and bm25 walks its list each time.
+        walks = (min(len(plan.kept), PAIR_TERMS) - 1) * plan.postings
+        if len(plan.kept) >= 2 and walks <= self._settings.keyword_max_postings:
             pairs = at_least_two(plan.kept[:PAIR_TERMS])
             if self._settings.candidates <= self._count([pairs], budget + 1)[pairs] <= budget:
                 return replace(plan, expressions=(pairs, *plan.expressions), bounded=True)

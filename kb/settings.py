@@ -75,6 +75,14 @@ class Settings(BaseSettings):
             "those are too many or too few, the latest-added matching passages, this many."
         ),
     )
+    keyword_max_postings: int = Field(
+        100_000,
+        ge=100,
+        description=(
+            "Keyword search keeps the rarest query words while the passages holding them sum "
+            "to at most this (FTS5's BM25 walks each word's whole passage list)."
+        ),
+    )
     keyword_max_terms: int = Field(
         12,
         ge=1,

@@ -173,3 +173,13 @@ def test_past_the_budget_only_the_latest_matches_are_scored(
     assert len(hits) == 100
     assert min(c for c, _ in hits) == 201  # chunk ids 1..300, in the order written
     assert len(crowded.keyword_search(plan.expressions[0], Filters(), 300)) == 300
+
+
+def test_rare_words_are_kept_while_their_passage_lists_fit_the_postings_limit() -> None:
+    parsed = parse_query("ceasefire monitoring mission observers")
+    counts = {"ceasefire": 400, "monitoring": 300, "mission": 200, "observers": 100}
+    plan = plan_keywords(parsed, counts, 10_000, 0.05, 12, postings=600)
+    assert plan.kept == ("observers", "mission", "monitoring")  # 100 + 200 + 300
+    assert plan.postings == 600 and plan.dropped == ("ceasefire",)
+    alone = plan_keywords(parsed, counts, 10_000, 0.05, 12, postings=50)
+    assert alone.kept == ("observers",)  # the rarest stays whatever its count
