@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         200, ge=10, description="Passages fetched from each of dense and keyword search."
     )
     keyword_common_share: float = Field(
-        0.05,
+        0.2,
         gt=0.0,
         le=1.0,
         description=(

@@ -178,8 +178,11 @@ FINGERPRINTS_BY_ID = (
     "WHERE g.document_id = documents.document_id) "
     "FROM documents WHERE document_id IN ({marks})"
 )
+# The unary + keeps SQLite off the deleted_at index: with LIVE as written it walked every live
+# document (13 ms warm, 135 ms cold at 166,000 documents) instead of looking up the ten asked for.
 DOCUMENTS_BY_ID = (
-    f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {LIVE} AND d.document_id IN ({{marks}})"
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents d "
+    "WHERE +d.deleted_at IS NULL AND d.document_id IN ({marks})"
 )
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
