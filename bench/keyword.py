@@ -187,18 +187,22 @@ def briefs(store_folder: Path, count: int) -> list[str]:
 
 def keyword_step(kb: KnowledgeBase, query: str, filters: Filters) -> None:
     """The keyword step alone: the plan (if the code under test plans) and the FTS5 search."""
+    from kb.selectivity import run_plan  # noqa: PLC0415 (absent from older code)
+
     parsed = parse_query(query)
     selectivity = getattr(kb.searcher, "selectivity", None)
-    if selectivity is None:
+    if selectivity is None:  # the code before keyword plans
         expression = fts_expression(parsed)
         if expression is not None:
             kb.store.keyword_search(expression, filters, kb.settings.candidates)
         return
-    plan = selectivity.plan(parsed)
-    budget = kb.settings.keyword_max_rows if plan.bounded else None
-    for expression in plan.expressions:
-        if kb.store.keyword_search(expression, filters, kb.settings.candidates, budget):
-            return
+
+    def search(expression: str) -> list[tuple[int, float]]:
+        return kb.store.keyword_search(
+            expression, filters, kb.settings.candidates, kb.settings.keyword_max_rows
+        )
+
+    run_plan(selectivity.plan(parsed), search, kb.settings.candidates)
 
 
 def percentiles(seconds: list[float]) -> str:

@@ -33,7 +33,7 @@ from kb.models import (
 )
 from kb.query import ParsedQuery, parse_query
 from kb.reranker import Reranker
-from kb.selectivity import Selectivity
+from kb.selectivity import Selectivity, run_plan
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
 from kb.store import Ids, Store, Vectors
@@ -194,15 +194,13 @@ class Searcher:
         )
 
     def _keyword(self, parsed: ParsedQuery, filters: Filters) -> Ranking:
-        hits: list[tuple[int, float]] = []
-        plan = self.selectivity.plan(parsed)
-        budget = self._settings.keyword_max_rows if plan.bounded else None
-        for expression in plan.expressions:
-            hits = self._store.keyword_search(
-                expression, filters, self._settings.candidates, budget
+        def search(expression: str) -> list[tuple[int, float]]:
+            return self._store.keyword_search(
+                expression, filters, self._settings.candidates, self._settings.keyword_max_rows
             )
-            if hits:
-                break
+
+        plan = self.selectivity.plan(parsed)
+        hits = run_plan(plan, search, self._settings.candidates)
         return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))
 
     # -- fusion -------------------------------------------------------------------------

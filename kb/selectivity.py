@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -44,8 +44,9 @@ class KeywordPlan:
     expressions: tuple[str, ...]
     kept: tuple[str, ...]
     dropped: tuple[str, ...]
-    bounded: bool = False  # too many matches: score only the latest `keyword_max_rows`
+    bounded: bool = False  # matches more than `keyword_max_rows`: only the latest are scored
     postings: int = 0  # passages matching each kept word, summed: what bm25's IDF walks
+    last_resort: str | None = None  # the words left out, to fill in too few candidates
 
 
 def plan_keywords(
@@ -78,19 +79,53 @@ def plan_keywords(
         kept = rare[:most] if (rare or phrases) else by_rarity[:most]
         kept = _within_postings(kept, counts, postings)
         expression = " OR ".join(phrases + [quote(t) for t in kept])
+        expressions = [expression] if expression else []
         return KeywordPlan(
-            (expression,) if expression else (),
+            tuple(expressions),
             tuple(kept),
             _left(query, kept),
             postings=sum(counts.get(t, 0) for t in kept),
+            last_resort=_last_resort(found, kept, most),
         )
     kept = found[: min(most, ALL_COMMON_TERMS)]
     expressions = [" AND ".join(quote(t) for t in kept)]
     if len(kept) > 1:
         expressions.append(quote(kept[0]))
     return KeywordPlan(
-        tuple(expressions), tuple(kept), _left(query, kept), postings=sum(counts[t] for t in kept)
+        tuple(expressions),
+        tuple(kept),
+        _left(query, kept),
+        postings=sum(counts[t] for t in kept),
+        last_resort=_last_resort(found, kept[:1], most),
     )
+
+
+def _last_resort(found: list[str], kept: list[str], most: int) -> str | None:
+    """Any of the words left out: they fill the candidates should the plan find too few of
+    what the filters and the viewer allow (the counts are of the whole store)."""
+    rest = [quote(t) for t in found if t not in kept][:most]
+    return " OR ".join(rest) if rest else None
+
+
+def run_plan(
+    plan: KeywordPlan, search: Callable[[str], list[tuple[int, float]]], wanted: int
+) -> list[tuple[int, float]]:
+    """Chunk ids and scores: the first of the plan's expressions that finds anything, then, if
+    that is fewer than `wanted`, passages of the last resort, scored below all of those."""
+    hits: list[tuple[int, float]] = []
+    for expression in plan.expressions:
+        hits = search(expression)
+        if hits:
+            break
+    if len(hits) >= wanted or plan.last_resort is None:
+        return hits
+    seen = {c for c, _ in hits}
+    more = [(c, s) for c, s in search(plan.last_resort) if c not in seen]
+    if not more:
+        return hits
+    # Another expression's BM25 is on another scale: shift it under the plan's lowest score.
+    floor = min((s for _, s in hits), default=0.0) - max(s for _, s in more) - 1e-6
+    return hits + [(c, s + floor) for c, s in more[: wanted - len(hits)]]
 
 
 def _within_postings(terms: list[str], counts: Mapping[str, int], most: int | None) -> list[str]:
