@@ -187,8 +187,6 @@ def briefs(store_folder: Path, count: int) -> list[str]:
 
 def keyword_step(kb: KnowledgeBase, query: str, filters: Filters) -> None:
     """The keyword step alone: the plan (if the code under test plans) and the FTS5 search."""
-    from kb.selectivity import run_plan  # noqa: PLC0415 (absent from older code)
-
     parsed = parse_query(query)
     selectivity = getattr(kb.searcher, "selectivity", None)
     if selectivity is None:  # the code before keyword plans
@@ -196,6 +194,7 @@ def keyword_step(kb: KnowledgeBase, query: str, filters: Filters) -> None:
         if expression is not None:
             kb.store.keyword_search(expression, filters, kb.settings.candidates)
         return
+    from kb.selectivity import run_plan  # noqa: PLC0415 (here: older code has no kb.selectivity)
 
     def search(expression: str) -> list[tuple[int, float]]:
         return kb.store.keyword_search(
