@@ -47,10 +47,10 @@ def parse_query(text: str) -> ParsedQuery:
 
 def fts_expression(query: ParsedQuery) -> str | None:
     """An FTS5 MATCH expression: any term or phrase (OR), each quoted so no user text is syntax."""
-    parts = [_quote(" ".join(WORD.findall(p))) for p in query.phrases]
-    parts += [_quote(term) for term in query.terms]
+    parts = [quote(" ".join(WORD.findall(p))) for p in query.phrases]
+    parts += [quote(term) for term in query.terms]
     return " OR ".join(parts) if parts else None
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'

@@ -31,8 +31,9 @@ from kb.models import (
     SearchResponse,
     Suggestion,
 )
-from kb.query import ParsedQuery, fts_expression, parse_query
+from kb.query import ParsedQuery, parse_query
 from kb.reranker import Reranker
+from kb.selectivity import Selectivity, run_plan
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
 from kb.store import Store, Vectors
@@ -61,6 +62,7 @@ class Searcher:
         self._vocabularies: dict[tuple[int, int, tuple[str, ...]], Vocabulary] = {}
         self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
         self._allowed_sets = AllowedSets(store, lambda: len(self._index()))
+        self.selectivity = Selectivity(store, settings)
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.search_batch([request])[0]
@@ -196,10 +198,13 @@ class Searcher:
         )
 
     def _keyword(self, parsed: ParsedQuery, filters: Filters) -> Ranking:
-        expression = fts_expression(parsed)
-        if expression is None:
-            return Ranking((), ())
-        hits = self._store.keyword_search(expression, filters, self._settings.candidates)
+        def search(expression: str) -> list[tuple[int, float]]:
+            return self._store.keyword_search(
+                expression, filters, self._settings.candidates, self._settings.keyword_max_rows
+            )
+
+        plan = self.selectivity.plan(parsed)
+        hits = run_plan(plan, search, self._settings.candidates)
         return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))
 
     # -- fusion -------------------------------------------------------------------------

@@ -56,6 +56,41 @@ class Settings(BaseSettings):
     candidates: int = Field(
         200, ge=10, description="Passages fetched from each of dense and keyword search."
     )
+    keyword_common_share: float = Field(
+        0.2,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Keyword search leaves out query words found in more than this share of passages "
+            "(they add little to BM25 and make it score most of the store); if every word is "
+            "that common, it looks for passages holding all of the rarest few."
+        ),
+    )
+    keyword_max_rows: int = Field(
+        5000,
+        ge=100,
+        description=(
+            "Most passages one keyword search scores (BM25 costs microseconds a passage). Past "
+            "it, passages holding two of the query's rarest words are searched instead; if "
+            "those are too many or too few, the latest-added matching passages, this many."
+        ),
+    )
+    keyword_max_postings: int = Field(
+        100_000,
+        ge=100,
+        description=(
+            "Keyword search keeps the rarest query words while the passages holding them sum "
+            "to at most this (FTS5's BM25 walks each word's whole passage list)."
+        ),
+    )
+    keyword_max_terms: int = Field(
+        12,
+        ge=1,
+        description=(
+            "Keyword search keeps at most this many of a query's words, the rarest (a long "
+            "brief's distinctive names and terms); quoted phrases are always kept."
+        ),
+    )
     fusion: Literal["score", "rrf"] = Field(
         "score",
         description=(

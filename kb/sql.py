@@ -178,8 +178,11 @@ FINGERPRINTS_BY_ID = (
     "WHERE g.document_id = documents.document_id) "
     "FROM documents WHERE document_id IN ({marks})"
 )
+# The unary + keeps SQLite off the deleted_at index: with LIVE as written it walked every live
+# document (13 ms warm, 135 ms cold at 166,000 documents) instead of looking up the ten asked for.
 DOCUMENTS_BY_ID = (
-    f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {LIVE} AND d.document_id IN ({{marks}})"
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents d "
+    "WHERE +d.deleted_at IS NULL AND d.document_id IN ({marks})"
 )
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
@@ -242,17 +245,6 @@ COUNT_BY_TYPE = (
     f"SELECT doc_type, count(*) FROM documents d WHERE {LIVE} GROUP BY doc_type ORDER BY doc_type"
 )
 
-# bm25() weights follow the column order (title, heading, text): a title hit counts double.
-# Chosen on SciFact train and pax-dev among (1,1,1), (2,1,1), (3,1.5,1), (5,1.5,1), (3,0.5,1).
-KEYWORD_SEARCH = """
-SELECT f.rowid, -bm25(chunks_fts, 2.0, 1.0, 1.0) AS score
-FROM chunks_fts f
-JOIN chunks c ON c.chunk_id = f.rowid
-JOIN documents d ON d.document_id = c.document_id
-WHERE chunks_fts MATCH :match AND {where}
-ORDER BY bm25(chunks_fts, 2.0, 1.0, 1.0)
-LIMIT :limit
-"""
 FILTERED_CHUNK_IDS = """
 SELECT c.chunk_id FROM chunks c JOIN documents d ON d.document_id = c.document_id
 WHERE {where}

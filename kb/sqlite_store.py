@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 
-from kb import sql, sql_checks, sql_facets, sql_history
+from kb import sql, sql_checks, sql_facets, sql_history, sql_keyword
 from kb.access import LEVELS
 from kb.integrity import describe, store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
@@ -190,13 +190,31 @@ class SQLiteStore(SQLitePacks):
         for start in range(0, len(rows), batch):
             yield [(int(r[0]), str(r[1])) for r in rows[start : start + batch]]
 
-    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
+    def keyword_search(
+        self, match: str, filters: Filters, limit: int, budget: int | None = None
+    ) -> list[tuple[int, float]]:
         where, params = sql.build_where(filters)
+        template = (
+            sql_keyword.KEYWORD_SEARCH if budget is None else sql_keyword.KEYWORD_SEARCH_BOUNDED
+        )
         with self._lock:
             rows = self._db.execute(
-                sql.KEYWORD_SEARCH.format(where=where), {**params, "match": match, "limit": limit}
+                template.format(where=where),
+                {**params, "match": match, "limit": limit, "budget": budget},
             ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:
+        counts = {}
+        with self._lock:
+            for match in dict.fromkeys(matches):
+                row = self._db.execute(sql_keyword.COUNT_MATCHES, {"match": match, "cap": cap})
+                counts[match] = int(row.fetchone()[0])
+        return counts
+
+    def keyword_rows(self) -> int:
+        with self._lock:
+            return int(self._db.execute(sql_keyword.COUNT_FTS_ROWS).fetchone()[0])
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids:
         where, params = sql.build_where(filters)

@@ -185,8 +185,19 @@ class Store(Protocol):
 
     def replace_vectors(self, ids: Ids, vectors: Vectors) -> int: ...
 
-    def keyword_search(self, match: str, filters: Filters, limit: int) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) for an FTS5 match expression."""
+    def keyword_search(
+        self, match: str, filters: Filters, limit: int, budget: int | None = None
+    ) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for an FTS5 match expression; with a
+        budget, only the `budget` latest-added matching passages are scored."""
+        ...
+
+    def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:
+        """For each FTS5 match expression, how many passages it matches, counted up to `cap`."""
+        ...
+
+    def keyword_rows(self) -> int:
+        """Passages in the keyword index (live or in the trash)."""
         ...
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids: ...
