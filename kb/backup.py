@@ -18,7 +18,8 @@ from pathlib import Path
 
 from kb import sql, sql_checks, sql_originals
 from kb.errors import InvalidRequestError, StoreError
-from kb.index import HEADER_NAME, INDEX_NAME, VECTORS_KEY
+from kb.index import VECTORS_KEY
+from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import MODEL_KEY
 from kb.lock import WriterLock
 from kb.original_files import OriginalFiles

@@ -15,24 +15,22 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import zlib
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import faiss
 import numpy as np
 
+from kb.faiss_threads import one_thread
 from kb.files import write_atomically, write_file_atomically
+from kb.index_file import HEADER_NAME, INDEX_NAME, file_crc32, read_header
 from kb.settings import Settings
 from kb.store import Ids, Vectors
 
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "index.faiss"
-HEADER_NAME = "index.json"
 # Store meta key: changed whenever stored ids may come to hold other vectors (a re-embed, a
 # restore), so that no index of the old vectors is ever caught up by id and served.
 VECTORS_KEY = "vectors"
@@ -40,7 +38,6 @@ IndexKind = Literal["exact", "hnsw"]
 EXACT: IndexKind = "exact"
 HNSW: IndexKind = "hnsw"
 KINDS: tuple[IndexKind, ...] = ("exact", "hnsw")
-CRC_BLOCK = 1 << 24
 FILTER_WIDEN_MAX = 8.0  # most a filtered graph search widens its candidate list
 SELECTIONS_KEPT = 16  # filter selectors kept (125 KB each at a million passages)
 
@@ -345,7 +342,7 @@ class VectorIndex:
         vectors stamp is stale. FAISS reads the file itself: no second copy in memory."""
         path = folder / INDEX_NAME
         try:
-            header = _header(folder)
+            header = read_header(folder)
             crc = file_crc32(path)
         except FileNotFoundError:
             log.info("no FAISS index in %s", folder)
@@ -388,43 +385,3 @@ class VectorIndex:
             graph = faiss.downcast_index(raw.index)  # type: ignore[attr-defined]
             graph.hnsw.efSearch = index.params.ef_search  # type: ignore[attr-defined]
         return index
-
-
-def saved_generation(folder: Path) -> int | None:
-    """The generation of the index saved in `folder`, from its header alone; None if none."""
-    try:
-        header = _header(folder)
-    except (OSError, ValueError):
-        return None
-    return None if header is None else int(header["generation"])
-
-
-def _header(folder: Path) -> dict[str, Any] | None:
-    header = json.loads((folder / HEADER_NAME).read_text())
-    numbers = ("generation", "dimension", "count", "crc32")
-    whole = isinstance(header, dict) and all(isinstance(header.get(n), int) for n in numbers)
-    return header if whole else None
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Search on the calling thread alone. FAISS spreads even one query over OpenMP threads,
-    whose start-up costs more than the search on a busy 2-core server (measured: 22 ms against
-    3 ms for an exact search of 20,000 vectors); the server's concurrency comes from its
-    requests instead. OpenMP's thread count is per calling thread, so a background build on
-    another thread keeps every core."""
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
-
-
-def file_crc32(path: Path) -> int:
-    """CRC-32 of a file, read a block at a time (the index may be larger than spare memory)."""
-    crc = 0
-    with path.open("rb") as file:
-        while block := file.read(CRC_BLOCK):
-            crc = zlib.crc32(block, crc)
-    return crc

@@ -35,8 +35,8 @@ from kb.index import (
     AnnParams,
     IndexKind,
     VectorIndex,
-    saved_generation,
 )
+from kb.index_file import saved_generation
 from kb.lock import WriterLock
 from kb.settings import Settings
 from kb.store import Store, Vectors, WriteResult

@@ -23,7 +23,7 @@ from typing import Any
 
 from ingest.pipeline import IngestOptions, prepare_file
 from kb.embedder import Embedder
-from kb.index import HEADER_NAME
+from kb.index_file import HEADER_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
 from kb.settings import Settings

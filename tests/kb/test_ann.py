@@ -13,7 +13,8 @@ import pytest
 from ingest.pipeline import ingest_paths
 from kb.access import Viewer
 from kb.embedder import Embedder
-from kb.index import EXACT, HNSW, INDEX_NAME
+from kb.index import EXACT, HNSW
+from kb.index_file import INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings

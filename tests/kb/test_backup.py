@@ -13,7 +13,7 @@ import pytest
 from kb.backup import MANIFEST_NAME, backup_store, restore_store
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError
-from kb.index import HEADER_NAME, INDEX_NAME
+from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings

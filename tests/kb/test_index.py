@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.index import HEADER_NAME, HNSW, INDEX_NAME, AnnParams, VectorIndex, saved_generation
+from kb.index import HNSW, AnnParams, VectorIndex
+from kb.index_file import HEADER_NAME, INDEX_NAME, saved_generation
 
 
 def unit_vectors(count: int, dimension: int = 16, seed: int = 0) -> np.ndarray:

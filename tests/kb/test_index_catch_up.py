@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from kb.embedder import Embedder, TorchEmbedder
-from kb.index import HEADER_NAME, INDEX_NAME
+from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, SearchRequest
 from kb.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, ModelMismatchError, NotFoundError
-from kb.index import HEADER_NAME, INDEX_NAME
+from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest
 from kb.settings import Settings
