@@ -150,7 +150,6 @@ PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 30000",
 )
-READER_PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA query_only = ON")
 
 GET_META = "SELECT value FROM meta WHERE key = ?"
 SET_META = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import threading
@@ -41,24 +40,6 @@ class SQLiteBase:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
         self.originals = OriginalFiles(folder)
-        self._readers = threading.local()
-        self._opened: list[sqlite3.Connection] = []  # every thread's reader, to close
-
-    def _reader(self) -> sqlite3.Connection:
-        """This thread's read-only connection, for the reads of a search. In WAL mode readers
-        run beside each other and beside the writer, and SQLite lets go of the GIL while it
-        works: the server's threads search in parallel instead of queueing on one connection.
-        A reader sees committed data only, which is all a search should see."""
-        db: sqlite3.Connection | None = getattr(self._readers, "db", None)
-        if db is None:
-            db = connect(self.path, check_same_thread=False, isolation_level=None)
-            for pragma in sql.READER_PRAGMAS:
-                db.execute(pragma)
-            db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
-            self._readers.db = db
-            with self._lock:
-                self._opened.append(db)
-        return db
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -70,9 +51,6 @@ class SQLiteBase:
 
     def close(self) -> None:
         with self._lock:
-            for reader in self._opened:
-                reader.close()
-            self._opened.clear()
             self._db.close()
 
     # -- meta -------------------------------------------------------------------------
@@ -99,16 +77,14 @@ class SQLiteBase:
     def _transaction(self) -> Transaction:
         return Transaction(self._db, self._lock)
 
-    def _rows_for(self, template: str, keys: Sequence[Any], reader: bool = False) -> list[Any]:
-        """Rows of a `{marks}` query for many keys, a bounded number of keys per statement;
-        with `reader`, on this thread's reader (committed data only, no lock)."""
+    def _rows_for(self, template: str, keys: Sequence[Any]) -> list[Any]:
+        """Rows of a `{marks}` query for many keys, a bounded number of keys per statement."""
         rows: list[Any] = []
-        with contextlib.nullcontext() if reader else self._lock:
-            db = self._reader() if reader else self._db
+        with self._lock:
             for start in range(0, len(keys), sql.MAX_KEYS_PER_QUERY):
                 batch = list(keys[start : start + sql.MAX_KEYS_PER_QUERY])
                 query = template.format(marks=", ".join("?" * len(batch)))
-                rows.extend(db.execute(query, batch).fetchall())
+                rows.extend(self._db.execute(query, batch).fetchall())
         return rows
 
     def _delete_chunks(self, document_id: str) -> list[int]:

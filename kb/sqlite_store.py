@@ -140,7 +140,7 @@ class SQLiteStore(SQLitePacks):
         return None if row is None else document_of(row)
 
     def documents_by_id(self, document_ids: Sequence[str]) -> dict[str, Document]:
-        rows = self._rows_for(sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)), reader=True)
+        rows = self._rows_for(sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)))
         return {row[0]: document_of(row) for row in rows}
 
     def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]:
@@ -167,15 +167,11 @@ class SQLiteStore(SQLitePacks):
             ]
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
-        rows = self._rows_for(
-            sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)], reader=True
-        )
+        rows = self._rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
         return {row[0]: chunk_of(row) for row in rows}
 
     def chunk_owners(self, chunk_ids: Sequence[int]) -> dict[int, str]:
-        rows = self._rows_for(
-            sql.CHUNK_OWNERS, [int(i) for i in dict.fromkeys(chunk_ids)], reader=True
-        )
+        rows = self._rows_for(sql.CHUNK_OWNERS, [int(i) for i in dict.fromkeys(chunk_ids)])
         return {int(row[0]): row[1] for row in rows}
 
     def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]:
@@ -201,22 +197,19 @@ class SQLiteStore(SQLitePacks):
         template = (
             sql_keyword.KEYWORD_SEARCH if budget is None else sql_keyword.KEYWORD_SEARCH_BOUNDED
         )
-        rows = (
-            self._reader()
-            .execute(
+        with self._lock:
+            rows = self._db.execute(
                 template.format(where=where),
                 {**params, "match": match, "limit": limit, "budget": budget},
-            )
-            .fetchall()
-        )
+            ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:
         counts = {}
-        reader = self._reader()
-        for match in dict.fromkeys(matches):
-            row = reader.execute(sql_keyword.COUNT_MATCHES, {"match": match, "cap": cap})
-            counts[match] = int(row.fetchone()[0])
+        with self._lock:
+            for match in dict.fromkeys(matches):
+                row = self._db.execute(sql_keyword.COUNT_MATCHES, {"match": match, "cap": cap})
+                counts[match] = int(row.fetchone()[0])
         return counts
 
     def keyword_rows(self) -> int:
@@ -225,8 +218,9 @@ class SQLiteStore(SQLitePacks):
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids:
         where, params = sql.build_where(filters)
-        rows = self._reader().execute(sql.FILTERED_CHUNK_IDS.format(where=where), params)
-        return ids_of([r[0] for r in rows.fetchall()])
+        with self._lock:
+            rows = self._db.execute(sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
+        return ids_of([r[0] for r in rows])
 
     def metadata_values(self, longest: int, filters: Filters) -> list[tuple[str, str, int]]:
         where, params = sql.build_where(filters)
