@@ -42,6 +42,11 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/packs.py
 	$(PY) bench/ui.py
 	$(PY) bench/peers.py
+	$(PY) bench/embedders.py
+	$(PY) bench/ingest.py
+	$(PY) bench/ann.py
+	$(PY) bench/keyword.py
+	$(PY) bench/scale.py
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
