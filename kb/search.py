@@ -31,6 +31,7 @@ from kb.models import (
     SearchResponse,
     Suggestion,
 )
+from kb.owners import ChunkOwners
 from kb.query import ParsedQuery, parse_query
 from kb.reranker import Reranker
 from kb.selectivity import Selectivity, run_plan
@@ -62,6 +63,7 @@ class Searcher:
         self._vocabularies: dict[tuple[int, int, tuple[str, ...]], Vocabulary] = {}
         self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
         self._allowed_sets = AllowedSets(store, lambda: len(self._index()))
+        self._owners = ChunkOwners(store)
         self.selectivity = Selectivity(store, settings)
 
     def search(self, request: SearchRequest) -> SearchResponse:
@@ -211,7 +213,7 @@ class Searcher:
 
     def _chunk_documents(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         # Owners only: the passages' texts are read later, for the page shown.
-        return self._store.chunk_owners(list(chunk_ids))
+        return self._owners.of(list(chunk_ids), self._index().stamp)
 
     def _fuse(self, rankings: list[Ranking]) -> Scores:
         owner = self._chunk_documents([c for r in rankings for c in r.chunk_ids])

@@ -7,6 +7,7 @@ from kb.access import Viewer
 from kb.allowed import filter_key
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
+from kb.owners import ChunkOwners
 
 
 def draft(document_id: str, words: str, level: str, region: str = "Tamsin") -> DocumentDraft:
@@ -75,3 +76,16 @@ def test_filter_keys_ignore_order_and_the_viewers_name() -> None:
     assert filter_key(one) == filter_key(two)
     assert filter_key(one) != filter_key(Filters(equals={"region": ("a",)}, viewer=one.viewer))
     assert filter_key(Filters()) != filter_key(Filters(viewer=one.viewer))
+
+
+def test_chunk_owners_name_each_passages_document_and_skip_unknown_ids(kb: KnowledgeBase) -> None:
+    kb.add(
+        [
+            draft("open", BODY.format("north"), "public"),
+            draft("shut", BODY.format("south"), "confidential"),
+        ]
+    )
+    stored = {c.chunk_id: c.document_id for d in ("open", "shut") for c in kb.chunks(d)}
+    owners = ChunkOwners(kb.store)
+    assert owners.of([*stored, 987654], "s") == stored
+    assert owners.of(list(stored)[:1], "s") == dict(list(stored.items())[:1])  # from memory now
