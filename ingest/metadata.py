@@ -12,7 +12,7 @@ from typing import Any
 from kb.access import check_groups, check_level
 from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
 from kb.filters import check_key
-from kb.models import DOC_TYPES
+from kb.models import DOC_TYPES, DocumentDraft
 from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
 
@@ -214,3 +214,34 @@ def marking_groups(fields: Mapping[str, Any], source: str) -> tuple[str, ...] | 
     if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
         raise InvalidRequestError(f"{source}: groups must be a list of group names")
     return check_groups(value)
+
+
+def fields_draft(
+    name: str,
+    document_id: str,
+    title: str,
+    fields: Mapping[str, Any],
+    doc_type: str | None,
+    schema: MetadataSchema | None,
+    sha256: str,
+    marking: tuple[str | None, tuple[str, ...] | None],
+) -> DocumentDraft:
+    """A draft of what the file's name, its fields and the batch's (doc_type, marking) say, its
+    passages still to come; bad metadata raises here. Given markings win over the fields'."""
+    title = " ".join(title.split())
+    doc_type, metadata = document_metadata(name, fields, doc_type, schema, title)
+    date = metadata.get("date")
+    classification, groups = marking
+    return DocumentDraft(
+        document_id=document_id,
+        title=title,
+        doc_type=doc_type,
+        source_name=name,
+        sha256=sha256,
+        metadata=metadata,
+        date=str(normalise_date(date)) if date is not None else None,
+        chunks=(),
+        relations=document_relations(name, fields),
+        classification=classification or marking_level(fields.get("classification"), name),
+        groups=groups if groups is not None else marking_groups(fields, name),
+    )

@@ -17,12 +17,8 @@ from ingest.batch import Batch, outcome_of
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
 from ingest.metadata import (
     check_document_id,
-    document_metadata,
-    document_relations,
+    fields_draft,
     is_sidecar,
-    marking_groups,
-    marking_level,
-    normalise_date,
     read_sidecar,
     sidecar_for,
 )
@@ -310,25 +306,14 @@ def _draft(
     schema: MetadataSchema | None,
 ) -> DocumentDraft:
     check_document_id(document_id)
-    title = " ".join(title.split())
-    doc_type, metadata = document_metadata(name, fields, options.doc_type, schema, title)
-    date = metadata.get("date")
+    marking = (options.classification, options.groups)
+    draft = fields_draft(
+        name, document_id, title, fields, options.doc_type, schema, sha256, marking
+    )
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
         raise InputError(name, "no text to index after reading")
-    return DocumentDraft(
-        document_id=document_id,
-        title=title,
-        doc_type=doc_type,
-        source_name=name,
-        sha256=sha256,
-        metadata=metadata,
-        date=str(normalise_date(date)) if date is not None else None,
-        chunks=chunks,
-        relations=document_relations(name, fields),
-        classification=options.classification or marking_level(fields.get("classification"), name),
-        groups=options.groups if options.groups is not None else marking_groups(fields, name),
-    )
+    return replace(draft, chunks=chunks)
 
 
 def _first_heading(content: Content) -> str | None:

@@ -22,11 +22,7 @@ from typing import Any
 
 from ingest.metadata import (
     check_document_id,
-    document_metadata,
-    document_relations,
-    marking_groups,
-    marking_level,
-    normalise_date,
+    fields_draft,
     slug,
 )
 from kb.errors import InvalidRequestError
@@ -70,20 +66,5 @@ def stored_draft(
     sha256 = hashlib.sha256(data).hexdigest()
     if before.sha256 != sha256:
         return None
-    title = " ".join((given_title or given_text(fields.get("title")) or before.title).split())
-    doc_type, metadata = document_metadata(name, fields, given_type, schema, title)
-    date = metadata.get("date")
-    classification, groups = marking
-    return DocumentDraft(
-        document_id=document_id,
-        title=title,
-        doc_type=doc_type,
-        source_name=name,
-        sha256=sha256,
-        metadata=metadata,
-        date=str(normalise_date(date)) if date is not None else None,
-        chunks=(),
-        relations=document_relations(name, fields),
-        classification=classification or marking_level(fields.get("classification"), name),
-        groups=groups if groups is not None else marking_groups(fields, name),
-    )
+    title = given_title or given_text(fields.get("title")) or before.title
+    return fields_draft(name, document_id, title, fields, given_type, schema, sha256, marking)
