@@ -10,30 +10,26 @@ from __future__ import annotations
 # bm25() weights follow the column order (title, heading, text): a title hit counts double.
 # Chosen on SciFact train and pax-dev among (1,1,1), (2,1,1), (3,1.5,1), (5,1.5,1), (3,0.5,1).
 RANK = "bm25(2.0, 1.0, 1.0)"
-KEYWORD_SEARCH = f"""
+_KEYWORD = """
 SELECT f.rowid, -f.rank AS score
 FROM chunks_fts f
 JOIN chunks c ON c.chunk_id = f.rowid
 JOIN documents d ON d.document_id = c.document_id
-WHERE chunks_fts MATCH :match AND f.rank MATCH '{RANK}' AND {{where}}
+WHERE chunks_fts MATCH :match AND f.rank MATCH '{rank}' AND {{where}}{bound}
 ORDER BY f.rank
 LIMIT :limit
 """
+KEYWORD_SEARCH = _KEYWORD.format(rank=RANK, bound="")
 # The same, scoring no more than :budget matching passages, the latest added: the inner query
 # walks rowids only (cheap), the outer scores from the :budget-th newest match on. BM25 costs
 # a few microseconds a row, so this bounds the query whatever the words.
-KEYWORD_SEARCH_BOUNDED = f"""
-SELECT f.rowid, -f.rank AS score
-FROM chunks_fts f
-JOIN chunks c ON c.chunk_id = f.rowid
-JOIN documents d ON d.document_id = c.document_id
-WHERE chunks_fts MATCH :match AND f.rank MATCH '{RANK}' AND {{where}}
+KEYWORD_SEARCH_BOUNDED = _KEYWORD.format(
+    rank=RANK,
+    bound="""
 AND f.rowid >= (SELECT min(rowid) FROM (
     SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :match ORDER BY rowid DESC LIMIT :budget
-))
-ORDER BY f.rank
-LIMIT :limit
-"""
+))""",
+)
 
 # Passages matching one expression, counted only up to :cap: with no ORDER BY, FTS5 streams
 # the rowids, so a very common word stops at the cap instead of walking its whole list.
