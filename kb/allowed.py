@@ -8,11 +8,10 @@ and the index keeps the selector made from them under the same key.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
+from kb.generation_cache import GenerationCache
 from kb.models import Filters
 from kb.store import Ids, Store
 
@@ -33,9 +32,7 @@ class AllowedSets:
     def __init__(self, store: Store, live_passages: Callable[[], int]) -> None:
         self._store = store
         self._live = live_passages  # how many passages the vector index holds now
-        self._kept: OrderedDict[Hashable, Allowed | None] = OrderedDict()
-        self._lock = threading.Lock()  # the server's threads share it
-        self._generation = -1
+        self._kept: GenerationCache[Allowed | None] = GenerationCache(KEPT)
 
     def get(self, filters: Filters) -> Allowed | None:
         """The set to search within; None when nothing is filtered out (the fast path)."""
@@ -43,21 +40,13 @@ class AllowedSets:
             return None
         generation = self._store.generation()
         key = (generation, filter_key(filters))
-        with self._lock:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return self._kept[key]
-        ids = self._store.filtered_chunk_ids(filters)
-        # A viewer who may see every live passage, under no other filter, needs no selector.
-        found = None if len(ids) == self._live() else Allowed(ids, key)
-        with self._lock:
-            if self._generation != generation:
-                self._kept.clear()  # a write made every kept set stale
-                self._generation = generation
-            self._kept[key] = found
-            while len(self._kept) > KEPT:
-                self._kept.popitem(last=False)
-        return found
+
+        def make() -> Allowed | None:
+            ids = self._store.filtered_chunk_ids(filters)
+            # A viewer who may see every live passage, under no other filter, needs no selector.
+            return None if len(ids) == self._live() else Allowed(ids, key)
+
+        return self._kept.get(generation, key, make)
 
 
 def filter_key(filters: Filters) -> Hashable:

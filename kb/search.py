@@ -21,6 +21,7 @@ from kb.fusion import (
     reciprocal_rank_fusion,
     score_fusion,
 )
+from kb.generation_cache import GenerationCache
 from kb.index import VectorIndex
 from kb.models import (
     MODES,
@@ -41,6 +42,7 @@ from kb.store import Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
+VOCABULARIES_KEPT = 64  # kinds of viewer (clearance, groups) whose vocabulary is kept
 ASPECT_TOP = 10  # a document "answers" an aspect it is among the top ten for
 
 
@@ -60,7 +62,7 @@ class Searcher:
         self._settings = settings
         # Per store generation and per what a viewer may see: a suggestion must never name a
         # value found only in documents hidden from the one asking.
-        self._vocabularies: dict[tuple[int, int, tuple[str, ...]], Vocabulary] = {}
+        self._vocabularies: GenerationCache[Vocabulary] = GenerationCache(VOCABULARIES_KEPT)
         self.reranker = Reranker(settings.reranker, settings.device) if settings.reranker else None
         self._allowed_sets = AllowedSets(store, lambda: len(self._index()))
         self._owners = ChunkOwners(store)
@@ -144,16 +146,16 @@ class Searcher:
         """The metadata vocabulary of what the viewer may see, rebuilt when the store changed."""
         generation = self._store.generation()
         key = (
-            generation,
             len(LEVELS) if viewer is None else viewer.rank,
             () if viewer is None else tuple(sorted(viewer.groups)),
         )
-        if key not in self._vocabularies:
-            if any(k[0] != generation for k in self._vocabularies):
-                self._vocabularies.clear()
-            rows = self._store.metadata_values(MAX_VALUE_CHARS, Filters(viewer=viewer))
-            self._vocabularies[key] = build_vocabulary(rows)
-        return self._vocabularies[key]
+        return self._vocabularies.get(
+            generation,
+            key,
+            lambda: build_vocabulary(
+                self._store.metadata_values(MAX_VALUE_CHARS, Filters(viewer=viewer))
+            ),
+        )
 
     def similar(
         self, document_id: str, filters: Filters, limit: int, offset: int = 0
