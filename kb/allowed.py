@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from kb.generation_cache import GenerationCache
 from kb.models import Filters
 from kb.store import Ids, Store
@@ -24,6 +26,20 @@ class Allowed:
 
     ids: Ids
     key: Hashable
+    # By chunk id, True where allowed: keyword search keeps its matches with it instead of
+    # joining every match to its document in SQL (a byte a passage: 1 MB at a million).
+    mask: np.ndarray
+
+    @classmethod
+    def of(cls, ids: Ids, key: Hashable) -> Allowed:
+        mask = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=bool)
+        mask[ids] = True
+        return cls(ids, key, mask)
+
+    def keep(self, hits: list[tuple[int, float]], most: int) -> list[tuple[int, float]]:
+        """The first `most` hits whose chunk ids are allowed, in their order."""
+        mask, size = self.mask, len(self.mask)
+        return [h for h in hits if h[0] < size and mask[h[0]]][:most]
 
 
 class AllowedSets:
@@ -44,7 +60,7 @@ class AllowedSets:
         def make() -> Allowed | None:
             ids = self._store.filtered_chunk_ids(filters)
             # A viewer who may see every live passage, under no other filter, needs no selector.
-            return None if len(ids) == self._live() else Allowed(ids, key)
+            return None if len(ids) == self._live() else Allowed.of(ids, key)
 
         return self._kept.get(generation, key, make)
 

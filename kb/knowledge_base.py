@@ -67,7 +67,9 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         """
         self.settings = settings
         self.embedder = embedder if embedder is not None else make_embedder(settings)
-        self.store: Store = store if store is not None else SQLiteStore(settings.store)
+        self.store: Store = (
+            store if store is not None else SQLiteStore(settings.store, settings.read_connections)
+        )
         stored = self.store.get_meta(MODEL_KEY)
         if stored is not None and stored != self.embedder.name and not allow_model_change:
             dimension = self.store.get_meta(DIMENSION_KEY)

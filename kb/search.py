@@ -124,7 +124,7 @@ class Searcher:
         if vector is not None:
             rankings.append(self._dense(vector, allowed))
         if request.mode != "dense":
-            rankings.append(self._keyword(parsed, request.filters))
+            rankings.append(self._keyword(parsed, request.filters, allowed))
         if request.mode == "hybrid":
             return self._fuse(rankings)
         return self._best_scores(rankings[0])
@@ -201,11 +201,13 @@ class Searcher:
             tuple(int(i) for i in ids[0][keep]), tuple(float(s) for s in scores[0][keep])
         )
 
-    def _keyword(self, parsed: ParsedQuery, filters: Filters) -> Ranking:
+    def _keyword(self, parsed: ParsedQuery, filters: Filters, allowed: Allowed | None) -> Ranking:
+        wanted, budget = self._settings.candidates, self._settings.keyword_max_rows
+
         def search(expression: str) -> list[tuple[int, float]]:
-            return self._store.keyword_search(
-                expression, filters, self._settings.candidates, self._settings.keyword_max_rows
-            )
+            if allowed is not None:  # the filters' set is at hand: no join, no filter in SQL
+                return allowed.keep(self._store.keyword_ranked(expression, budget), wanted)
+            return self._store.keyword_search(expression, filters, wanted, budget)
 
         plan = self.selectivity.plan(parsed)
         hits = run_plan(plan, search, self._settings.candidates)

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
             "brief's distinctive names and terms); quoted phrases are always kept."
         ),
     )
+    read_connections: int = Field(
+        0,
+        ge=0,
+        description=(
+            "SQLite connections that searches read through side by side (writes have their "
+            "own); 0 means one per CPU core."
+        ),
+    )
     fusion: Literal["score", "rrf"] = Field(
         "score",
         description=(

@@ -150,6 +150,8 @@ PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 30000",
 )
+# Searches' connections (kb.sqlite_readers): WAL is a property of the file, set by the writer.
+READER_PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA query_only = ON")
 
 GET_META = "SELECT value FROM meta WHERE key = ?"
 SET_META = (

@@ -15,6 +15,7 @@ from kb.errors import StoreError
 from kb.models import DocumentDraft
 from kb.original_files import OriginalFiles
 from kb.sqlite_connection import connect
+from kb.sqlite_readers import Readers
 from kb.sqlite_rows import Transaction, dumps, utc_now
 
 DATABASE_NAME = "kb.sqlite"
@@ -24,7 +25,9 @@ GENERATION_KEY = "generation"
 class SQLiteBase:
     """The connection: opening and migrating, meta values, the generation, transactions."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, readers: int = 0) -> None:
+        """Open (creating and migrating) the store in `folder`; `readers`: connections that
+        searches read through side by side (0: one per core)."""
         # Owner only: the store holds confidential text, whatever the API enforces.
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = folder / DATABASE_NAME
@@ -39,6 +42,7 @@ class SQLiteBase:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._readers = Readers(self.path, readers)
         self.originals = OriginalFiles(folder)
 
     def _migrate(self) -> None:
@@ -50,6 +54,7 @@ class SQLiteBase:
             )
 
     def close(self) -> None:
+        self._readers.close()
         with self._lock:
             self._db.close()
 
@@ -79,13 +84,13 @@ class SQLiteBase:
 
     def _rows_for(self, template: str, keys: Sequence[Any]) -> list[Any]:
         """Rows of a `{marks}` query for many keys, a bounded number of keys per statement."""
-        rows: list[Any] = []
         with self._lock:
-            for start in range(0, len(keys), sql.MAX_KEYS_PER_QUERY):
-                batch = list(keys[start : start + sql.MAX_KEYS_PER_QUERY])
-                query = template.format(marks=", ".join("?" * len(batch)))
-                rows.extend(self._db.execute(query, batch).fetchall())
-        return rows
+            return _rows_in_batches(self._db, template, keys)
+
+    def _read_rows_for(self, template: str, keys: Sequence[Any]) -> list[Any]:
+        """As `_rows_for`, on a reader: committed rows only, beside other searches."""
+        with self._readers.borrow() as db:
+            return _rows_in_batches(db, template, keys)
 
     def _delete_chunks(self, document_id: str) -> list[int]:
         ids = [row[0] for row in self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
@@ -173,3 +178,12 @@ class SQLiteBase:
             named = {str(row[0]) for row in self._db.execute(sql_originals.REFERENCED)}
         stored = self.originals.stored()
         return sorted(named - stored), sorted(stored - named)
+
+
+def _rows_in_batches(db: sqlite3.Connection, template: str, keys: Sequence[Any]) -> list[Any]:
+    rows: list[Any] = []
+    for start in range(0, len(keys), sql.MAX_KEYS_PER_QUERY):
+        batch = list(keys[start : start + sql.MAX_KEYS_PER_QUERY])
+        query = template.format(marks=", ".join("?" * len(batch)))
+        rows.extend(db.execute(query, batch).fetchall())
+    return rows

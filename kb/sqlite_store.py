@@ -135,48 +135,48 @@ class SQLiteStore(SQLitePacks):
         }
 
     def get_document(self, document_id: str) -> Document | None:
-        with self._lock:
-            row = self._db.execute(sql.GET_DOCUMENT, (document_id,)).fetchone()
+        with self._readers.borrow() as db:
+            row = db.execute(sql.GET_DOCUMENT, (document_id,)).fetchone()
         return None if row is None else document_of(row)
 
     def documents_by_id(self, document_ids: Sequence[str]) -> dict[str, Document]:
-        rows = self._rows_for(sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)))
+        rows = self._read_rows_for(sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)))
         return {row[0]: document_of(row) for row in rows}
 
     def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]:
         where, params = sql.build_where(filters)
-        with self._lock:
-            rows = self._db.execute(
+        with self._readers.borrow() as db:
+            rows = db.execute(
                 sql.LIST_DOCUMENTS.format(where=where), {**params, "limit": limit, "offset": offset}
             ).fetchall()
         return [document_of(row) for row in rows]
 
     def count_documents(self, filters: Filters) -> int:
         where, params = sql.build_where(filters)
-        with self._lock:
+        with self._readers.borrow() as db:
             return int(
-                self._db.execute(
+                db.execute(
                     sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params
                 ).fetchone()[0]
             )
 
     def chunks_of(self, document_id: str) -> list[Chunk]:
-        with self._lock:
+        with self._readers.borrow() as db:
             return [
-                chunk_of(row) for row in self._db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))
+                chunk_of(row) for row in db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))
             ]
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
-        rows = self._rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
+        rows = self._read_rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
         return {row[0]: chunk_of(row) for row in rows}
 
     def chunk_owners(self, chunk_ids: Sequence[int]) -> dict[int, str]:
-        rows = self._rows_for(sql.CHUNK_OWNERS, [int(i) for i in dict.fromkeys(chunk_ids)])
+        rows = self._read_rows_for(sql.CHUNK_OWNERS, [int(i) for i in dict.fromkeys(chunk_ids)])
         return {int(row[0]): row[1] for row in rows}
 
     def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]:
         # Sorted keys, each batch ordered: the rows come back in chunk_id order overall.
-        return unpack(self._rows_for(sql.VECTORS_BY_ID, sorted({int(i) for i in chunk_ids})))
+        return unpack(self._read_rows_for(sql.VECTORS_BY_ID, sorted({int(i) for i in chunk_ids})))
 
     def all_vectors(self, dimension: int) -> tuple[Ids, Vectors]:
         with self._lock:
@@ -197,35 +197,42 @@ class SQLiteStore(SQLitePacks):
         template = (
             sql_keyword.KEYWORD_SEARCH if budget is None else sql_keyword.KEYWORD_SEARCH_BOUNDED
         )
-        with self._lock:
-            rows = self._db.execute(
+        with self._readers.borrow() as db:
+            rows = db.execute(
                 template.format(where=where),
                 {**params, "match": match, "limit": limit, "budget": budget},
             ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def keyword_ranked(self, match: str, budget: int) -> list[tuple[int, float]]:
+        with self._readers.borrow() as db:
+            rows = db.execute(
+                sql_keyword.KEYWORD_RANKED, {"match": match, "budget": budget}
+            ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
     def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:
         counts = {}
-        with self._lock:
+        with self._readers.borrow() as db:
             for match in dict.fromkeys(matches):
-                row = self._db.execute(sql_keyword.COUNT_MATCHES, {"match": match, "cap": cap})
+                row = db.execute(sql_keyword.COUNT_MATCHES, {"match": match, "cap": cap})
                 counts[match] = int(row.fetchone()[0])
         return counts
 
     def keyword_rows(self) -> int:
-        with self._lock:
-            return int(self._db.execute(sql_keyword.COUNT_FTS_ROWS).fetchone()[0])
+        with self._readers.borrow() as db:
+            return int(db.execute(sql_keyword.COUNT_FTS_ROWS).fetchone()[0])
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids:
         where, params = sql.build_where(filters)
-        with self._lock:
-            rows = self._db.execute(sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
+        with self._readers.borrow() as db:
+            rows = db.execute(sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
         return ids_of([r[0] for r in rows])
 
     def metadata_values(self, longest: int, filters: Filters) -> list[tuple[str, str, int]]:
         where, params = sql.build_where(filters)
-        with self._lock:
-            rows = self._db.execute(
+        with self._readers.borrow() as db:
+            rows = db.execute(
                 sql.METADATA_VALUES.format(where=where), {**params, "longest": longest}
             ).fetchall()
         return [(str(k), str(v), int(n)) for k, v, n in rows]
@@ -240,21 +247,21 @@ class SQLiteStore(SQLitePacks):
     def visible_counts(self, filters: Filters) -> tuple[int, int, dict[str, int]]:
         """Documents, chunks and documents per type that pass the filters (and their viewer)."""
         where, params = sql.build_where(filters)
-        with self._lock:
-            documents = self._db.execute(sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params)
+        with self._readers.borrow() as db:
+            documents = db.execute(sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params)
             total = int(documents.fetchone()[0])
-            chunks = self._db.execute(sql.COUNT_FILTERED_CHUNKS.format(where=where), params)
+            chunks = db.execute(sql.COUNT_FILTERED_CHUNKS.format(where=where), params)
             passages = int(chunks.fetchone()[0])
             by_type = {
                 str(t): int(n)
-                for t, n in self._db.execute(sql.COUNT_FILTERED_BY_TYPE.format(where=where), params)
+                for t, n in db.execute(sql.COUNT_FILTERED_BY_TYPE.format(where=where), params)
             }
         return total, passages, by_type
 
     def facet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
         where, params = sql.build_where(filters)
-        with self._lock:
-            rows = self._db.execute(sql_facets.FACET_COUNTS.format(where=where), params).fetchall()
+        with self._readers.borrow() as db:
+            rows = db.execute(sql_facets.FACET_COUNTS.format(where=where), params).fetchall()
         return [(str(f), str(v), int(n)) for f, v, n in rows]
 
     # -- maintenance ------------------------------------------------------------------

@@ -192,6 +192,12 @@ class Store(Protocol):
         budget, only the `budget` latest-added matching passages are scored."""
         ...
 
+    def keyword_ranked(self, match: str, budget: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores of the `budget` latest-added passages matching an FTS5
+        expression, best first, UNFILTERED: trashed and hidden passages too. The caller keeps
+        only those of an allowed set (`kb.allowed`)."""
+        ...
+
     def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:
         """For each FTS5 match expression, how many passages it matches, counted up to `cap`."""
         ...

@@ -89,3 +89,45 @@ def test_chunk_owners_name_each_passages_document_and_skip_unknown_ids(kb: Knowl
     owners = ChunkOwners(kb.store)
     assert owners.of([*stored, 987654], "s") == stored
     assert owners.of(list(stored)[:1], "s") == dict(list(stored.items())[:1])  # from memory now
+
+
+def test_keyword_hits_kept_by_the_allowed_set_equal_the_filtered_sql_search(
+    kb: KnowledgeBase,
+) -> None:
+    """The two ways keyword search filters (joins in SQL, or the kept set over the FTS index's
+    own ranking) give the same passages in the same order, hidden and trashed ones left out."""
+    levels = ("public", "internal", "restricted", "confidential")
+    kb.add(
+        [
+            draft(
+                f"d{n}",
+                BODY.format(("north", "south", "east")[n % 3]) + " ceasefire" * (n % 4),
+                levels[n % 4],
+                ("Tamsin", "Serran")[n % 2],
+            )
+            for n in range(24)
+        ]
+    )
+    kb.delete("d1")  # in the trash: never found
+    kb.delete("d6")
+    viewers = (None, READER, Viewer("ina", "reader", "internal"), ADMIN)
+    compared = 0
+    for viewer in viewers:
+        for filters in (
+            Filters(viewer=viewer),
+            Filters(equals={"region": ("Serran",)}, viewer=viewer),
+            Filters(doc_types=("report",), viewer=viewer),  # matches nothing
+        ):
+            allowed = kb.searcher._allowed_sets.get(filters)  # noqa: SLF001
+            if allowed is None:
+                continue  # this viewer sees every live passage: the SQL path alone
+            for expression in ('"ceasefire"', '"monitors" OR "north"', '"south"'):
+                for budget in (5, 100):
+                    expected = kb.store.keyword_search(expression, filters, 8, budget)
+                    kept = allowed.keep(kb.store.keyword_ranked(expression, budget), 8)
+                    assert kept == expected, (viewer, filters, expression, budget)
+                    compared += len(kept)
+                    assert not {c for c, _ in kept} & {
+                        c.chunk_id for d in ("d1", "d6") for c in kb.store.chunks_of(d)
+                    }
+    assert compared > 50  # the filtered sets were really compared
