@@ -68,7 +68,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         self.settings = settings
         self.embedder = embedder if embedder is not None else make_embedder(settings)
         self.store: Store = (
-            store if store is not None else SQLiteStore(settings.store, settings.read_connections)
+            store if store is not None else SQLiteStore(settings.store, settings.readers)
         )
         stored = self.store.get_meta(MODEL_KEY)
         if stored is not None and stored != self.embedder.name and not allow_model_change:
@@ -87,6 +87,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         self.searcher = Searcher(self.store, self.index, self.embedder, settings)
 
     def close(self) -> None:
+        self.searcher.close()
         self.index_cache.close()  # saves index changes not yet on disk
         self.store.close()
 

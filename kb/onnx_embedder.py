@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +10,7 @@ import numpy as np
 
 from kb.embedder import Embedder
 from kb.onnx_model import INPUTS, ModelLayout, cached_model, default_cache, read_layout
-from kb.settings import Settings
+from kb.settings import Settings, usable_cores
 from kb.store import Vectors
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ class OnnxEmbedder(Embedder):
                 path = self.model_path()
                 options = onnxruntime.SessionOptions()
                 # One query is one small matrix product chain: spread it over every core.
-                options.intra_op_num_threads = len(os.sched_getaffinity(0))
+                options.intra_op_num_threads = usable_cores()
                 options.inter_op_num_threads = 1
                 self._session = onnxruntime.InferenceSession(
                     str(path), options, providers=["CPUExecutionProvider"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from kb.aspects import split_aspects
 from kb.diversity import mmr
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
+from kb.fanout import Fanout
 from kb.fusion import (
     Ranking,
     Scores,
@@ -67,6 +69,10 @@ class Searcher:
         self._allowed_sets = AllowedSets(store, lambda: len(self._index()))
         self._owners = ChunkOwners(store)
         self.selectivity = Selectivity(store, settings)
+        self._fanout = Fanout(settings.readers)
+
+    def close(self) -> None:
+        self._fanout.close()
 
     def search(self, request: SearchRequest) -> SearchResponse:
         return self.search_batch([request])[0]
@@ -74,26 +80,51 @@ class Searcher:
     def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
         for request in requests:
             validate(request)
-        # One model call embeds every query that needs a vector.
+        # Each request's text and, for a long brief, its aspects (kb.aspects).
+        least = self._settings.aspect_min_words
+        texts = [(r.query, *split_aspects(r.query, least)) for r in requests]
+        # One model call embeds every text that needs a vector.
         dense = [i for i, r in enumerate(requests) if r.mode != "keyword"]
-        vectors = (
-            self._embedder.encode_queries([requests[i].query for i in dense]) if dense else None
-        )
-        by_position = {i: vectors[n] for n, i in enumerate(dense)} if vectors is not None else {}
-        return [self._search_one(r, by_position.get(i)) for i, r in enumerate(requests)]
+        flat = [t for i in dense for t in texts[i]]
+        vectors = self._embedder.encode_queries(flat) if flat else None
+        by_position: dict[int, Vectors] = {}
+        start = 0
+        for i in dense:
+            assert vectors is not None
+            by_position[i] = vectors[start : start + len(texts[i])]
+            start += len(texts[i])
+        return [
+            self._search_one(r, texts[i][1:], by_position.get(i)) for i, r in enumerate(requests)
+        ]
 
-    def _search_one(self, request: SearchRequest, vector: Vectors | None) -> SearchResponse:
+    def _search_one(
+        self, request: SearchRequest, aspects: tuple[str, ...], vectors: Vectors | None
+    ) -> SearchResponse:
+        """One search; `vectors`: the query's, then each aspect's (None in keyword mode)."""
         parsed = parse_query(request.query)
         # The filter's chunk set is computed once and shared by the whole query and its aspects.
         allowed = self._allowed(request.filters) if request.mode != "keyword" else None
-        scores = self._candidates(request, parsed, vector, allowed)
+        # The whole text and each aspect are searched side by side (kb.fanout).
+        queries = [parsed, *(parse_query(a) for a in aspects)]
+        scored = self._fanout.run(
+            [
+                partial(
+                    self._candidates,
+                    request,
+                    query,
+                    None if vectors is None else vectors[n],
+                    allowed,
+                )
+                for n, query in enumerate(queries)
+            ]
+        )
+        scores = scored[0]
         notices = []
-        if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
+        if vectors is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
             notices.append(f"long query embedded in {pieces} pieces and combined")
-        aspects = split_aspects(request.query, self._settings.aspect_min_words)
         answered: dict[str, tuple[str, ...]] = {}
         if aspects:
-            per_aspect = self._aspect_scores(request, aspects, allowed)
+            per_aspect = scored[1:]
             scores = combine_aspects(scores, per_aspect, self._settings.aspect_weight)
             answered = _answered(aspects, per_aspect)
             notices.append(f"brief searched as a whole and as {len(aspects)} aspects")
@@ -128,19 +159,6 @@ class Searcher:
         if request.mode == "hybrid":
             return self._fuse(rankings)
         return self._best_scores(rankings[0])
-
-    def _aspect_scores(
-        self, request: SearchRequest, aspects: tuple[str, ...], allowed: Allowed | None
-    ) -> list[Scores]:
-        vectors = (
-            self._embedder.encode_queries(list(aspects)) if request.mode != "keyword" else None
-        )
-        return [
-            self._candidates(
-                request, parse_query(aspect), None if vectors is None else vectors[n], allowed
-            )
-            for n, aspect in enumerate(aspects)
-        ]
 
     def _current_vocabulary(self, viewer: Viewer | None) -> Vocabulary:
         """The metadata vocabulary of what the viewer may see, rebuilt when the store changed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -282,9 +283,19 @@ class Settings(BaseSettings):
     )
 
     @property
+    def readers(self) -> int:
+        """`read_connections`, or one per usable core when it is 0."""
+        return self.read_connections or usable_cores()
+
+    @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def max_request_bytes(self) -> int:
         return int(self.max_request_mb * 1024 * 1024)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    return max(1, len(os.sched_getaffinity(0)))

@@ -25,9 +25,9 @@ GENERATION_KEY = "generation"
 class SQLiteBase:
     """The connection: opening and migrating, meta values, the generation, transactions."""
 
-    def __init__(self, folder: Path, readers: int = 0) -> None:
+    def __init__(self, folder: Path, readers: int = 2) -> None:
         """Open (creating and migrating) the store in `folder`; `readers`: connections that
-        searches read through side by side (0: one per core)."""
+        searches read through side by side (`Settings.readers`)."""
         # Owner only: the store holds confidential text, whatever the API enforces.
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = folder / DATABASE_NAME

@@ -14,7 +14,6 @@ writer's connection.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -25,18 +24,13 @@ from kb import sql
 from kb.sqlite_connection import BusyAwareConnection, connect
 
 
-def pool_size(asked: int) -> int:
-    """Readers to open: `asked`, or one per usable core when it is 0."""
-    return asked if asked > 0 else max(1, len(os.sched_getaffinity(0)))
-
-
 class Readers:
     """At most `size` read-only connections to the database at `path`, opened when first
     needed and lent to one thread at a time."""
 
     def __init__(self, path: Path, size: int) -> None:
         self._path = path
-        self._size = pool_size(size)
+        self._size = max(1, size)
         self._idle: list[BusyAwareConnection] = []
         self._opened: list[BusyAwareConnection] = []
         self._free = threading.Condition()

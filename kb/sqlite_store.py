@@ -155,16 +155,12 @@ class SQLiteStore(SQLitePacks):
         where, params = sql.build_where(filters)
         with self._readers.borrow() as db:
             return int(
-                db.execute(
-                    sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params
-                ).fetchone()[0]
+                db.execute(sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params).fetchone()[0]
             )
 
     def chunks_of(self, document_id: str) -> list[Chunk]:
         with self._readers.borrow() as db:
-            return [
-                chunk_of(row) for row in db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))
-            ]
+            return [chunk_of(row) for row in db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))]
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
         rows = self._read_rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from kb.models import ChunkDraft, DocumentDraft, Filters
-from kb.sqlite_readers import Readers, pool_size
+from kb.settings import Settings
+from kb.sqlite_readers import Readers
 from kb.sqlite_store import SQLiteStore
 
 
@@ -44,9 +45,9 @@ def store(tmp_path: Path) -> SQLiteStore:
     return folder
 
 
-def test_pool_size_defaults_to_the_cores() -> None:
-    assert pool_size(3) == 3
-    assert pool_size(0) >= 1
+def test_readers_default_to_one_per_core() -> None:
+    assert Settings(read_connections=3).readers == 3
+    assert Settings().readers >= 1
 
 
 def test_two_readers_are_lent_at_once_and_a_third_borrower_waits(store: SQLiteStore) -> None:
