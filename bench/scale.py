@@ -2,7 +2,8 @@
 process and over HTTP, and recall of the approximate index against exact search.
 
     nice -n 10 .venv/bin/python bench/scale.py [--sizes 10k,100k,1m] [--seconds 30]
-        [--clients 8] [--out bench/out/scale] [--reuse] [--profile]
+        [--clients 8] [--warm 10] [--out bench/out/scale] [--reuse] [--profile]
+        [--baseline DIR]
 
 Stores are built through the product's write path (`KnowledgeBase.add` of `DocumentDraft`s
 chunked by our chunker: SQLite rows, FTS5, metadata, markings, history are all real) from
@@ -19,7 +20,12 @@ reported is that of a process opening the store and searching. Searches: SciFact
 queries, few-word crisis queries and long briefs, a fifth with a filter and a third as a
 non-admin reader (access control is always on). Over HTTP: `kb serve` as a subprocess, time to
 its first successful search, its memory, then --clients threads posting hybrid searches for
---seconds. Prints Markdown tables (also written to --out); nothing here asserts.
+--seconds (after --warm seconds of the same load, which fill the per-generation caches), and
+the server's CPU time a search. With --baseline, a checkout of another commit (`git worktree
+add DIR COMMIT`) is measured the same way on the same stores right after, and a table gives
+this code's figures against it: on a shared machine whose speed drifts, ratios from one run say
+more than absolute figures from two (the header also times a fixed Python loop, for that).
+Prints Markdown tables (also written to --out); nothing here asserts.
 """
 
 from __future__ import annotations
@@ -52,8 +58,17 @@ from scale_corpus import (  # noqa: E402
     documents,
     real_sources,
 )
-from scale_http import Request, Server, load, memory_of, percentiles, user_key  # noqa: E402
+from scale_http import (  # noqa: E402
+    Request,
+    Server,
+    cpu_seconds,
+    load,
+    memory_of,
+    percentiles,
+    user_key,
+)
 from scale_queries import queries  # noqa: E402
+from scale_report import MODES, against_baseline, tables  # noqa: E402
 
 from kb.access import Viewer  # noqa: E402
 from kb.embedder import make_embedder  # noqa: E402
@@ -62,10 +77,7 @@ from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import DocumentDraft, Filters, SearchRequest  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
-MODES = ("keyword", "dense", "hybrid")
 READER = Viewer("bench-reader", "reader", "internal")
-TARGETS = {"p50": 20.0, "p95": 50.0, "http_rate": 50.0, "http_p95": 150.0, "rss": 2048.0,
-           "ready": 10.0}  # fmt: skip
 
 
 def parse_size(text: str) -> int:
@@ -76,6 +88,19 @@ def parse_size(text: str) -> int:
 
 def label(size: int) -> str:
     return f"{size // 1_000_000}m" if size % 1_000_000 == 0 else f"{size // 1000}k"
+
+
+def calibrate() -> float:
+    """Seconds for a 10-million-step Python loop, best of three: how fast this machine runs
+    our Python now (shared machines drift), to read absolute figures against."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 def memory() -> tuple[float, float]:
@@ -177,14 +202,29 @@ def measure(size: int, out: Path, count: int, profile: bool) -> dict[str, Any]:
     return row
 
 
-def child(arguments: list[str]) -> dict[str, Any]:
+def child(arguments: list[str], code: Path | None = None) -> dict[str, Any]:
+    """Run this script's `arguments` in a child; with `code`, that checkout's own copy of it
+    on that checkout's code (a baseline measured in the same run)."""
+    script = __file__ if code is None else str(code / "bench" / "scale.py")
     done = subprocess.run(
-        [sys.executable, __file__, *arguments], check=True, stdout=subprocess.PIPE, text=True
+        [sys.executable, script, *arguments],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=code,
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def over_http(size: int, out: Path, clients: int, seconds: float, count: int) -> dict[str, Any]:
+def over_http(
+    size: int,
+    out: Path,
+    clients: int,
+    seconds: float,
+    count: int,
+    warm: float,
+    code: Path | None = None,
+) -> dict[str, Any]:
     store = out / f"store-{label(size)}"
     admin = user_key(store, "bench-admin", "admin", "confidential")
     reader = user_key(store, "bench-reader", "reader", "internal")
@@ -192,101 +232,24 @@ def over_http(size: int, out: Path, clients: int, seconds: float, count: int) ->
         Request({"query": t, "mode": "hybrid", "filters": f}, reader if r else admin)
         for t, f, r in queries(count)
     ]
-    server = Server(store, out / f"serve-{label(size)}.log")
+    server = Server(store, out / f"serve-{label(size)}.log", code)
     try:
         ready = server.wait_ready(admin)
         row: dict[str, Any] = {"ready_s": ready}
         if ready is None:
             return row
         row["rss_mb"], _ = memory_of(server.process.pid)
+        if warm > 0:
+            # Per-generation caches (each filter's allowed set, each viewer's vocabulary) fill
+            # on their first use; the measured span is the steady state after that.
+            load(server.url, requests, clients, warm)
+        used = cpu_seconds(server.process.pid)
         row.update(load(server.url, requests, clients, seconds))
+        row["cpu_ms"] = (cpu_seconds(server.process.pid) - used) / max(row["searches"], 1) * 1000
         row["rss_after_mb"], row["peak_mb"] = memory_of(server.process.pid)
         return row
     finally:
         server.stop()
-
-
-# -- the report --------------------------------------------------------------------------------
-
-
-def triple(p: dict[str, float]) -> str:
-    return f"{p['p50']:.1f} / {p['p95']:.1f} / {p['p99']:.1f}"
-
-
-def tables(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| passages | documents | real texts | vectors: real / synthesised | build s | passages/s "
-        "| index wait s | index | SQLite MiB | index MiB | build peak RSS MiB |",
-        "|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
-    ]
-    for r in rows:
-        b = r["build"]
-        how = "model in build" if b["real_vectors_in_build"] else "cached model vectors"
-        texts = min(b.get("pool", b["passages"]), b["passages"])  # real texts (not variants)
-        lines.append(
-            f"| {b['passages']:,} | {b['documents']:,} | {texts:,} "
-            f"| {b['real']:,} ({how}) / "
-            f"{b['synthesised']:,} | {b['build_s']:.0f} | {b['passages'] / b['write_s']:.0f} "
-            f"| {b['index_wait_s']:.1f} | {b['index']} | {b['sqlite_mb']:.0f} "
-            f"| {b['index_mb']:.0f} | {b['build_peak_mb']:.0f} |"
-        )
-    base = rows[0]["search"]
-    lines += [
-        "",
-        "| passages | mode | in process p50 / p95 / p99 ms | p50 vs smallest | open s "
-        "| RSS MiB (peak) | recall@10 |",
-        "|---:|---|---|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        s = r["search"]
-        for mode in MODES:
-            lines.append(
-                f"| {r['build']['passages']:,} | {mode} | {triple(s[mode])} "
-                f"| {s[mode]['p50'] / base[mode]['p50']:.1f}x | {s['open_s']:.1f} "
-                f"| {s['rss_mb']:.0f} ({s['peak_mb']:.0f}) "
-                f"| {s['recall']:.3f} ({s['recall_kind']}) |"
-            )
-    lines += [
-        "",
-        "| passages | ready s | server RSS MiB idle / after / peak | clients | hybrid searches/s "
-        "| p50 / p95 / p99 ms | errors |",
-        "|---:|---:|---|---:|---:|---|---:|",
-    ]
-    for r in rows:
-        h = r["http"]
-        if h.get("ready_s") is None:
-            lines.append(f"| {r['build']['passages']:,} | not ready | | | | | |")
-            continue
-        lines.append(
-            f"| {r['build']['passages']:,} | {h['ready_s']:.1f} | {h['rss_mb']:.0f} / "
-            f"{h['rss_after_mb']:.0f} / {h['peak_mb']:.0f} | {h['clients']} "
-            f"| {h['per_second']:.1f} | {triple(h)} | {h['errors']} {h['error_kinds'] or ''} |"
-        )
-    return "\n".join(lines) + "\n\n" + targets(rows[-1])
-
-
-def targets(row: dict[str, Any]) -> str:
-    s, h = row["search"], row["http"]
-    ready = h.get("ready_s")
-    checks = [
-        ("hybrid in process p50 ms", "<= 20", s["hybrid"]["p50"], s["hybrid"]["p50"] <= 20),
-        ("hybrid in process p95 ms", "<= 50", s["hybrid"]["p95"], s["hybrid"]["p95"] <= 50),
-        ("HTTP hybrid searches/s", ">= 50", h.get("per_second", 0.0),
-         h.get("per_second", 0.0) >= 50),
-        ("HTTP hybrid p95 ms", "<= 150", h.get("p95", float("nan")), h.get("p95", 1e9) <= 150),
-        ("server peak RSS MiB", "<= 2048", h.get("peak_mb", float("nan")),
-         h.get("peak_mb", 1e9) <= 2048),
-        ("server ready s", "<= 10", ready if ready is not None else float("nan"),
-         ready is not None and ready <= 10),
-    ]  # fmt: skip
-    lines = [
-        f"Targets (issue 7, stated for 1M passages) at {row['build']['passages']:,}:",
-        "",
-        "| metric | target | measured | met |",
-        "|---|---|---:|---|",
-    ]
-    lines += [f"| {m} | {t} | {v:.1f} | {'yes' if ok else 'NO'} |" for m, t, v, ok in checks]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -294,6 +257,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10k,100k,1m")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--warm", type=float, default=10.0, help="seconds of load before the measured span"
+    )
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--real-max", type=parse_size, default=10_000)
     parser.add_argument(
@@ -301,6 +267,12 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "scale")
     parser.add_argument("--reuse", action="store_true", help="keep stores already built")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of another commit (git worktree add DIR COMMIT): its code is measured "
+        "on the same stores in the same run, and the ratios printed",
+    )
     parser.add_argument("--profile", action="store_true", help="profile one hybrid query")
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
@@ -316,6 +288,7 @@ def main() -> None:
     if not CORPORA.exists():
         sys.exit(f"bench/scale.py needs {CORPORA} (SciFact and the UN General Debates)")
     rows = []
+    speed = calibrate()
     for size in sorted(parse_size(s) for s in args.sizes.split(",")):
         built = out / f"build-{label(size)}.json"
         if args.reuse and built.exists() and (out / f"store-{label(size)}").exists():
@@ -331,14 +304,23 @@ def main() -> None:
         row["search"] = child(["--measure", str(size), "--out", str(out),
                                "--queries", str(args.queries), *extra])  # fmt: skip
         print(f"serving {label(size)} ...", file=sys.stderr, flush=True)
-        row["http"] = over_http(size, out, args.clients, args.seconds, args.queries)
+        row["http"] = over_http(size, out, args.clients, args.seconds, args.queries, args.warm)
+        if args.baseline:
+            print(f"baseline at {label(size)} ...", file=sys.stderr, flush=True)
+            row["baseline"] = {
+                "search": child(["--measure", str(size), "--out", str(out),
+                                 "--queries", str(args.queries)], args.baseline),
+                "http": over_http(size, out, args.clients, args.seconds, args.queries,
+                                  args.warm, args.baseline),
+            }  # fmt: skip
         print(json.dumps(row), file=sys.stderr, flush=True)
         rows.append(row)
     header = (
         f"bench/scale.py --sizes {args.sizes} --clients {args.clients} --seconds "
-        f"{args.seconds:g} --queries {args.queries}; "
+        f"{args.seconds:g} --warm {args.warm:g} --queries {args.queries}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}.\n"
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; a 10M-step Python loop "
+        f"took {speed:.2f} s (machine speed, to compare runs).\n"
         f"Texts: SciFact + UN General Debates 2015-2024 ({args.pool or 'all ~43k'} real "
         f"passages; real passages per store in the build table), then variants "
         f"(sentences shuffled, words swapped, new ids). Vectors: up to {args.real_max:,} "
@@ -346,9 +328,11 @@ def main() -> None:
         f"model's cached vectors and variants their base vector plus noise (cosine ~0.95). "
         f"Queries always embedded by the real model; {args.queries} per mode, some filtered, "
         f"a third as a non-admin reader. HTTP: hybrid only, POST /search, {args.clients} "
-        f"client threads on loopback.\n"
+        f"client threads on loopback, measured after {args.warm:g} s of the same load.\n"
     )
     report = header + "\n" + tables(rows)
+    if args.baseline:
+        report += "\n\n" + against_baseline(rows, args.baseline)
     print(report)
     (out / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.md").write_text(report)
 

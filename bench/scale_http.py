@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 KB = ROOT / ".venv" / "bin" / "kb"
 READY_WAIT = 300.0  # seconds; a server that takes longer is reported as not ready
+# The `kb` command of the checkout in the working folder (which comes first on sys.path).
+RUN_KB = "import sys; sys.argv[0] = 'kb'; from api.cli import main; main()"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,12 @@ def memory_of(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far, seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(seconds: list[float]) -> dict[str, float]:
     if not seconds:
         return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
@@ -96,18 +105,21 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
 
 
 class Server:
-    """`kb serve` on the store, started and stopped here."""
+    """`kb serve` on the store, started and stopped here; with `code`, the `kb` of another
+    checkout (a baseline), run by this venv's Python from that folder."""
 
-    def __init__(self, store: Path, log: Path) -> None:
+    def __init__(self, store: Path, log: Path, code: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("w")
         self.started = time.perf_counter()
+        command = [str(KB)] if code is None else [sys.executable, "-c", RUN_KB]
         self.process = subprocess.Popen(
-            [str(KB), "--store", str(store), "serve", "--port", str(self.port)],
+            [*command, "--store", str(store), "serve", "--port", str(self.port)],
             env=environment(store),
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            cwd=code,
         )
 
     def wait_ready(self, key: str) -> float | None:
