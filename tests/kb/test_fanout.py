@@ -11,8 +11,9 @@ import pytest
 from kb.embedder import Embedder
 from kb.fanout import Fanout
 from kb.knowledge_base import KnowledgeBase
-from kb.models import ChunkDraft, DocumentDraft, SearchRequest
+from kb.models import SearchRequest
 from kb.settings import Settings
+from tests.drafts import passage_draft
 
 
 def test_results_come_back_in_task_order() -> None:
@@ -73,22 +74,8 @@ TEXTS = (
 )
 
 
-def test_a_brief_ranks_the_same_in_parallel_and_in_turn(
-    tmp_path: Path, embedder: Embedder
-) -> None:
-    drafts = [
-        DocumentDraft(
-            document_id=f"d{n}",
-            title=f"Agreement {n}",
-            doc_type="agreement",
-            source_name=f"d{n}.md",
-            sha256=f"sha-{n}",
-            metadata={},
-            date="2001-01-01",
-            chunks=(ChunkDraft(0, text, None, 1, 1, 0, len(text)),),
-        )
-        for n, text in enumerate(TEXTS)
-    ]
+def test_a_brief_ranks_the_same_in_parallel_and_in_turn(tmp_path: Path, embedder: Embedder) -> None:
+    drafts = [passage_draft(n, text) for n, text in enumerate(TEXTS)]
     answers = []
     for readers in (1, 3):
         settings = Settings(store=tmp_path / "store", read_connections=readers)
@@ -99,4 +86,4 @@ def test_a_brief_ranks_the_same_in_parallel_and_in_turn(
                 answers.append(kb.search(SearchRequest(BRIEF, mode=mode)))  # type: ignore[arg-type]
     assert "brief searched as a whole and as 4 aspects" in answers[0].notices
     assert answers[:3] == answers[3:]
-    assert answers[0].results[0].document_id in {"d0", "d1", "d2", "d3"}
+    assert answers[0].results[0].document_id in {"doc-0", "doc-1", "doc-2", "doc-3"}

@@ -9,11 +9,12 @@ import pytest
 
 from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
-from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
+from kb.models import Filters, SearchRequest
 from kb.query import parse_query
 from kb.selectivity import Selectivity, plan_keywords
 from kb.settings import Settings
 from kb.sqlite_store import SQLiteStore
+from tests.drafts import passage_draft
 
 # Ten passages: "peace" in four, "security" in four others (never together), "ceasefire" in
 # two, "cantonment" and "mindanao" in one each. With a common share of 0.3 (three passages)
@@ -32,25 +33,11 @@ TEXTS = (
 )
 
 
-def draft(n: int, text: str) -> DocumentDraft:
-    return DocumentDraft(
-        document_id=f"doc-{n}",
-        title=f"Report {n}",
-        doc_type="evaluation",
-        source_name=f"doc-{n}.md",
-        sha256=f"sha-{n}-{text}",
-        metadata={},
-        date="2004-01-01",
-        chunks=(ChunkDraft(0, text, None, 1, 1, 0, len(text)),),
-        classification="public",
-    )
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> SQLiteStore:
     # Keyword search never reads vectors: one-dimensional zeros keep this test free of the model.
     folder = SQLiteStore(tmp_path / "store")
-    drafts = [draft(n, t) for n, t in enumerate(TEXTS)]
+    drafts = [passage_draft(n, t) for n, t in enumerate(TEXTS)]
     folder.write_documents(drafts, [np.zeros((1, 1), np.float32) for _ in drafts])
     return folder
 
@@ -104,7 +91,7 @@ def test_the_plan_is_never_empty_for_a_query_with_words(store: SQLiteStore, tmp_
 def test_counts_follow_the_store_when_it_changes(store: SQLiteStore, tmp_path: Path) -> None:
     selectivity = Selectivity(store, settings(tmp_path))
     assert selectivity.plan(parse_query("ceasefire peace")).kept == ("ceasefire",)
-    more = [draft(n, f"ceasefire violations number {n}") for n in range(10, 14)]
+    more = [passage_draft(n, f"ceasefire violations number {n}") for n in range(10, 14)]
     store.write_documents(more, [np.zeros((1, 1), np.float32) for _ in more])
     # Six passages of fourteen now hold "ceasefire" (common past four); "peace", in four, is
     # now the selective word.
@@ -121,7 +108,7 @@ def test_common_word_queries_still_find_passages(tmp_path: Path, embedder: Embed
     # No MMR re-ordering: the test reads the keyword order itself.
     plain = Settings(store=tmp_path / "store", keyword_common_share=0.3, diversity=0.0)
     with KnowledgeBase(plain, embedder=embedder) as kb:
-        kb.add([draft(n, t) for n, t in enumerate(TEXTS)])
+        kb.add([passage_draft(n, t) for n, t in enumerate(TEXTS)])
         found = kb.search(SearchRequest(query="security peace", mode="keyword", limit=10))
         # No passage holds both, so the rarest (security; a tie keeps the query's order)
         # answers first, and the word left out fills in the candidates below it.
@@ -143,7 +130,7 @@ def crowded(tmp_path: Path) -> SQLiteStore:
     """300 passages: every one says ceasefire, one in two monitoring, one in three mission."""
     folder = SQLiteStore(tmp_path / "crowded")
     drafts = [
-        draft(
+        passage_draft(
             n,
             f"ceasefire report {n}"
             + (" monitoring" if n % 2 == 0 else "")

@@ -10,32 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.models import ChunkDraft, DocumentDraft, Filters
+from kb.models import Filters
 from kb.settings import Settings
 from kb.sqlite_readers import Readers
 from kb.sqlite_store import SQLiteStore
-
-
-def draft(n: int) -> DocumentDraft:
-    text = f"the ceasefire commission met in district {n}"
-    return DocumentDraft(
-        document_id=f"doc-{n}",
-        title=f"Report {n}",
-        doc_type="evaluation",
-        source_name=f"doc-{n}.md",
-        sha256=f"sha-{n}",
-        metadata={},
-        date="2004-01-01",
-        chunks=(ChunkDraft(0, text, None, 1, 1, 0, len(text)),),
-        classification="public",
-    )
+from tests.drafts import passage_draft
 
 
 def add(store: SQLiteStore, *numbers: int) -> None:
     # Keyword search and document reads never look at vectors: one dimension is enough.
-    store.write_documents(
-        [draft(n) for n in numbers], [np.zeros((1, 1), np.float32)] * len(numbers)
-    )
+    drafts = [passage_draft(n, f"the ceasefire commission met in district {n}") for n in numbers]
+    store.write_documents(drafts, [np.zeros((1, 1), np.float32)] * len(drafts))
 
 
 @pytest.fixture
