@@ -24,7 +24,8 @@ from kb.fusion import (
     score_fusion,
 )
 from kb.generation_cache import GenerationCache
-from kb.index import VectorIndex
+from kb.index import VECTORS_KEY, VectorIndex
+from kb.keyword_index import KeywordIndex
 from kb.models import (
     MODES,
     Filters,
@@ -69,6 +70,11 @@ class Searcher:
         self._allowed_sets = AllowedSets(store, lambda: len(self._index()))
         self._owners = ChunkOwners(store)
         self.selectivity = Selectivity(store, settings)
+        self.keywords = (
+            KeywordIndex(store, settings, lambda: store.get_meta(VECTORS_KEY) or "")
+            if settings.keyword_engine == "tantivy"
+            else None
+        )
         self._fanout = Fanout(settings.readers)
 
     def close(self) -> None:
@@ -209,6 +215,12 @@ class Searcher:
 
     def _keyword(self, parsed: ParsedQuery, filters: Filters, allowed: Allowed | None) -> Ranking:
         wanted, budget = self._settings.candidates, self._settings.keyword_max_rows
+        if self.keywords is not None:
+            if allowed is None and not filters.is_empty():  # keyword mode reads no set before
+                allowed = self._allowed(filters)
+            found = self.keywords.search(parsed, wanted, allowed)
+            if found is not None:
+                return Ranking(tuple(c for c, _ in found), tuple(s for _, s in found))
 
         def search(expression: str) -> list[tuple[int, float]]:
             if allowed is not None:  # the filters' set is at hand: no join, no filter in SQL

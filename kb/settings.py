@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     candidates: int = Field(
         200, ge=10, description="Passages fetched from each of dense and keyword search."
     )
+    keyword_engine: Literal["tantivy", "fts5"] = Field(
+        "tantivy",
+        description=(
+            "What ranks keyword matches: `tantivy` (a BM25 index kept beside the store as a "
+            "cache, rebuilt from it, that skips passages which cannot reach the top) or `fts5` "
+            "(SQLite's own BM25, bounded by the settings below). FTS5 also serves while the "
+            "tantivy cache is being built."
+        ),
+    )
+    keyword_sync_rows: int = Field(
+        20_000,
+        ge=0,
+        description=(
+            "Passages the tantivy keyword cache may lag the store by and be caught up within a "
+            "search; past it, it catches up in the background and FTS5 serves meanwhile."
+        ),
+    )
     keyword_common_share: float = Field(
         0.2,
         gt=0.0,

@@ -49,3 +49,45 @@ SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH :match LIM
 """
 # Rows of the FTS index, from its per-row size table: a b-tree count, no text read.
 COUNT_FTS_ROWS = "SELECT count(*) FROM chunks_fts_docsize"
+
+# The keyword index cache's catch-up (kb.keyword_index): the log's span, the passages changed
+# within a part of it, and what the index holds of a passage: live ones only, as FAISS.
+KEYWORD_LOG_END = "SELECT coalesce(max(seq), 0) FROM keyword_log"
+KEYWORD_LOG_START = "SELECT coalesce(min(seq), 0) FROM keyword_log"
+KEYWORD_LOG_SINCE = """
+SELECT DISTINCT chunk_id FROM keyword_log WHERE seq > :since AND seq <= :until
+"""
+KEYWORD_TEXTS = """
+SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
+JOIN documents d ON d.document_id = c.document_id
+WHERE c.chunk_id IN ({marks}) AND d.deleted_at IS NULL
+"""
+KEYWORD_ALL_TEXTS = """
+SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
+JOIN documents d ON d.document_id = c.document_id
+WHERE c.chunk_id > :after AND d.deleted_at IS NULL ORDER BY c.chunk_id LIMIT :batch
+"""
+
+# What the keyword index cache (kb.keyword_index) must re-read: every passage added or
+# removed, and every passage of a document retitled, trashed or restored, in commit order. Triggers
+# write it in the same transaction as the change, whichever code or process makes it, and
+# FK cascades fire them too. Seeded with the passages already stored.
+M008_KEYWORD_LOG = """
+CREATE TABLE keyword_log (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    chunk_id INTEGER NOT NULL
+);
+INSERT INTO keyword_log (chunk_id) SELECT chunk_id FROM chunks ORDER BY chunk_id;
+CREATE TRIGGER keyword_log_insert AFTER INSERT ON chunks
+BEGIN INSERT INTO keyword_log (chunk_id) VALUES (new.chunk_id); END;
+CREATE TRIGGER keyword_log_delete AFTER DELETE ON chunks
+BEGIN INSERT INTO keyword_log (chunk_id) VALUES (old.chunk_id); END;
+CREATE TRIGGER keyword_log_text AFTER UPDATE OF text, heading ON chunks
+BEGIN INSERT INTO keyword_log (chunk_id) VALUES (new.chunk_id); END;
+CREATE TRIGGER keyword_log_document AFTER UPDATE OF title, deleted_at ON documents
+WHEN old.title IS NOT new.title OR old.deleted_at IS NOT new.deleted_at
+BEGIN
+    INSERT INTO keyword_log (chunk_id)
+    SELECT chunk_id FROM chunks WHERE document_id = new.document_id ORDER BY chunk_id;
+END;
+"""

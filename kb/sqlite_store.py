@@ -20,7 +20,7 @@ from kb.sqlite_rows import (
     unpack,
     utc_now,
 )
-from kb.store import Fingerprint, Ids, Vectors, WriteResult
+from kb.store import Fingerprint, Ids, KeywordText, Vectors, WriteResult
 
 
 class SQLiteStore(SQLitePacks):
@@ -186,6 +186,35 @@ class SQLiteStore(SQLitePacks):
         for start in range(0, len(rows), batch):
             yield [(int(r[0]), str(r[1])) for r in rows[start : start + batch]]
 
+    def keyword_log_span(self) -> tuple[int, int]:
+        with self._readers.borrow() as db:
+            start = int(db.execute(sql_keyword.KEYWORD_LOG_START).fetchone()[0])
+            end = int(db.execute(sql_keyword.KEYWORD_LOG_END).fetchone()[0])
+        return start, end
+
+    def keyword_changes(self, since: int, until: int) -> list[int]:
+        with self._readers.borrow() as db:
+            rows = db.execute(
+                sql_keyword.KEYWORD_LOG_SINCE, {"since": since, "until": until}
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def keyword_texts(self, chunk_ids: Sequence[int]) -> list[KeywordText]:
+        rows = self._read_rows_for(sql_keyword.KEYWORD_TEXTS, list(chunk_ids))
+        return [_keyword_text(r) for r in rows]
+
+    def iter_keyword_texts(self, batch: int) -> Iterator[list[KeywordText]]:
+        after = -1
+        while True:
+            with self._readers.borrow() as db:
+                rows = db.execute(
+                    sql_keyword.KEYWORD_ALL_TEXTS, {"after": after, "batch": batch}
+                ).fetchall()
+            if not rows:
+                return
+            yield [_keyword_text(r) for r in rows]
+            after = int(rows[-1][0])
+
     def keyword_search(
         self, match: str, filters: Filters, limit: int, budget: int | None = None
     ) -> list[tuple[int, float]]:
@@ -274,3 +303,7 @@ class SQLiteStore(SQLitePacks):
         """Chunk ids of the stored vectors the index should hold: live documents' only."""
         with self._lock:
             return ids_of([row[0] for row in self._db.execute(sql_checks.VECTOR_IDS)])
+
+
+def _keyword_text(row: Sequence[object]) -> KeywordText:
+    return KeywordText(int(str(row[0])), str(row[1] or ""), str(row[2] or ""), str(row[3]))

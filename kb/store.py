@@ -45,6 +45,16 @@ class Fingerprint:
 
 
 @dataclass(frozen=True)
+class KeywordText:
+    """What the keyword index holds of one passage."""
+
+    chunk_id: int
+    title: str
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """Chunk ids a write removed and added, and the store generation it produced."""
 
@@ -196,6 +206,22 @@ class Store(Protocol):
         """Chunk ids and BM25 scores of the `budget` latest-added passages matching an FTS5
         expression, best first, UNFILTERED: trashed and hidden passages too. The caller keeps
         only those of an allowed set (`kb.allowed`)."""
+        ...
+
+    def keyword_log_span(self) -> tuple[int, int]:
+        """The first and last sequence numbers of the keyword log (0, 0 when empty)."""
+        ...
+
+    def keyword_changes(self, since: int, until: int) -> list[int]:
+        """Chunk ids added, removed or retitled between two points of the keyword log."""
+        ...
+
+    def keyword_texts(self, chunk_ids: Sequence[int]) -> list[KeywordText]:
+        """What keyword search reads of these passages; ids no longer stored are left out."""
+        ...
+
+    def iter_keyword_texts(self, batch: int) -> Iterator[list[KeywordText]]:
+        """Every stored passage's keyword text, by chunk id, `batch` at a time."""
         ...
 
     def match_counts(self, matches: Sequence[str], cap: int) -> dict[str, int]:

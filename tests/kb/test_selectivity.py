@@ -106,7 +106,9 @@ def test_an_unplanned_common_share_of_one_keeps_every_word() -> None:
 
 def test_common_word_queries_still_find_passages(tmp_path: Path, embedder: Embedder) -> None:
     # No MMR re-ordering: the test reads the keyword order itself.
-    plain = Settings(store=tmp_path / "store", keyword_common_share=0.3, diversity=0.0)
+    plain = Settings(
+        store=tmp_path / "store", keyword_common_share=0.3, diversity=0.0, keyword_engine="fts5"
+    )
     with KnowledgeBase(plain, embedder=embedder) as kb:
         kb.add([passage_draft(n, t) for n, t in enumerate(TEXTS)])
         found = kb.search(SearchRequest(query="security peace", mode="keyword", limit=10))

@@ -1,0 +1,173 @@
+"""The tantivy keyword index cache on a real store: it follows every kind of write, whoever
+makes it, is rebuilt when it cannot be trusted, and gives way to FTS5 while it is not current."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tantivy
+
+from kb.allowed import Allowed
+from kb.keyword_index import FOLDER, KeywordIndex
+from kb.query import parse_query
+from kb.settings import Settings
+from kb.sqlite_store import SQLiteStore
+from tests.drafts import passage_draft
+
+TEXTS = (
+    "ceasefire monitoring along the northern border",
+    "refugee return and land restitution",
+    "monitoring of elections by regional observers",
+    "a truth commission heard testimony on the ceasefire",
+)
+
+
+def write(store: SQLiteStore, *numbered: tuple[int, str], **fields: object) -> None:
+    drafts = [passage_draft(n, text, **fields) for n, text in numbered]
+    # Keyword search reads no vectors: one-dimensional zeros keep these tests free of the model.
+    store.write_documents(drafts, [np.zeros((1, 1), np.float32) for _ in drafts])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    folder = SQLiteStore(tmp_path / "store")
+    write(folder, *enumerate(TEXTS))
+    return folder
+
+
+def keywords(
+    store: SQLiteStore, stamp: str = "", within_most: int = 20_000, sync_rows: int = 20_000
+) -> KeywordIndex:
+    settings = Settings(store=store.path.parent, keyword_sync_rows=sync_rows)
+    return KeywordIndex(store, settings, lambda: stamp, within_most)
+
+
+def found(index: KeywordIndex, text: str, allowed: Allowed | None = None) -> list[str]:
+    hits = index.search(parse_query(text), 10, allowed)
+    assert hits is not None, "the index should be current"
+    owners = index._store.chunk_owners([c for c, _ in hits])
+    return [owners[c] for c, _ in hits]
+
+
+def test_ranks_by_bm25_and_quoted_words_are_a_phrase(store: SQLiteStore, tmp_path: Path) -> None:
+    index = keywords(store)
+    ranked = found(index, "ceasefire monitoring")
+    assert ranked[0] == "doc-0" and sorted(ranked[1:]) == ["doc-2", "doc-3"]  # both words first
+    assert found(index, '"ceasefire monitoring"') == ["doc-0"]
+    assert sorted(found(index, "monitored")) == ["doc-0", "doc-2"]  # stemmed as the text was
+    assert found(index, "nothing matches zzzz") == []
+
+
+def test_follows_additions_new_versions_title_edits_and_purges(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    index = keywords(store)
+    assert found(index, "cantonment") == []
+    write(store, (4, "cantonment sites for combatants"))
+    assert found(index, "cantonment") == ["doc-4"]
+
+    write(store, (1, "refugee return with transitional shelter"))  # a new version of doc-1
+    assert found(index, "restitution") == []
+    assert found(index, "shelter") == ["doc-1"]  # its passage, under a new id
+
+    renamed = dataclasses.replace(passage_draft(2, TEXTS[2]), title="Mindanao observers")
+    store.update_document_fields(renamed)
+    assert found(index, "mindanao") == ["doc-2"]
+
+    store.soft_delete("doc-0", "tester")  # the trash: held by neither index, until restored
+    assert found(index, "northern") == []
+    store.restore("doc-0", "tester")
+    assert found(index, "northern") == ["doc-0"]
+    store.soft_delete("doc-0", "tester")
+    store.purge("doc-0", "tester")
+    assert found(index, "northern") == []
+    assert index.search(parse_query("northern"), 10, None) == []
+
+
+def test_another_process_catches_up_the_saved_index_without_rebuilding(
+    store: SQLiteStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="kb.keyword_index")
+    assert found(keywords(store), "ceasefire")
+    write(store, (4, "ceasefire in the highlands"))
+    later = keywords(store)  # a new process: the files on disk, one write behind
+    assert found(later, "highlands") == ["doc-4"]
+    assert sum("built the keyword index" in r.message for r in caplog.records) == 1
+
+
+def test_an_index_of_another_state_is_rebuilt(
+    store: SQLiteStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="kb.keyword_index")
+    assert found(keywords(store, stamp="before"), "ceasefire")
+    # A restore from backup gives the store another stamp: the log may not be the one read.
+    assert found(keywords(store, stamp="after"), "ceasefire") == ["doc-0", "doc-3"]
+    assert sum("built the keyword index" in r.message for r in caplog.records) == 2
+    # An index ahead of its store's log (the files of another, bigger store) is not trusted.
+    smaller = SQLiteStore(tmp_path / "smaller")
+    write(smaller, (0, "a ceasefire in the south"))
+    shutil.copytree(tmp_path / "store" / FOLDER, tmp_path / "smaller" / FOLDER)
+    assert found(keywords(smaller, stamp="after"), "ceasefire") == ["doc-0"]
+    assert found(keywords(smaller, stamp="after"), "testimony") == []
+
+
+def test_a_damaged_index_gives_way_to_fts5_and_is_rebuilt(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    assert found(keywords(store), "ceasefire")
+    (tmp_path / "store" / FOLDER / "meta.json").write_text("{ not json")
+    index = keywords(store)
+    first = index.search(parse_query("ceasefire"), 10, None)
+    if first is None:  # damage seen on opening: FTS5 served, a rebuild runs in the background
+        assert index.wait(60)
+    assert found(index, "ceasefire") == ["doc-0", "doc-3"]
+
+
+def test_a_long_lag_is_caught_up_in_the_background(store: SQLiteStore, tmp_path: Path) -> None:
+    index = keywords(store, sync_rows=2)
+    assert index.search(parse_query("ceasefire"), 10, None) is None  # 4 passages > 2: FTS5
+    assert index.wait(60)
+    assert found(index, "ceasefire") == ["doc-0", "doc-3"]
+    write(store, (4, "ceasefire lines redrawn"), (5, "a ceasefire commission"))
+    assert found(index, "ceasefire")[:2] != []  # two passages behind: caught up in the search
+    write(store, *[(n, f"ceasefire text {n}") for n in range(6, 9)])
+    assert index.search(parse_query("ceasefire"), 10, None) is None  # three behind
+    assert index.wait(60)
+    assert len(found(index, "ceasefire")) == 7
+
+
+def test_a_writer_in_another_process_leaves_the_search_to_fts5(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    index = keywords(store)
+    assert found(index, "ceasefire")
+    write(store, (4, "ceasefire again"))
+    other = tantivy.Index.open(str(tmp_path / "store" / FOLDER)).writer(15_000_000, 1)
+    assert index.search(parse_query("ceasefire"), 10, None) is None  # busy: no waiting
+    other.rollback()
+    del other  # lets go of tantivy's writer lock
+    assert "doc-4" in found(index, "ceasefire")
+
+
+@pytest.mark.parametrize("within_most", [20_000, 5])
+def test_a_filtered_search_returns_allowed_passages_only(
+    store: SQLiteStore, within_most: int
+) -> None:
+    # Up to `within_most` allowed passages are searched within; a larger set is kept from
+    # the best matches, fetched in proportion to its share of the store.
+    write(store, *[(n, f"ceasefire report {n}") for n in range(4, 40)])
+    index = keywords(store, within_most=within_most)
+    every = found(index, "ceasefire")
+    allowed_ids = list(range(2, 41, 2))  # every other passage: 20 of 40
+    hits = index.search(parse_query("ceasefire"), 10, Allowed.of(np.array(allowed_ids), "k"))
+    assert hits is not None
+    assert all(c in allowed_ids for c, _ in hits) and len(hits) == 10
+    best = index.search(parse_query("ceasefire"), 40, None)
+    assert best is not None
+    assert [c for c, _ in hits] == [c for c, _ in best if c in allowed_ids][:10]
+    assert every  # unfiltered, the same index answers
