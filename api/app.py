@@ -53,6 +53,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
             app.state.kb.index()
             # The trash is emptied of what is past its retention at each start.
             app.state.kb.purge_expired("system:retention")
+            if app.state.kb.searcher.keywords is not None:
+                app.state.kb.searcher.keywords.refresh()  # a first build goes on in background
         app.state.users = Users(settings)
         try:
             yield

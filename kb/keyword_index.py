@@ -232,11 +232,23 @@ class KeywordIndex:
         fields = searcher.doc(hits[0][1]).to_dict()
         return Marker(int(fields["seq"][0]), str(fields["stamp"][0]))
 
+    def refresh(self) -> bool:
+        """Bring the index current now if that is quick, else start a background catch-up;
+        whether it is current (a server calls this at start, not at its first search)."""
+        return self._ready() is not None
+
     def prepare(self) -> None:
         """Bring the index to the store's present state now, however long that takes (a
         build at a million passages: about a minute on two cores)."""
         self.wait()
         with self._lock:
+            self._catch_up(self._store.generation(), None)
+
+    def rebuild(self) -> None:
+        """Build the index afresh from the store, whatever its files hold (`kb reindex`)."""
+        self.wait()
+        with self._lock:
+            self._discard()
             self._catch_up(self._store.generation(), None)
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -266,12 +266,15 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
                 self._apply(result, None)
 
     def reindex(self, progress: Progress | None = None) -> Stats:
-        """Rebuild the FAISS index from stored vectors; re-embed everything first when the
-        model setting differs from the model the store was built with."""
+        """Rebuild the FAISS index from stored vectors, and the keyword index from stored
+        text; re-embed everything first when the model setting differs from the model the
+        store was built with."""
         if self.store.get_meta(MODEL_KEY) not in (None, self.embedder.name):
             self._reembed(progress)
         with self.writing():
             self._rebuild(self.store.generation())
+        if self.searcher.keywords is not None:
+            self.searcher.keywords.rebuild()
         return self.stats()
 
     def _reembed(self, progress: Progress | None) -> None:

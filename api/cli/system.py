@@ -16,14 +16,17 @@ from kb.users import ADMIN_KEY_FILE, bootstrap_admin
 @json_option
 @pass_context
 def reindex(ctx: Context, as_json: bool) -> None:
-    """Rebuild the FAISS index from the stored vectors; re-embed every passage first if the
-    model setting (KB_MODEL) differs from the model the store was built with."""
+    """Rebuild the FAISS index from the stored vectors and the keyword index from the stored
+    text; re-embed every passage first if the model setting (KB_MODEL) differs from the model
+    the store was built with."""
     with ctx.open(allow_model_change=True) as kb:
         stats = kb.reindex()
     if as_json:
         print_json(StatsPublic.model_validate(stats).model_dump())
     else:
-        err.print(f"index rebuilt: {stats.index_vectors} vectors, model {stats.model}")
+        err.print(
+            f"indexes rebuilt: {stats.index_vectors} vectors, model {stats.model}; keyword index"
+        )
 
 
 @cli.command()

@@ -13,7 +13,10 @@ import pytest
 import tantivy
 
 from kb.allowed import Allowed
+from kb.embedder import Embedder
 from kb.keyword_index import FOLDER, KeywordIndex
+from kb.knowledge_base import KnowledgeBase
+from kb.models import SearchRequest
 from kb.query import parse_query
 from kb.settings import Settings
 from kb.sqlite_store import SQLiteStore
@@ -171,3 +174,17 @@ def test_a_filtered_search_returns_allowed_passages_only(
     assert best is not None
     assert [c for c, _ in hits] == [c for c, _ in best if c in allowed_ids][:10]
     assert every  # unfiltered, the same index answers
+
+
+def test_reindex_rebuilds_it_and_hybrid_search_uses_it(
+    tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="kb.keyword_index")
+    with KnowledgeBase(Settings(store=tmp_path / "kb"), embedder=embedder) as kb:
+        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
+        found = kb.search(SearchRequest(query="restitution", mode="keyword"))
+        assert [r.document_id for r in found.results] == ["doc-1"]
+        kb.reindex()
+        assert sum("built the keyword index" in r.message for r in caplog.records) == 2
+        found = kb.search(SearchRequest(query="testimony ceasefire", mode="hybrid"))
+        assert found.results[0].document_id == "doc-3"
