@@ -6,6 +6,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -188,3 +192,32 @@ def test_reindex_rebuilds_it_and_hybrid_search_uses_it(
         assert sum("built the keyword index" in r.message for r in caplog.records) == 2
         found = kb.search(SearchRequest(query="testimony ceasefire", mode="hybrid"))
         assert found.results[0].document_id == "doc-3"
+
+
+BUILD = """
+import sys
+from pathlib import Path
+from kb.keyword_index import KeywordIndex
+from kb.settings import Settings
+from kb.sqlite_store import SQLiteStore
+store = SQLiteStore(Path(sys.argv[1]))
+KeywordIndex(store, Settings(store=Path(sys.argv[1])), lambda: "").prepare()
+"""
+
+
+def test_a_build_killed_midway_leaves_an_index_that_is_rebuilt_or_whole(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    write(store, *[(n, f"ceasefire report {n} " + "text " * 200) for n in range(4, 6000)])
+    folder = tmp_path / "store" / FOLDER
+    builder = subprocess.Popen([sys.executable, "-c", BUILD, str(tmp_path / "store")])
+    deadline = time.monotonic() + 60
+    while not any(folder.glob("*.store")) and time.monotonic() < deadline:
+        time.sleep(0.005)  # segment files appear once tantivy starts writing
+    builder.send_signal(signal.SIGKILL)
+    builder.wait()
+    index = keywords(store)  # the kernel let go of tantivy's lock with the process
+    if index.search(parse_query("ceasefire"), 10, None) is None:
+        assert index.wait(120)
+    hits = index.search(parse_query("ceasefire"), 10_000, None)
+    assert hits is not None and len(hits) == 5998  # doc-0, doc-3 and every report
