@@ -70,10 +70,16 @@ class SQLiteBase:
             self._db.execute(sql.SET_META, (key, value))
 
     def generation(self) -> int:
-        return int(self.get_meta(GENERATION_KEY) or 0)
+        # On a reader, not the writer connection: a search asks several times, and would wait
+        # behind a whole write transaction holding the writer (readers see the last commit).
+        with self._readers.borrow() as db:
+            row = db.execute(sql.GET_META, (GENERATION_KEY,)).fetchone()
+        return 0 if row is None else int(row[0])
 
     def _bump_generation(self) -> int:
-        generation = self.generation() + 1
+        """Callers are inside a write transaction, on the writer connection."""
+        row = self._db.execute(sql.GET_META, (GENERATION_KEY,)).fetchone()
+        generation = (0 if row is None else int(row[0])) + 1
         self._db.execute(sql.SET_META, (GENERATION_KEY, str(generation)))
         return generation
 

@@ -84,6 +84,19 @@ def test_reads_see_committed_writes_but_never_an_open_transaction(store: SQLiteS
     assert store.get_document("doc-0").title == "Changed"  # type: ignore[union-attr]
 
 
+def test_the_generation_is_read_beside_a_write_in_progress(store: SQLiteStore) -> None:
+    # Every search asks the generation several times; it must not wait for a write batch.
+    before = store.generation()
+    answers: list[int] = []
+    with store._transaction():  # noqa: SLF001 - a write held open on the writer's connection
+        store._bump_generation()  # noqa: SLF001
+        asker = threading.Thread(target=lambda: answers.append(store.generation()))
+        asker.start()
+        asker.join(5)
+        assert answers == [before]  # answered while the write is open: the committed value
+    assert store.generation() == before + 1
+
+
 def test_close_closes_idle_readers_and_refuses_new_borrowers(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "store", readers=2)
     add(store, 0)
