@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FOLDER = "keyword"
 MARKER = -1  # the chunk id of the document that records the log position read to
 FIELD = "body"
+ANALYZER = "kb_words"  # registered on each opening: an index records only the name
 BATCH = 5_000  # passages read from the store per step of a build
 WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing buffer (at least 3 MB a thread)
 # Filtered searches: a set of at most this many passages is searched within (a term set on
@@ -55,9 +56,22 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("cid", stored=False, indexed=True, fast=True)
     builder.add_integer_field("seq", stored=True, indexed=False)
     builder.add_text_field("stamp", stored=True, tokenizer_name="raw")
-    # Snowball English stems, positions kept for quoted phrases.
-    builder.add_text_field(FIELD, stored=False, tokenizer_name="en_stem")
+    # Positions kept for quoted phrases.
+    builder.add_text_field(FIELD, stored=False, tokenizer_name=ANALYZER)
     return builder.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    """tantivy's `en_stem` plus accents folded, as FTS5's `remove_diacritics`: "Cote d'Ivoire"
+    finds "Côte d'Ivoire"."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
 
 
 def _busy(exc: BaseException) -> bool:
@@ -212,11 +226,13 @@ class KeywordIndex:
         if self._index is None:
             self._folder.mkdir(mode=0o700, exist_ok=True)
             try:
-                self._index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
+                index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
             except ValueError:  # another schema: an index of an older release
                 self._discard()
                 self._folder.mkdir(mode=0o700, exist_ok=True)
-                self._index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
+                index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
+            index.register_tokenizer(ANALYZER, _analyzer())
+            self._index = index
         return self._index
 
     def _discard(self) -> None:

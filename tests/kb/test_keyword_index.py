@@ -68,6 +68,9 @@ def test_ranks_by_bm25_and_quoted_words_are_a_phrase(store: SQLiteStore, tmp_pat
     assert found(index, '"ceasefire monitoring"') == ["doc-0"]
     assert sorted(found(index, "monitored")) == ["doc-0", "doc-2"]  # stemmed as the text was
     assert found(index, "nothing matches zzzz") == []
+    write(store, (4, "talks in Côte d'Ivoire and São Tomé"))
+    assert found(index, "Cote d'Ivoire") == found(index, "côte") == ["doc-4"]  # accents folded
+    assert found(index, '"sao tome"') == ["doc-4"]
 
 
 def test_follows_additions_new_versions_title_edits_and_purges(
