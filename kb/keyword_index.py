@@ -253,12 +253,21 @@ class KeywordIndex:
         whether it is current (a server calls this at start, not at its first search)."""
         return self._ready() is not None
 
-    def prepare(self) -> None:
+    def prepare(self) -> bool:
         """Bring the index to the store's present state now, however long that takes (a
-        build at a million passages: about a minute on two cores)."""
+        build at a million passages: about two minutes on two cores); damaged files are
+        rebuilt. False if another process is writing it: whoever searches next catches up."""
         self.wait()
         with self._lock:
-            self._catch_up(self._store.generation(), None)
+            try:
+                self._catch_up(self._store.generation(), None)
+            except (OSError, ValueError) as exc:
+                if _busy(exc):
+                    return False
+                log.warning("keyword index at %s unusable (%s): rebuilding", self._folder, exc)
+                self._discard()
+                self._catch_up(self._store.generation(), None)
+        return True
 
     def rebuild(self) -> None:
         """Build the index afresh from the store, whatever its files hold (`kb reindex`)."""

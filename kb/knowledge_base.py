@@ -277,6 +277,11 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             self.searcher.keywords.rebuild()
         return self.stats()
 
+    def update_keyword_index(self) -> bool:
+        """Bring the keyword index up to the store now (a command that wrote, before it exits:
+        a background catch-up would die with it). False if another process is updating it."""
+        return self.searcher.keywords is None or self.searcher.keywords.prepare()
+
     def _reembed(self, progress: Progress | None) -> None:
         log.info("re-embedding every passage with %s", self.embedder.name)
         all_ids: list[int] = []

@@ -224,3 +224,22 @@ def test_a_build_killed_midway_leaves_an_index_that_is_rebuilt_or_whole(
         assert index.wait(120)
     hits = index.search(parse_query("ceasefire"), 10_000, None)
     assert hits is not None and len(hits) == 5998  # doc-0, doc-3 and every report
+
+
+def test_a_command_brings_the_index_up_to_its_writes_before_it_exits(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    with KnowledgeBase(Settings(store=tmp_path / "kb"), embedder=embedder) as kb:
+        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
+        assert kb.update_keyword_index()  # as `kb ingest` does at its end
+    store = SQLiteStore(tmp_path / "kb")
+    later = keywords(store, sync_rows=0)  # no catching up allowed: current, or FTS5
+    assert found(later, "restitution") == ["doc-1"]
+    # Held by another process's writer, it is left to whoever searches next.
+    other = tantivy.Index.open(str(tmp_path / "kb" / FOLDER)).writer(15_000_000, 1)
+    write(store, (9, "restitution of land"))
+    assert later.prepare() is False
+    other.rollback()
+    del other
+    assert later.prepare() is True
+    assert sorted(found(later, "restitution")) == ["doc-1", "doc-9"]
