@@ -104,6 +104,7 @@ class KeywordIndex:
         self._current_at: int | None = None  # store generation at which the index was current
         self._builder: threading.Thread | None = None
         self._failed_at: int | None = None  # generation at which a background build failed
+        self._analyzer = _analyzer()  # the index's own, for the query's tokens
 
     # -- searching ----------------------------------------------------------------------
 
@@ -115,11 +116,9 @@ class KeywordIndex:
         index = self._ready()
         if index is None:
             return None
-        parts = ['"' + " ".join(WORD.findall(p)).lower() + '"' for p in query.phrases]
-        parts += list(query.terms)
-        if not parts:
+        parsed = self._query(index.schema, query)
+        if parsed is None:
             return []
-        parsed = index.parse_query(" ".join(parts), [FIELD])
         searcher = index.searcher()
         fetch = limit
         if allowed is not None:
@@ -137,6 +136,26 @@ class KeywordIndex:
         ids = searcher.fast_field_values("cid", [address for _, address in hits])
         found = [(int(i), float(s)) for i, (s, _) in zip(ids, hits, strict=True) if i is not None]
         return found[:limit] if allowed is None else allowed.keep(found, limit)
+
+    def _query(self, schema: tantivy.Schema, query: ParsedQuery) -> tantivy.Query | None:
+        """Any of the query's words or quoted phrases, built from the index's own analyzer's
+        tokens rather than by tantivy's query parser: no user text is ever syntax (a parser
+        refused some Unicode words outright)."""
+        clauses: list[tantivy.Query] = []
+        for phrase in query.phrases:
+            words: list[str | tuple[int, str]] = list(
+                self._analyzer.analyze(" ".join(WORD.findall(phrase)))
+            )
+            if len(words) > 1:
+                clauses.append(tantivy.Query.phrase_query(schema, FIELD, words))
+            elif words:
+                clauses.append(tantivy.Query.term_query(schema, FIELD, str(words[0]), "freq"))
+        tokens = (token for term in query.terms for token in self._analyzer.analyze(term))
+        for token in dict.fromkeys(tokens):
+            clauses.append(tantivy.Query.term_query(schema, FIELD, token, "freq"))
+        if not clauses:
+            return None
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
 
     # -- keeping it current -------------------------------------------------------------
 

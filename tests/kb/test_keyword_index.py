@@ -71,6 +71,8 @@ def test_ranks_by_bm25_and_quoted_words_are_a_phrase(store: SQLiteStore, tmp_pat
     write(store, (4, "talks in Côte d'Ivoire and São Tomé"))
     assert found(index, "Cote d'Ivoire") == found(index, "côte") == ["doc-4"]  # accents folded
     assert found(index, '"sao tome"') == ["doc-4"]
+    # Words tantivy's query parser refused ("only excluding terms"): no user text is syntax.
+    assert found(index, '"⁈ᇨእቚᨄǩ⒖ଶƦʺ" ⁈ᇨእቚᨄǩ⒖ଶƦʺ') == []
 
 
 def test_follows_additions_new_versions_title_edits_and_purges(
