@@ -22,7 +22,6 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import tantivy
 
@@ -169,14 +168,11 @@ class KeywordIndex:
                 return None
             if self._failed_at == generation:
                 return None  # tried at this state of the store already; the log says why
-            try:
-                if self._catch_up(generation, self._settings.keyword_sync_rows):
-                    return self._index
-            except (OSError, ValueError) as exc:
-                if _busy(exc):  # another process is writing it: FTS5 serves this search
-                    return None
-                log.warning("keyword index at %s unusable (%s): rebuilding", self._folder, exc)
-                self._discard()
+            caught_up = self._try_catch_up(generation, self._settings.keyword_sync_rows)
+            if caught_up:
+                return self._index
+            if caught_up is None:  # another process is writing it: FTS5 serves this search
+                return None
             self._builder = threading.Thread(
                 target=self._build_in_background, name="kb-keyword-build", daemon=True
             )
@@ -211,6 +207,18 @@ class KeywordIndex:
         index.reload()
         self._current_at = generation
         return True
+
+    def _try_catch_up(self, generation: int, most: int | None) -> bool | None:
+        """As `_catch_up`, but None when another process holds tantivy's writer lock; damaged
+        files are discarded (False: the caller rebuilds). Caller holds the lock."""
+        try:
+            return self._catch_up(generation, most)
+        except (OSError, ValueError) as exc:
+            if _busy(exc):
+                return None
+            log.warning("keyword index at %s unusable (%s): rebuilding", self._folder, exc)
+            self._discard()
+            return False
 
     def _rebuild(self, index: tantivy.Index, end: int, stamp: str) -> None:
         writer = index.writer(WRITER_HEAP * 4, 0)
@@ -278,14 +286,12 @@ class KeywordIndex:
         rebuilt. False if another process is writing it: whoever searches next catches up."""
         self.wait()
         with self._lock:
-            try:
-                self._catch_up(self._store.generation(), None)
-            except (OSError, ValueError) as exc:
-                if _busy(exc):
-                    return False
-                log.warning("keyword index at %s unusable (%s): rebuilding", self._folder, exc)
-                self._discard()
-                self._catch_up(self._store.generation(), None)
+            generation = self._store.generation()
+            caught_up = self._try_catch_up(generation, None)
+            if caught_up is None:
+                return False
+            if not caught_up:  # its files were damaged and are gone
+                self._catch_up(generation, None)
         return True
 
     def rebuild(self) -> None:
@@ -301,7 +307,3 @@ class KeywordIndex:
         if builder is not None:
             builder.join(timeout)
         return builder is None or not builder.is_alive()
-
-    @property
-    def folder(self) -> Path:
-        return self._folder

@@ -103,7 +103,9 @@ class Searcher:
         if vector is not None and aspects:
             vectors[1:] = list(self._embedder.encode_queries(list(aspects)))
         # The filter's chunk set is computed once and shared by the whole query and its aspects.
-        allowed = self._allowed(request.filters) if request.mode != "keyword" else None
+        # Dense search needs it; so does tantivy, whose index knows no metadata.
+        wanted = request.mode != "keyword" or self.keywords is not None
+        allowed = self._allowed(request.filters) if wanted else None
         # The whole text and each aspect are searched side by side (kb.fanout).
         queries = [parsed, *(parse_query(a) for a in aspects)]
         scored = self._fanout.run(
@@ -216,8 +218,6 @@ class Searcher:
     def _keyword(self, parsed: ParsedQuery, filters: Filters, allowed: Allowed | None) -> Ranking:
         wanted, budget = self._settings.candidates, self._settings.keyword_max_rows
         if self.keywords is not None:
-            if allowed is None and not filters.is_empty():  # keyword mode reads no set before
-                allowed = self._allowed(filters)
             found = self.keywords.search(parsed, wanted, allowed)
             if found is not None:
                 return Ranking(tuple(c for c, _ in found), tuple(s for _, s in found))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from kb import sql, sql_checks, sql_facets, sql_history, sql_keyword
 from kb.access import LEVELS
@@ -305,5 +306,5 @@ class SQLiteStore(SQLitePacks):
             return ids_of([row[0] for row in self._db.execute(sql_checks.VECTOR_IDS)])
 
 
-def _keyword_text(row: Sequence[object]) -> KeywordText:
-    return KeywordText(int(str(row[0])), str(row[1] or ""), str(row[2] or ""), str(row[3]))
+def _keyword_text(row: Sequence[Any]) -> KeywordText:
+    return KeywordText(int(row[0]), str(row[1] or ""), str(row[2] or ""), str(row[3]))

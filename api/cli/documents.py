@@ -105,9 +105,9 @@ def ingest(
             on_item,
             missing,
         )
-        if report.counts().get("added") or report.counts().get("updated"):
+        counts = report.counts()
+        if counts["added"] or counts["updated"]:
             kb.update_keyword_index()  # searches after this command find the new text at once
-    counts = report.counts()
     if as_json:
         print_json(
             {

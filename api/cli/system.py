@@ -25,7 +25,8 @@ def reindex(ctx: Context, as_json: bool) -> None:
         print_json(StatsPublic.model_validate(stats).model_dump())
     else:
         err.print(
-            f"indexes rebuilt: {stats.index_vectors} vectors, model {stats.model}; keyword index"
+            f"indexes rebuilt: FAISS of {stats.index_vectors} vectors (model {stats.model}) "
+            "and the keyword index"
         )
 
 

@@ -146,7 +146,7 @@ def test_a_long_lag_is_caught_up_in_the_background(store: SQLiteStore, tmp_path:
     assert index.wait(60)
     assert found(index, "ceasefire") == ["doc-0", "doc-3"]
     write(store, (4, "ceasefire lines redrawn"), (5, "a ceasefire commission"))
-    assert found(index, "ceasefire")[:2] != []  # two passages behind: caught up in the search
+    assert {"doc-4", "doc-5"} <= set(found(index, "ceasefire"))  # two behind: caught up in it
     write(store, *[(n, f"ceasefire text {n}") for n in range(6, 9)])
     assert index.search(parse_query("ceasefire"), 10, None) is None  # three behind
     assert index.wait(60)
