@@ -7,23 +7,45 @@ import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from kb import sql, sql_history, sql_originals
+from kb import (
+    sql,
+    sql_checks,
+    sql_facets,
+    sql_history,
+    sql_keyword,
+    sql_originals,
+    sql_packs,
+)
 from kb.access import LEVELS
 from kb.errors import StoreError
 from kb.models import DocumentDraft
 from kb.original_files import OriginalFiles
 from kb.sqlite_connection import connect
 from kb.sqlite_readers import Readers
-from kb.sqlite_rows import Transaction, dumps, utc_now
+from kb.sqlite_rows import Transaction, dumps, to_blob, unpack, utc_now
+from kb.store import Ids, Vectors
 
 DATABASE_NAME = "kb.sqlite"
 GENERATION_KEY = "generation"
 
 
 class SQLiteBase:
-    """The connection: opening and migrating, meta values, the generation, transactions."""
+    """The connection: opening and migrating, meta values, the generation, transactions.
+
+    The store's logic reads its statements through these modules; the PostgreSQL backend
+    (`kb.postgres_store`) runs the same logic with its own dialect's modules and connection.
+    """
+
+    _sql: ModuleType = sql
+    _sql_history: ModuleType = sql_history
+    _sql_packs: ModuleType = sql_packs
+    _sql_keyword: ModuleType = sql_keyword
+    _sql_originals: ModuleType = sql_originals
+    _sql_facets: ModuleType = sql_facets
+    _sql_checks: ModuleType = sql_checks
 
     def __init__(self, folder: Path, readers: int = 2) -> None:
         """Open (creating and migrating) the store in `folder`; `readers`: connections that
@@ -35,9 +57,9 @@ class SQLiteBase:
             # One connection shared by the server's threads; the lock keeps each
             # transaction whole. Autocommit mode: transactions are explicit.
             self._db = connect(self.path, check_same_thread=False, isolation_level=None)
-            for pragma in sql.PRAGMAS:
+            for pragma in self._sql.PRAGMAS:
                 self._db.execute(pragma)
-            self._db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
+            self._db.create_function(self._sql.FOLD_FUNCTION, 1, self._sql.fold, deterministic=True)
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
@@ -47,7 +69,7 @@ class SQLiteBase:
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(sql.MIGRATIONS[version:], start=version + 1):
+        for number, script in enumerate(self._sql.MIGRATIONS[version:], start=version + 1):
             # executescript commits on its own, so the version bump rides in the script.
             self._db.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
@@ -62,26 +84,45 @@ class SQLiteBase:
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:
-            row = self._db.execute(sql.GET_META, (key,)).fetchone()
+            row = self._db.execute(self._sql.GET_META, (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
-            self._db.execute(sql.SET_META, (key, value))
+            self._db.execute(self._sql.SET_META, (key, value))
 
     def generation(self) -> int:
         # On a reader, not the writer connection: a search asks several times, and would wait
         # behind a whole write transaction holding the writer (readers see the last commit).
         with self._readers.borrow() as db:
-            row = db.execute(sql.GET_META, (GENERATION_KEY,)).fetchone()
+            row = db.execute(self._sql.GET_META, (GENERATION_KEY,)).fetchone()
         return 0 if row is None else int(row[0])
 
     def _bump_generation(self) -> int:
         """Callers are inside a write transaction, on the writer connection."""
-        row = self._db.execute(sql.GET_META, (GENERATION_KEY,)).fetchone()
+        row = self._db.execute(self._sql.GET_META, (GENERATION_KEY,)).fetchone()
         generation = (0 if row is None else int(row[0])) + 1
-        self._db.execute(sql.SET_META, (GENERATION_KEY, str(generation)))
+        self._db.execute(self._sql.SET_META, (GENERATION_KEY, str(generation)))
         return generation
+
+    # -- what differs between dialects beyond their statements ------------------------
+
+    @staticmethod
+    def _vector_param(vector: Vectors) -> Any:
+        return to_blob(vector)
+
+    @staticmethod
+    def _unpack(rows: list[Any]) -> tuple[Ids, Vectors]:
+        return unpack(rows)
+
+    @staticmethod
+    def _inserted_id(cursor: Any) -> int:
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def _match(expression: str) -> str:
+        """The keyword match as the dialect's statements take it (kb.query builds FTS5's)."""
+        return expression
 
     # -- writes -----------------------------------------------------------------------
 
@@ -99,14 +140,14 @@ class SQLiteBase:
             return _rows_in_batches(db, template, keys)
 
     def _delete_chunks(self, document_id: str) -> list[int]:
-        ids = [row[0] for row in self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
-        self._db.executemany(sql.DELETE_FTS, ((i,) for i in ids))
-        self._db.execute(sql.DELETE_CHUNKS_OF_DOCUMENT, (document_id,))
+        ids = [row[0] for row in self._db.execute(self._sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
+        self._db.executemany(self._sql.DELETE_FTS, ((i,) for i in ids))
+        self._db.execute(self._sql.DELETE_CHUNKS_OF_DOCUMENT, (document_id,))
         return ids
 
     def _fields_of(self, document_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Stored fields of these documents (trashed ones too), as the audit log records them."""
-        rows = self._rows_for(sql_history.FIELDS_BY_ID, list(dict.fromkeys(document_ids)))
+        rows = self._rows_for(self._sql_history.FIELDS_BY_ID, list(dict.fromkeys(document_ids)))
         return {
             r[0]: {
                 "title": r[1],
@@ -132,7 +173,7 @@ class SQLiteBase:
     ) -> None:
         """Record a change; called inside the change's own transaction, so both or neither."""
         self._db.execute(
-            sql_history.INSERT_AUDIT,
+            self._sql_history.INSERT_AUDIT,
             {
                 "at": utc_now(),
                 "actor": actor,
@@ -158,17 +199,18 @@ class SQLiteBase:
                 )
 
     def _originals_of(self, document_id: str) -> set[str]:
-        rows = self._db.execute(sql_originals.ORIGINALS_OF, {"id": document_id})
+        rows = self._db.execute(self._sql_originals.ORIGINALS_OF, {"id": document_id})
         return {str(row[0]) for row in rows}
 
     def _drop_unreferenced(self, hashes: set[str]) -> None:
         """Remove the files among these that no document or version names any more; called
         after the transaction that dropped the names (a crash between leaves an orphan)."""
         with self._lock:
+            query = self._sql_originals.IS_REFERENCED
             unused = [
                 sha
                 for sha in sorted(hashes)
-                if not self._db.execute(sql_originals.IS_REFERENCED, {"sha": sha}).fetchone()[0]
+                if not self._db.execute(query, {"sha": sha}).fetchone()[0]
             ]
         self.originals.remove(unused)
 
@@ -181,7 +223,7 @@ class SQLiteBase:
         """Hashes named by documents or versions whose file is missing, and files no document
         or version names (orphans: left by a crash between a file's write and its commit)."""
         with self._lock:
-            named = {str(row[0]) for row in self._db.execute(sql_originals.REFERENCED)}
+            named = {str(row[0]) for row in self._db.execute(self._sql_originals.REFERENCED)}
         stored = self.originals.stored()
         return sorted(named - stored), sorted(stored - named)
 

@@ -26,8 +26,7 @@ def is_busy(error: sqlite3.Error) -> bool:
 
 def busy_error(folder: Path, error: sqlite3.Error) -> StoreBusyError:
     return StoreBusyError(
-        f"the store at {folder} is locked by {describe_holder(folder)} "
-        f"(SQLite: {error}); try again"
+        f"the store at {folder} is locked by {describe_holder(folder)} (SQLite: {error}); try again"
     )
 
 

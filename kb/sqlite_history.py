@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kb import sql, sql_history
 from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
 from kb.sqlite_base import SQLiteBase
@@ -21,7 +20,7 @@ class SQLiteHistory(SQLiteBase):
         """Hide a document from every read; its passages leave the vector index."""
         with self._transaction():
             cursor = self._db.execute(
-                sql_history.SOFT_DELETE,
+                self._sql_history.SOFT_DELETE,
                 {"document_id": document_id, "now": utc_now(), "actor": actor},
             )
             if cursor.rowcount == 0:
@@ -33,7 +32,7 @@ class SQLiteHistory(SQLiteBase):
 
     def restore(self, document_id: str, actor: str) -> WriteResult:
         with self._transaction():
-            self._db.execute(sql_history.RESTORE, (document_id,))
+            self._db.execute(self._sql_history.RESTORE, (document_id,))
             added = self._chunk_ids(document_id)
             self._audit(actor, "restore", document_id)
             generation = self._bump_generation()
@@ -44,11 +43,11 @@ class SQLiteHistory(SQLiteBase):
         with self._transaction():
             before = self._fields_of([document_id]).get(document_id)
             originals = self._originals_of(document_id)
-            self._db.execute(sql_history.BURY, {"document_id": document_id, "now": utc_now()})
+            self._db.execute(self._sql_history.BURY, {"document_id": document_id, "now": utc_now()})
             removed = self._delete_chunks(document_id)
-            self._db.execute(sql_history.DELETE_VERSIONS, (document_id,))
-            self._db.execute(sql_history.DELETE_RELATIONS_OF, {"id": document_id})
-            self._db.execute(sql.DELETE_DOCUMENT, (document_id,))
+            self._db.execute(self._sql_history.DELETE_VERSIONS, (document_id,))
+            self._db.execute(self._sql_history.DELETE_RELATIONS_OF, {"id": document_id})
+            self._db.execute(self._sql.DELETE_DOCUMENT, (document_id,))
             if before is not None:
                 # The audit keeps who purged what, never the text.
                 before.pop("sha256", None)
@@ -58,35 +57,35 @@ class SQLiteHistory(SQLiteBase):
         return WriteResult(ids_of(removed), ids_of([]), generation)
 
     def trash(self, filters: Filters, limit: int, offset: int) -> tuple[int, list[Document]]:
-        where, params = sql.build_where(filters, live=False)
+        where, params = self._sql.build_where(filters, live=False)
         with self._lock:
-            count = self._db.execute(sql_history.COUNT_TRASH.format(where=where), params)
+            count = self._db.execute(self._sql_history.COUNT_TRASH.format(where=where), params)
             total = int(count.fetchone()[0])
-            rows = self._db.execute(
-                sql_history.TRASH.format(where=where), {**params, "limit": limit, "offset": offset}
-            ).fetchall()
+            page = {**params, "limit": limit, "offset": offset}
+            rows = self._db.execute(self._sql_history.TRASH.format(where=where), page).fetchall()
         return total, [document_of(r) for r in rows]
 
     def trashed_before(self, moment: str) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._db.execute(sql_history.TRASH_BEFORE, (moment,))]
+            return [r[0] for r in self._db.execute(self._sql_history.TRASH_BEFORE, (moment,))]
 
     def _chunk_ids(self, document_id: str) -> list[int]:
-        return [r[0] for r in self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
+        return [r[0] for r in self._db.execute(self._sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
 
     # -- versions -----------------------------------------------------------------------
 
     def versions(self, document_id: str) -> list[Version]:
         """Earlier versions, newest first (the current one is the document itself)."""
         with self._lock:
-            rows = self._db.execute(sql_history.VERSIONS_OF, (document_id,)).fetchall()
+            rows = self._db.execute(self._sql_history.VERSIONS_OF, (document_id,)).fetchall()
         return [_version(r) for r in rows]
 
     def version(self, document_id: str, number: int) -> tuple[Version, list[dict[str, Any]]] | None:
         """An earlier version with its passages (ordinal, text, heading, pages, ocr)."""
         with self._lock:
-            row = self._db.execute(sql_history.VERSION_ONE, (document_id, number)).fetchone()
-            chunks = self._db.execute(sql_history.VERSION_CHUNKS, (document_id, number)).fetchone()
+            key = (document_id, number)
+            row = self._db.execute(self._sql_history.VERSION_ONE, key).fetchone()
+            chunks = self._db.execute(self._sql_history.VERSION_CHUNKS, key).fetchone()
         if row is None:
             return None
         return _version(row), json.loads(chunks[0])
@@ -96,18 +95,18 @@ class SQLiteHistory(SQLiteBase):
     def live_with_sha(self, hashes: list[str]) -> dict[str, str]:
         """content hash -> a live document holding that content."""
         found: dict[str, str] = {}
-        for sha, document_id in self._rows_for(sql_history.LIVE_WITH_SHA_PAIRS, hashes):
+        for sha, document_id in self._rows_for(self._sql_history.LIVE_WITH_SHA_PAIRS, hashes):
             found.setdefault(sha, document_id)
         return found
 
     def live_simhashes(self) -> tuple[list[str], list[int]]:
         with self._lock:
-            rows = self._db.execute(sql_history.LIVE_SIMHASHES).fetchall()
+            rows = self._db.execute(self._sql_history.LIVE_SIMHASHES).fetchall()
         return [r[0] for r in rows], [int(r[1]) for r in rows]
 
     def simhash_of(self, document_id: str) -> int | None:
         with self._lock:
-            row = self._db.execute(sql_history.SIMHASH_OF, (document_id,)).fetchone()
+            row = self._db.execute(self._sql_history.SIMHASH_OF, (document_id,)).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
     # -- the audit log ------------------------------------------------------------------
@@ -122,21 +121,20 @@ class SQLiteHistory(SQLiteBase):
         offset: int,
         filters: Filters,
     ) -> tuple[int, list[AuditEntry]]:
-        where, params = sql_history.audit_where(document_id, action, actor, since)
+        where, params = self._sql_history.audit_where(document_id, action, actor, since)
         viewer = filters.viewer
         if viewer is not None:
-            seen, more = sql.build_where(filters, live=None)
+            seen, more = self._sql.build_where(filters, live=None)
             params.update(more, audit_rank=viewer.rank)
             names = [f"audit_group{n}" for n in range(len(viewer.groups))]
             params.update(zip(names, viewer.groups, strict=True))
             groups = ", ".join(f":{n}" for n in names) or "NULL"
-            where += " AND " + sql_history.audit_visibility(seen, ":audit_rank", groups)
+            where += " AND " + self._sql_history.audit_visibility(seen, ":audit_rank", groups)
         with self._lock:
-            total = int(
-                self._db.execute(sql_history.COUNT_AUDIT.format(where=where), params).fetchone()[0]
-            )
+            count = self._db.execute(self._sql_history.COUNT_AUDIT.format(where=where), params)
+            total = int(count.fetchone()[0])
             rows = self._db.execute(
-                sql_history.AUDIT_PAGE.format(where=where),
+                self._sql_history.AUDIT_PAGE.format(where=where),
                 {**params, "limit": limit, "offset": offset},
             ).fetchall()
         return total, [_audit_entry(r) for r in rows]
@@ -150,7 +148,7 @@ class SQLiteHistory(SQLiteBase):
         with self._transaction():
             for relation, target_id in links:
                 cursor = self._db.execute(
-                    sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
+                    self._sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
                 )
                 if cursor.rowcount:
                     added += 1
@@ -164,7 +162,8 @@ class SQLiteHistory(SQLiteBase):
 
     def remove_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
         with self._transaction():
-            cursor = self._db.execute(sql_history.DELETE_RELATION, (source_id, relation, target_id))
+            link = (source_id, relation, target_id)
+            cursor = self._db.execute(self._sql_history.DELETE_RELATION, link)
             if cursor.rowcount:
                 self._audit(
                     actor, "unrelate", source_id, before={"relation": relation, "target": target_id}
@@ -173,7 +172,7 @@ class SQLiteHistory(SQLiteBase):
 
     def relations_of(self, document_id: str) -> list[Relation]:
         with self._lock:
-            rows = self._db.execute(sql_history.RELATIONS_OF, {"id": document_id}).fetchall()
+            rows = self._db.execute(self._sql_history.RELATIONS_OF, {"id": document_id}).fetchall()
         return [
             Relation(
                 direction=direction,

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from kb import sql, sql_checks, sql_facets, sql_history, sql_keyword
 from kb.access import LEVELS
 from kb.integrity import describe, store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
@@ -17,8 +16,6 @@ from kb.sqlite_rows import (
     document_params,
     fields_of_draft,
     ids_of,
-    to_blob,
-    unpack,
     utc_now,
 )
 from kb.store import Fingerprint, Ids, KeywordText, Vectors, WriteResult
@@ -45,11 +42,10 @@ class SQLiteStore(SQLitePacks):
                 old = before.get(draft.document_id)
                 if old is not None:
                     # The content it replaces stays as history, outside every index.
-                    self._db.execute(
-                        sql_history.SNAPSHOT_VERSION, {"document_id": draft.document_id, "now": now}
-                    )
+                    snapshot = {"document_id": draft.document_id, "now": now}
+                    self._db.execute(self._sql_history.SNAPSHOT_VERSION, snapshot)
                 removed.extend(self._delete_chunks(draft.document_id))
-                self._db.execute(sql.UPSERT_DOCUMENT, document_params(draft, now, simhash))
+                self._db.execute(self._sql.UPSERT_DOCUMENT, document_params(draft, now, simhash))
                 self._set_groups(draft)
                 self._audit(
                     actor,
@@ -60,7 +56,7 @@ class SQLiteStore(SQLitePacks):
                 )
                 for chunk, vector in zip(draft.chunks, matrix, strict=True):
                     cursor = self._db.execute(
-                        sql.INSERT_CHUNK,
+                        self._sql.INSERT_CHUNK,
                         (
                             draft.document_id,
                             chunk.ordinal,
@@ -73,11 +69,12 @@ class SQLiteStore(SQLitePacks):
                             int(chunk.ocr),
                         ),
                     )
-                    chunk_id = int(cursor.lastrowid or 0)
-                    self._db.execute(sql.INSERT_VECTOR, (chunk_id, to_blob(vector)))
+                    chunk_id = self._inserted_id(cursor)
                     self._db.execute(
-                        sql.INSERT_FTS, (chunk_id, draft.title, chunk.heading or "", chunk.text)
+                        self._sql.INSERT_VECTOR, (chunk_id, self._vector_param(vector))
                     )
+                    keyword = (chunk_id, draft.title, chunk.heading or "", chunk.text)
+                    self._db.execute(self._sql.INSERT_FTS, keyword)
                     added.append(chunk_id)
             generation = self._bump_generation()
         return WriteResult(ids_of(removed), ids_of(added), generation)
@@ -85,17 +82,17 @@ class SQLiteStore(SQLitePacks):
     def _set_groups(self, draft: DocumentDraft) -> None:
         if draft.groups is None:
             return
-        self._db.execute(sql.DELETE_GROUPS, (draft.document_id,))
-        self._db.executemany(sql.INSERT_GROUP, ((draft.document_id, g) for g in draft.groups))
+        self._db.execute(self._sql.DELETE_GROUPS, (draft.document_id,))
+        self._db.executemany(self._sql.INSERT_GROUP, ((draft.document_id, g) for g in draft.groups))
 
     def update_document_fields(self, draft: DocumentDraft, actor: str = "system") -> WriteResult:
         with self._transaction():
             old = self._fields_of([draft.document_id]).get(draft.document_id)
-            self._db.execute(sql.UPDATE_DOCUMENT_FIELDS, document_params(draft, utc_now()))
+            self._db.execute(self._sql.UPDATE_DOCUMENT_FIELDS, document_params(draft, utc_now()))
             self._set_groups(draft)
             if old is not None and old["title"] != draft.title:
-                ids = self._db.execute(sql.CHUNK_IDS_OF_DOCUMENT, (draft.document_id,)).fetchall()
-                self._db.executemany(sql.UPDATE_FTS_TITLE, ((draft.title, i) for (i,) in ids))
+                ids = self._chunk_ids(draft.document_id)
+                self._db.executemany(self._sql.UPDATE_FTS_TITLE, ((draft.title, i) for i in ids))
             new = fields_of_draft(draft)
             changed = [k for k in new if k != "sha256" and (old or {}).get(k) != new[k]]
             self._audit(
@@ -112,15 +109,15 @@ class SQLiteStore(SQLitePacks):
     def replace_vectors(self, ids: Ids, vectors: Vectors) -> int:
         with self._transaction():
             self._db.executemany(
-                sql.UPDATE_VECTOR,
-                ((to_blob(v), int(i)) for i, v in zip(ids, vectors, strict=True)),
+                self._sql.UPDATE_VECTOR,
+                ((self._vector_param(v), int(i)) for i, v in zip(ids, vectors, strict=True)),
             )
             return self._bump_generation()
 
     # -- reads ------------------------------------------------------------------------
 
     def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]:
-        rows = self._rows_for(sql.FINGERPRINTS_BY_ID, list(dict.fromkeys(document_ids)))
+        rows = self._rows_for(self._sql.FINGERPRINTS_BY_ID, list(dict.fromkeys(document_ids)))
         return {
             r[0]: Fingerprint(
                 r[1],
@@ -137,71 +134,73 @@ class SQLiteStore(SQLitePacks):
 
     def get_document(self, document_id: str) -> Document | None:
         with self._readers.borrow() as db:
-            row = db.execute(sql.GET_DOCUMENT, (document_id,)).fetchone()
+            row = db.execute(self._sql.GET_DOCUMENT, (document_id,)).fetchone()
         return None if row is None else document_of(row)
 
     def documents_by_id(self, document_ids: Sequence[str]) -> dict[str, Document]:
-        rows = self._read_rows_for(sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)))
+        rows = self._read_rows_for(self._sql.DOCUMENTS_BY_ID, list(dict.fromkeys(document_ids)))
         return {row[0]: document_of(row) for row in rows}
 
     def list_documents(self, filters: Filters, limit: int, offset: int) -> list[Document]:
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
         with self._readers.borrow() as db:
-            rows = db.execute(
-                sql.LIST_DOCUMENTS.format(where=where), {**params, "limit": limit, "offset": offset}
-            ).fetchall()
+            page = {**params, "limit": limit, "offset": offset}
+            rows = db.execute(self._sql.LIST_DOCUMENTS.format(where=where), page).fetchall()
         return [document_of(row) for row in rows]
 
     def count_documents(self, filters: Filters) -> int:
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
         with self._readers.borrow() as db:
-            return int(
-                db.execute(sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params).fetchone()[0]
-            )
+            count = db.execute(self._sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params)
+            return int(count.fetchone()[0])
 
     def chunks_of(self, document_id: str) -> list[Chunk]:
         with self._readers.borrow() as db:
-            return [chunk_of(row) for row in db.execute(sql.CHUNKS_OF_DOCUMENT, (document_id,))]
+            rows = db.execute(self._sql.CHUNKS_OF_DOCUMENT, (document_id,)).fetchall()
+        return [chunk_of(row) for row in rows]
 
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
-        rows = self._read_rows_for(sql.CHUNKS_BY_ID, [int(i) for i in dict.fromkeys(chunk_ids)])
+        keys = [int(i) for i in dict.fromkeys(chunk_ids)]
+        rows = self._read_rows_for(self._sql.CHUNKS_BY_ID, keys)
         return {row[0]: chunk_of(row) for row in rows}
 
     def chunk_owners(self, chunk_ids: Sequence[int]) -> dict[int, str]:
-        rows = self._read_rows_for(sql.CHUNK_OWNERS, [int(i) for i in dict.fromkeys(chunk_ids)])
+        keys = [int(i) for i in dict.fromkeys(chunk_ids)]
+        rows = self._read_rows_for(self._sql.CHUNK_OWNERS, keys)
         return {int(row[0]): row[1] for row in rows}
 
     def vectors_of(self, chunk_ids: Sequence[int]) -> tuple[Ids, Vectors]:
         # Sorted keys, each batch ordered: the rows come back in chunk_id order overall.
-        return unpack(self._read_rows_for(sql.VECTORS_BY_ID, sorted({int(i) for i in chunk_ids})))
+        keys = sorted({int(i) for i in chunk_ids})
+        return self._unpack(self._read_rows_for(self._sql.VECTORS_BY_ID, keys))
 
     def all_vectors(self, dimension: int) -> tuple[Ids, Vectors]:
         with self._lock:
-            rows = self._db.execute(sql.ALL_VECTORS).fetchall()
-        ids, vectors = unpack(rows)
+            rows = self._db.execute(self._sql.ALL_VECTORS).fetchall()
+        ids, vectors = self._unpack(rows)
         return ids, vectors.reshape(len(ids), dimension)
 
     def iter_chunk_texts(self, batch: int) -> Iterator[list[tuple[int, str]]]:
         with self._lock:
-            rows = self._db.execute(sql.ALL_CHUNK_TEXTS).fetchall()
+            rows = self._db.execute(self._sql.ALL_CHUNK_TEXTS).fetchall()
         for start in range(0, len(rows), batch):
             yield [(int(r[0]), str(r[1])) for r in rows[start : start + batch]]
 
     def keyword_log_span(self) -> tuple[int, int]:
         with self._readers.borrow() as db:
-            start = int(db.execute(sql_keyword.KEYWORD_LOG_START).fetchone()[0])
-            end = int(db.execute(sql_keyword.KEYWORD_LOG_END).fetchone()[0])
+            start = int(db.execute(self._sql_keyword.KEYWORD_LOG_START).fetchone()[0])
+            end = int(db.execute(self._sql_keyword.KEYWORD_LOG_END).fetchone()[0])
         return start, end
 
     def keyword_changes(self, since: int, until: int) -> list[int]:
         with self._readers.borrow() as db:
             rows = db.execute(
-                sql_keyword.KEYWORD_LOG_SINCE, {"since": since, "until": until}
+                self._sql_keyword.KEYWORD_LOG_SINCE, {"since": since, "until": until}
             ).fetchall()
         return [int(r[0]) for r in rows]
 
     def keyword_texts(self, chunk_ids: Sequence[int]) -> list[KeywordText]:
-        rows = self._read_rows_for(sql_keyword.KEYWORD_TEXTS, list(chunk_ids))
+        rows = self._read_rows_for(self._sql_keyword.KEYWORD_TEXTS, list(chunk_ids))
         return [_keyword_text(r) for r in rows]
 
     def iter_keyword_texts(self, batch: int) -> Iterator[list[KeywordText]]:
@@ -209,7 +208,7 @@ class SQLiteStore(SQLitePacks):
         while True:
             with self._readers.borrow() as db:
                 rows = db.execute(
-                    sql_keyword.KEYWORD_ALL_TEXTS, {"after": after, "batch": batch}
+                    self._sql_keyword.KEYWORD_ALL_TEXTS, {"after": after, "batch": batch}
                 ).fetchall()
             if not rows:
                 return
@@ -219,21 +218,22 @@ class SQLiteStore(SQLitePacks):
     def keyword_search(
         self, match: str, filters: Filters, limit: int, budget: int | None = None
     ) -> list[tuple[int, float]]:
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
+        statements = self._sql_keyword
         template = (
-            sql_keyword.KEYWORD_SEARCH if budget is None else sql_keyword.KEYWORD_SEARCH_BOUNDED
+            statements.KEYWORD_SEARCH if budget is None else statements.KEYWORD_SEARCH_BOUNDED
         )
         with self._readers.borrow() as db:
             rows = db.execute(
                 template.format(where=where),
-                {**params, "match": match, "limit": limit, "budget": budget},
+                {**params, "match": self._match(match), "limit": limit, "budget": budget},
             ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def keyword_ranked(self, match: str, budget: int) -> list[tuple[int, float]]:
         with self._readers.borrow() as db:
             rows = db.execute(
-                sql_keyword.KEYWORD_RANKED, {"match": match, "budget": budget}
+                self._sql_keyword.KEYWORD_RANKED, {"match": self._match(match), "budget": budget}
             ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
@@ -241,53 +241,55 @@ class SQLiteStore(SQLitePacks):
         counts = {}
         with self._readers.borrow() as db:
             for match in dict.fromkeys(matches):
-                row = db.execute(sql_keyword.COUNT_MATCHES, {"match": match, "cap": cap})
+                row = db.execute(
+                    self._sql_keyword.COUNT_MATCHES, {"match": self._match(match), "cap": cap}
+                )
                 counts[match] = int(row.fetchone()[0])
         return counts
 
     def keyword_rows(self) -> int:
         with self._readers.borrow() as db:
-            return int(db.execute(sql_keyword.COUNT_FTS_ROWS).fetchone()[0])
+            return int(db.execute(self._sql_keyword.COUNT_FTS_ROWS).fetchone()[0])
 
     def filtered_chunk_ids(self, filters: Filters) -> Ids:
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
         with self._readers.borrow() as db:
-            rows = db.execute(sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
+            rows = db.execute(self._sql.FILTERED_CHUNK_IDS.format(where=where), params).fetchall()
         return ids_of([r[0] for r in rows])
 
     def metadata_values(self, longest: int, filters: Filters) -> list[tuple[str, str, int]]:
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
         with self._readers.borrow() as db:
             rows = db.execute(
-                sql.METADATA_VALUES.format(where=where), {**params, "longest": longest}
+                self._sql.METADATA_VALUES.format(where=where), {**params, "longest": longest}
             ).fetchall()
         return [(str(k), str(v), int(n)) for k, v, n in rows]
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
         with self._lock:
-            documents = int(self._db.execute(sql.COUNT_DOCUMENTS).fetchone()[0])
-            chunks = int(self._db.execute(sql.COUNT_CHUNKS).fetchone()[0])
-            by_type = {str(t): int(n) for t, n in self._db.execute(sql.COUNT_BY_TYPE)}
+            documents = int(self._db.execute(self._sql.COUNT_DOCUMENTS).fetchone()[0])
+            chunks = int(self._db.execute(self._sql.COUNT_CHUNKS).fetchone()[0])
+            by_type = {str(t): int(n) for t, n in self._db.execute(self._sql.COUNT_BY_TYPE)}
         return documents, chunks, by_type
 
     def visible_counts(self, filters: Filters) -> tuple[int, int, dict[str, int]]:
         """Documents, chunks and documents per type that pass the filters (and their viewer)."""
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
         with self._readers.borrow() as db:
-            documents = db.execute(sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params)
+            documents = db.execute(self._sql.COUNT_FILTERED_DOCUMENTS.format(where=where), params)
             total = int(documents.fetchone()[0])
-            chunks = db.execute(sql.COUNT_FILTERED_CHUNKS.format(where=where), params)
+            chunks = db.execute(self._sql.COUNT_FILTERED_CHUNKS.format(where=where), params)
             passages = int(chunks.fetchone()[0])
             by_type = {
                 str(t): int(n)
-                for t, n in db.execute(sql.COUNT_FILTERED_BY_TYPE.format(where=where), params)
+                for t, n in db.execute(self._sql.COUNT_FILTERED_BY_TYPE.format(where=where), params)
             }
         return total, passages, by_type
 
     def facet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:
-        where, params = sql.build_where(filters)
+        where, params = self._sql.build_where(filters)
         with self._readers.borrow() as db:
-            rows = db.execute(sql_facets.FACET_COUNTS.format(where=where), params).fetchall()
+            rows = db.execute(self._sql_facets.FACET_COUNTS.format(where=where), params).fetchall()
         return [(str(f), str(v), int(n)) for f, v, n in rows]
 
     # -- maintenance ------------------------------------------------------------------
@@ -303,7 +305,7 @@ class SQLiteStore(SQLitePacks):
     def vector_ids(self) -> Ids:
         """Chunk ids of the stored vectors the index should hold: live documents' only."""
         with self._lock:
-            return ids_of([row[0] for row in self._db.execute(sql_checks.VECTOR_IDS)])
+            return ids_of([row[0] for row in self._db.execute(self._sql_checks.VECTOR_IDS)])
 
 
 def _keyword_text(row: Sequence[Any]) -> KeywordText:
