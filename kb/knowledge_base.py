@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from kb.access import Viewer, may_see
+from kb.backends import open_store
 from kb.curation import Curation, check_marking
 from kb.embedder import Embedder, make_embedder
 from kb.errors import ForbiddenError, ModelMismatchError
@@ -37,7 +38,6 @@ from kb.recall import Recall, measure_recall
 from kb.search import Searcher
 from kb.settings import Settings
 from kb.simhash import near, simhash
-from kb.sqlite_store import SQLiteStore
 from kb.store import Fingerprint, Store, WriteResult
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         """
         self.settings = settings
         self.embedder = embedder if embedder is not None else make_embedder(settings)
-        self.store: Store = (
-            store if store is not None else SQLiteStore(settings.store, settings.readers)
-        )
+        self.store: Store = store if store is not None else open_store(settings)
         stored = self.store.get_meta(MODEL_KEY)
         if stored is not None and stored != self.embedder.name and not allow_model_change:
             dimension = self.store.get_meta(DIMENSION_KEY)

@@ -20,6 +20,14 @@ class Settings(BaseSettings):
     store: Path = Field(
         Path("data"), description="Folder holding the SQLite store and the FAISS index cache."
     )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "A PostgreSQL database (`postgresql://user:password@host:port/name`, with pgvector) "
+            "to keep the store in, shared by any number of servers and workers; unset: the "
+            "embedded SQLite store in `store`, which then holds only this machine's caches."
+        ),
+    )
     model: str = Field(
         DEFAULT_MODEL,
         description=(

@@ -146,6 +146,9 @@ MIGRATIONS: tuple[str, ...] = (
     M008_KEYWORD_LOG,
 )
 
+# Every write transaction starts so: SQLite takes the write lock at once, not at the first write.
+BEGIN = "BEGIN IMMEDIATE"
+
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",

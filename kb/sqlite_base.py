@@ -6,6 +6,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +25,7 @@ from kb.errors import StoreError
 from kb.models import DocumentDraft
 from kb.original_files import OriginalFiles
 from kb.sqlite_connection import connect
-from kb.sqlite_readers import Readers
+from kb.sqlite_readers import Readers, open_reader
 from kb.sqlite_rows import Transaction, dumps, to_blob, unpack, utc_now
 from kb.store import Ids, Vectors
 
@@ -52,6 +53,7 @@ class SQLiteBase:
         searches read through side by side (`Settings.readers`)."""
         # Owner only: the store holds confidential text, whatever the API enforces.
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder = folder
         self.path = folder / DATABASE_NAME
         try:
             # One connection shared by the server's threads; the lock keeps each
@@ -64,7 +66,7 @@ class SQLiteBase:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
-        self._readers = Readers(self.path, readers)
+        self._readers = Readers(partial(open_reader, self.path), readers)
         self.originals = OriginalFiles(folder)
 
     def _migrate(self) -> None:
@@ -127,7 +129,7 @@ class SQLiteBase:
     # -- writes -----------------------------------------------------------------------
 
     def _transaction(self) -> Transaction:
-        return Transaction(self._db, self._lock)
+        return Transaction(self._db, self._lock, self._sql.BEGIN)
 
     def _rows_for(self, template: str, keys: Sequence[Any]) -> list[Any]:
         """Rows of a `{marks}` query for many keys, a bounded number of keys per statement."""

@@ -14,25 +14,26 @@ writer's connection.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from kb import sql
+from kb.errors import StoreError
 from kb.sqlite_connection import BusyAwareConnection, connect
 
 
 class Readers:
-    """At most `size` read-only connections to the database at `path`, opened when first
-    needed and lent to one thread at a time."""
+    """At most `size` read-only connections, made by `open` when first needed and lent to one
+    thread at a time (the PostgreSQL backend pools its connections here too)."""
 
-    def __init__(self, path: Path, size: int) -> None:
-        self._path = path
+    def __init__(self, open: Callable[[], Any], size: int) -> None:
+        self._open = open
         self._size = max(1, size)
-        self._idle: list[BusyAwareConnection] = []
-        self._opened: list[BusyAwareConnection] = []
+        self._idle: list[Any] = []
+        self._opened: list[Any] = []
         self._free = threading.Condition()
         self._closed = False
 
@@ -41,7 +42,7 @@ class Readers:
         return self._size
 
     @contextmanager
-    def borrow(self) -> Iterator[BusyAwareConnection]:
+    def borrow(self) -> Iterator[Any]:
         """A reader for the caller's statements; back in the pool when the block ends."""
         db = self._take()
         try:
@@ -55,11 +56,11 @@ class Readers:
                     self._idle.append(db)
                     self._free.notify()
 
-    def _take(self) -> BusyAwareConnection:
+    def _take(self) -> Any:
         with self._free:
             while True:
                 if self._closed:
-                    raise sqlite3.ProgrammingError("the store is closed")
+                    raise StoreError("the store is closed")
                 if self._idle:
                     return self._idle.pop()
                 if len(self._opened) < self._size:
@@ -67,13 +68,6 @@ class Readers:
                     self._opened.append(db)
                     return db
                 self._free.wait()
-
-    def _open(self) -> BusyAwareConnection:
-        db = connect(self._path, check_same_thread=False, isolation_level=None)
-        for pragma in sql.READER_PRAGMAS:
-            db.execute(pragma)
-        db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
-        return db
 
     def close(self) -> None:
         """Close the idle readers now and the borrowed ones as they come back."""
@@ -84,3 +78,12 @@ class Readers:
             self._idle.clear()
             self._opened.clear()
             self._free.notify_all()
+
+
+def open_reader(path: Path) -> BusyAwareConnection:
+    """A read-only connection to the SQLite database at `path`."""
+    db = connect(path, check_same_thread=False, isolation_level=None)
+    for pragma in sql.READER_PRAGMAS:
+        db.execute(pragma)
+    db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
+    return db

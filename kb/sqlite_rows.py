@@ -33,16 +33,17 @@ def utc_now() -> str:
 
 
 class Transaction:
-    """BEGIN IMMEDIATE ... COMMIT under the store's lock; ROLLBACK on any error."""
+    """BEGIN ... COMMIT under the store's lock; ROLLBACK on any error."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, db: Any, lock: threading.RLock, begin: str = "BEGIN IMMEDIATE") -> None:
         self._db = db
         self._lock = lock
+        self._begin = begin
 
     def __enter__(self) -> None:
         self._lock.acquire()
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(self._begin)
         except BaseException:
             self._lock.release()
             raise

@@ -20,9 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from kb import sql, sql_users
 from kb.access import LEVELS, Viewer, check_groups, check_level, check_role
 from kb.errors import InvalidRequestError, NotFoundError, StoreError, UnauthorizedError
+from kb.postgres_connection import PostgresConnection
+from kb.postgres_store import PostgresStore
 from kb.settings import Settings
 from kb.sqlite_base import DATABASE_NAME, SQLiteBase
 from kb.sqlite_connection import connect
@@ -76,6 +80,13 @@ class Users:
     """The users of one store, in its SQLite file (its own connection, safe across threads)."""
 
     def __init__(self, settings: Settings) -> None:
+        self._db: Any
+        self._lock = threading.Lock()
+        if settings.database_url:
+            # Users are shared by every server on the database; its migrations make the table.
+            PostgresStore(settings.database_url, settings.store).close()
+            self._db = PostgresConnection(settings.database_url)
+            return
         self.path = settings.store / DATABASE_NAME
         # The users table comes with the store's migrations; run them if nobody has yet.
         SQLiteBase(settings.store).close()
@@ -85,7 +96,6 @@ class Users:
                 self._db.execute(pragma)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
-        self._lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
@@ -103,7 +113,7 @@ class Users:
 
     def _run(self, query: str, params: Sequence[Any] | dict[str, Any]) -> int:
         with self._lock:
-            return self._db.execute(query, params).rowcount
+            return int(self._db.execute(query, params).rowcount)
 
     def add(
         self, name: str, role: str, clearance: str = "internal", groups: Sequence[str] = ()
@@ -123,7 +133,7 @@ class Users:
         }
         try:
             self._run(sql_users.INSERT_USER, params)
-        except sqlite3.IntegrityError as exc:
+        except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
             raise InvalidRequestError(f"a user named {name!r} already exists") from exc
         return self.get(name), key
 

@@ -8,14 +8,18 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from kb.embedder import Embedder, make_embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
+from kb.postgres_store import PostgresStore  # noqa: E402
 from kb.settings import Settings  # noqa: E402
+from kb.sqlite_store import SQLiteStore  # noqa: E402
+from kb.store import Store  # noqa: E402
+from tests.postgres_server import TEMPLATE, PostgresServer, new_database, start_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpora"
@@ -30,9 +34,64 @@ def embedder() -> Embedder:
     return model
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the run, with a migrated template database that each test's
+    database is copied from (a copy takes milliseconds; migrating, a second)."""
+    server = start_postgres()
+    try:
+        PostgresStore(server.url(TEMPLATE), server.folder / "template-cache").close()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(store=tmp_path / "store")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store backend: SQLite, or both for tests marked `backends` (pytest_generate_tests)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """A new, empty PostgreSQL database for this test when the backend is PostgreSQL."""
+    if backend != "postgres":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return new_database(server)
+
+
+@pytest.fixture
+def make_store(
+    request: pytest.FixtureRequest, database_url: str | None
+) -> Iterator[Callable[..., Store]]:
+    """Opens a store of the test's backend with its local part in `folder`; `apart=True`: in
+    a database of its own (SQLite stores are apart by their folders). Closed after the test."""
+    opened: list[Store] = []
+
+    def open_store(folder: Path, apart: bool = False) -> Store:
+        store: Store
+        if database_url is None:
+            store = SQLiteStore(folder)
+        else:
+            url = new_database(request.getfixturevalue("postgres")) if apart else database_url
+            store = PostgresStore(url, folder)
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(store=tmp_path / "store", database_url=database_url)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from kb.settings import Settings
@@ -11,6 +12,8 @@ from tests.api.conftest import add_user, bearer
 from tests.api.contract import assert_error, ids
 from tests.api.corpus import ALL_IDS, AUREL, DDR, DELTA
 from tests.api.test_documents import NOTE, search, stats, upload, uploaded
+
+pytestmark = pytest.mark.backends
 
 
 def ok(response: Any, code: int = 200) -> Any:

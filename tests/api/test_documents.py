@@ -12,6 +12,8 @@ from tests.api.contract import assert_error, assert_search_shape, ids
 from tests.api.corpus import ALL_IDS, AUREL, COASTAL, DDR, DELTA, NEWEST_FIRST, REFUGEE
 from tests.docs import make_encrypted_pdf, make_pdf
 
+pytestmark = pytest.mark.backends
+
 Params = list[tuple[str, str | int | float | bool | None]]
 NOTE = (
     "# Western Isles Review\n\n"

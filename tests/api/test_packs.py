@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from kb.knowledge_base import KnowledgeBase
@@ -13,6 +14,8 @@ from kb.settings import Settings
 from tests.api.conftest import add_user, bearer
 from tests.api.contract import assert_error
 from tests.api.corpus import AUREL, DDR, DELTA
+
+pytestmark = pytest.mark.backends
 
 
 def ok(response: Any, code: int = 200) -> Any:

@@ -28,6 +28,8 @@ from tests.api.conftest import add_user, bearer, signed_in
 from tests.api.contract import assert_error
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf
 
+pytestmark = pytest.mark.backends
+
 CEASEFIRE = (
     "# Isles Ceasefire\n\nThe island councils agree to a ceasefire on the fishing grounds and "
     "to a joint patrol of the harbour mouths.\n"

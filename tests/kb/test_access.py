@@ -18,6 +18,8 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest
 from kb.settings import Settings
 
+pytestmark = pytest.mark.backends
+
 # document_id: (classification, groups, secret word, region)
 MARKED = {
     "open": ("public", (), "aquamarine", "Tamsin Plateau"),

@@ -3,11 +3,15 @@ takes the unfiltered path, a narrower one keeps seeing exactly their own, after 
 
 from __future__ import annotations
 
+import pytest
+
 from kb.access import Viewer
 from kb.allowed import filter_key
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
 from kb.owners import ChunkOwners
+
+pytestmark = pytest.mark.backends
 
 
 def draft(document_id: str, words: str, level: str, region: str = "Tamsin") -> DocumentDraft:

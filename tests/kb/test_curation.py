@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import psycopg
 import pytest
 
 from ingest.chunking import Page, chunk_pages
@@ -14,6 +15,8 @@ from kb.models import AddOutcome, Filters, SearchRequest
 from kb.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.kb.test_knowledge_base import TEXTS, draft
+
+pytestmark = pytest.mark.backends
 
 REPORT = EXAMPLES / "tamsin-plateau-mediation-evaluation-2004.md"
 
@@ -30,6 +33,10 @@ def hits(kb: KnowledgeBase, query: str, mode: str = "hybrid", **filters: object)
 
 
 def rows(kb: KnowledgeBase, query: str) -> list[tuple[object, ...]]:
+    """The rows of a query, read past the store, from its SQLite file or its PostgreSQL."""
+    if kb.settings.database_url:
+        with psycopg.connect(kb.settings.database_url, autocommit=True) as db:
+            return [tuple(row) for row in db.execute(query.encode()).fetchall()]
     with sqlite3.connect(kb.settings.store / "kb.sqlite") as db:
         return db.execute(query).fetchall()
 
@@ -80,7 +87,12 @@ def test_purge_removes_the_text_from_sqlite_fts_and_faiss(three: KnowledgeBase) 
     assert rows(three, "SELECT * FROM documents WHERE document_id = 'water'") == []
     assert rows(three, "SELECT * FROM chunks WHERE document_id = 'water'") == []
     assert rows(three, "SELECT * FROM document_versions WHERE document_id = 'water'") == []
-    assert rows(three, "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'Vessin'") == []
+    keyword = (
+        "SELECT rowid FROM chunks_fts WHERE tsv @@ to_tsquery('kb_english', 'Vessin')"
+        if three.settings.database_url
+        else "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH 'Vessin'"
+    )
+    assert rows(three, keyword) == []
     assert rows(three, "SELECT count(*) FROM vectors") == [(4,)]
     assert len(three.index()) == 4
     assert three.check() == []
@@ -94,11 +106,11 @@ def test_purge_expired_takes_only_what_is_past_retention(
     three.delete("water", "tester")
     three.delete("refugees", "tester")
     assert three.purge_expired() == []  # 30 days by default
-    with sqlite3.connect(settings.store / "kb.sqlite") as db:
-        db.execute(
-            "UPDATE documents SET deleted_at = '2020-01-01T00:00:00+00:00' "
-            "WHERE document_id = 'water'"
-        )
+    rows(
+        three,
+        "UPDATE documents SET deleted_at = '2020-01-01T00:00:00+00:00' "
+        "WHERE document_id = 'water' RETURNING document_id",
+    )
 
     assert three.purge_expired("retention") == ["water"]
 

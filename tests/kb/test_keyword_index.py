@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,8 @@ from kb.settings import Settings
 from kb.sqlite_store import SQLiteStore
 from tests.drafts import passage_draft
 
+pytestmark = pytest.mark.backends
+
 TEXTS = (
     "ceasefire monitoring along the northern border",
     "refugee return and land restitution",
@@ -41,8 +44,8 @@ def write(store: SQLiteStore, *numbered: tuple[int, str], **fields: object) -> N
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    folder = SQLiteStore(tmp_path / "store")
+def store(tmp_path: Path, make_store: Callable[..., SQLiteStore]) -> SQLiteStore:
+    folder = make_store(tmp_path / "store")
     write(folder, *enumerate(TEXTS))
     return folder
 
@@ -50,7 +53,7 @@ def store(tmp_path: Path) -> SQLiteStore:
 def keywords(
     store: SQLiteStore, stamp: str = "", within_most: int = 20_000, sync_rows: int = 20_000
 ) -> KeywordIndex:
-    settings = Settings(store=store.path.parent, keyword_sync_rows=sync_rows)
+    settings = Settings(store=store.folder, keyword_sync_rows=sync_rows)
     return KeywordIndex(store, settings, lambda: stamp, within_most)
 
 
@@ -113,7 +116,10 @@ def test_another_process_catches_up_the_saved_index_without_rebuilding(
 
 
 def test_an_index_of_another_state_is_rebuilt(
-    store: SQLiteStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store: SQLiteStore,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    make_store: Callable[..., SQLiteStore],
 ) -> None:
     caplog.set_level(logging.INFO, logger="kb.keyword_index")
     assert found(keywords(store, stamp="before"), "ceasefire")
@@ -121,7 +127,7 @@ def test_an_index_of_another_state_is_rebuilt(
     assert found(keywords(store, stamp="after"), "ceasefire") == ["doc-0", "doc-3"]
     assert sum("built the keyword index" in r.message for r in caplog.records) == 2
     # An index ahead of its store's log (the files of another, bigger store) is not trusted.
-    smaller = SQLiteStore(tmp_path / "smaller")
+    smaller = make_store(tmp_path / "smaller", apart=True)
     write(smaller, (0, "a ceasefire in the south"))
     shutil.copytree(tmp_path / "store" / FOLDER, tmp_path / "smaller" / FOLDER)
     assert found(keywords(smaller, stamp="after"), "ceasefire") == ["doc-0"]
@@ -204,9 +210,10 @@ import sys
 from pathlib import Path
 from kb.keyword_index import KeywordIndex
 from kb.settings import Settings
-from kb.sqlite_store import SQLiteStore
-store = SQLiteStore(Path(sys.argv[1]))
-KeywordIndex(store, Settings(store=Path(sys.argv[1])), lambda: "").prepare()
+from kb.backends import open_store
+
+settings = Settings(store=Path(sys.argv[1]), database_url=sys.argv[2] or None)
+KeywordIndex(open_store(settings), settings, lambda: "").prepare()
 """
 
 
@@ -215,7 +222,8 @@ def test_a_build_killed_midway_leaves_an_index_that_is_rebuilt_or_whole(
 ) -> None:
     write(store, *[(n, f"ceasefire report {n} " + "text " * 200) for n in range(4, 6000)])
     folder = tmp_path / "store" / FOLDER
-    builder = subprocess.Popen([sys.executable, "-c", BUILD, str(tmp_path / "store")])
+    url = getattr(store, "url", "")
+    builder = subprocess.Popen([sys.executable, "-c", BUILD, str(tmp_path / "store"), url])
     deadline = time.monotonic() + 60
     while not any(folder.glob("*.store")) and time.monotonic() < deadline:
         time.sleep(0.005)  # segment files appear once tantivy starts writing
@@ -229,16 +237,16 @@ def test_a_build_killed_midway_leaves_an_index_that_is_rebuilt_or_whole(
 
 
 def test_a_command_brings_the_index_up_to_its_writes_before_it_exits(
-    tmp_path: Path, embedder: Embedder
+    settings: Settings, embedder: Embedder, make_store: Callable[..., SQLiteStore]
 ) -> None:
-    with KnowledgeBase(Settings(store=tmp_path / "kb"), embedder=embedder) as kb:
+    with KnowledgeBase(settings, embedder=embedder) as kb:
         kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
         assert kb.update_keyword_index()  # as `kb ingest` does at its end
-    store = SQLiteStore(tmp_path / "kb")
+    store = make_store(settings.store)
     later = keywords(store, sync_rows=0)  # no catching up allowed: current, or FTS5
     assert found(later, "restitution") == ["doc-1"]
     # Held by another process's writer, it is left to whoever searches next.
-    other = tantivy.Index.open(str(tmp_path / "kb" / FOLDER)).writer(15_000_000, 1)
+    other = tantivy.Index.open(str(settings.store / FOLDER)).writer(15_000_000, 1)
     write(store, (9, "restitution of land"))
     assert later.prepare() is False
     other.rollback()

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from kb.embedder import Embedder
@@ -14,6 +15,8 @@ from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest
 from kb.settings import Settings
+
+pytestmark = pytest.mark.backends
 
 TEXTS = {
     "ceasefire": [
@@ -173,7 +176,7 @@ def test_a_failed_write_changes_nothing(filled: KnowledgeBase) -> None:
     broken = draft("broken", ["One passage.", "Another passage."])
     twin = ChunkDraft(0, "Same ordinal twice.", None, 1, 1, 0, 10)
     broken = DocumentDraft(**{**broken.__dict__, "chunks": (broken.chunks[0], twin)})
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         filled.add([draft("fine", ["A fine passage about elections."]), broken])
     assert filled.stats() == stats
     assert filled.missing(["fine", "broken"]) == ["fine", "broken"]
@@ -229,7 +232,7 @@ def test_a_store_built_with_another_model_is_refused(
     for item in source.iterdir():  # same weights, another folder: another model setting
         (other_model / item.name).parent.mkdir(parents=True, exist_ok=True)
         (other_model / item.name).symlink_to(item)
-    other = Settings(store=settings.store, model=str(other_model))
+    other = settings.model_copy(update={"model": str(other_model)})
     with pytest.raises(ModelMismatchError) as error:
         KnowledgeBase(other)
     assert "all-MiniLM-L6-v2" in error.value.message and str(other_model) in error.value.message

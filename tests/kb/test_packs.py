@@ -10,6 +10,8 @@ from kb.errors import InvalidRequestError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from tests.kb.test_access import MARKED, draft
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def marked(kb: KnowledgeBase) -> KnowledgeBase:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from kb.errors import StoreError
 from kb.models import Filters
 from kb.settings import Settings
-from kb.sqlite_readers import Readers
+from kb.sqlite_readers import Readers, open_reader
 from kb.sqlite_store import SQLiteStore
 from tests.drafts import passage_draft
 
@@ -36,7 +38,7 @@ def test_readers_default_to_one_per_core() -> None:
 
 
 def test_two_readers_are_lent_at_once_and_a_third_borrower_waits(store: SQLiteStore) -> None:
-    readers = Readers(store.path, 2)
+    readers = Readers(partial(open_reader, store.path), 2)
     holding = threading.Barrier(3, timeout=10)
     third_got_one = threading.Event()
     release = threading.Event()
@@ -66,7 +68,7 @@ def test_two_readers_are_lent_at_once_and_a_third_borrower_waits(store: SQLiteSt
 
 
 def test_a_reader_cannot_write(store: SQLiteStore) -> None:
-    readers = Readers(store.path, 1)
+    readers = Readers(partial(open_reader, store.path), 1)
     with readers.borrow() as db, pytest.raises(sqlite3.OperationalError, match="readonly"):
         db.execute("DELETE FROM documents")
     readers.close()
@@ -102,5 +104,5 @@ def test_close_closes_idle_readers_and_refuses_new_borrowers(tmp_path: Path) -> 
     add(store, 0)
     assert store.documents_by_id(["doc-0"])
     store.close()
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises(StoreError, match="closed"):
         store.documents_by_id(["doc-0"])

@@ -8,12 +8,15 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from kb.access import Viewer
 from kb.errors import InvalidRequestError, NotFoundError, UnauthorizedError
 from kb.settings import Settings
 from kb.users import ADMIN_KEY_FILE, KEY_PREFIX, Users, bootstrap_admin
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture
@@ -23,6 +26,9 @@ def users(settings: Settings) -> Iterator[Users]:
 
 
 def stored_rows(settings: Settings) -> list[tuple[object, ...]]:
+    if settings.database_url:
+        with psycopg.connect(settings.database_url) as pg:
+            return [tuple(row) for row in pg.execute("SELECT * FROM users").fetchall()]
     with sqlite3.connect(settings.store / "kb.sqlite") as db:
         return db.execute("SELECT * FROM users").fetchall()
 

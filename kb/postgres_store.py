@@ -1,0 +1,124 @@
+"""The PostgreSQL store: the same store logic as SQLite's, on a shared PostgreSQL database.
+
+Chosen by `KB_DATABASE_URL=postgresql://...`. Documents, passages, vectors (pgvector), the
+keyword index (a tsvector per passage, ranked by ts_rank), history, packs and the keyword
+log all live in the database, so any number of processes on any machines share one store.
+The logic is `kb.sqlite_store`'s; what differs is the dialect (`kb.sql_postgres`), the
+connections (`kb.postgres_connection`) and the few hooks below.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb import sql_postgres, sql_postgres_history
+from kb import sql_postgres_schema as schema
+from kb.errors import StoreError
+from kb.original_files import OriginalFiles
+from kb.postgres_connection import PostgresConnection
+from kb.sqlite_readers import Readers
+from kb.sqlite_rows import ids_of
+from kb.sqlite_store import SQLiteStore
+from kb.store import Ids, Vectors
+
+# An FTS5 expression as kb.query and kb.selectivity build them: quoted words or phrases,
+# AND, OR and parentheses.
+_FTS5_TOKEN = re.compile(r'"((?:[^"]|"")*)"|\bAND\b|\bOR\b|\(|\)')
+
+
+def is_database_url(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+class PostgresStore(SQLiteStore):
+    """Documents, passages, vectors and the keyword index in one PostgreSQL database."""
+
+    _sql = sql_postgres
+    _sql_history = sql_postgres_history
+    _sql_packs = sql_postgres
+    _sql_keyword = sql_postgres
+    _sql_originals = sql_postgres
+    _sql_facets = sql_postgres
+    _sql_checks = sql_postgres
+
+    def __init__(self, url: str, folder: Path, readers: int = 2) -> None:
+        """Open (migrating) the database at `url`; `folder` holds this machine's caches and
+        the kept original files."""
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.url = url
+        self.folder = folder
+        self.path = folder  # where this machine's part of the store is (caches, originals)
+        self._db = PostgresConnection(url)  # type: ignore[assignment]
+        self._lock = threading.RLock()
+        try:
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+        self._readers = Readers(partial(PostgresConnection, url), readers)
+        self.originals = OriginalFiles(folder)
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            self._db.execute(schema.MIGRATION_LOCK)
+            self._db.execute(schema.CREATE_VERSION_TABLE)
+            version = int(self._db.execute(schema.SCHEMA_VERSION).fetchone()[0])
+            if version > len(schema.MIGRATIONS):
+                raise StoreError(
+                    f"the database is at schema version {version}, newer than this program "
+                    f"knows ({len(schema.MIGRATIONS)}): upgrade Precedent"
+                )
+            for number, script in enumerate(schema.MIGRATIONS[version:], start=version + 1):
+                self._db.execute(script, None)
+                self._db.execute(schema.SET_SCHEMA_VERSION, (number,))
+
+    def _bump_generation(self) -> int:
+        # One statement: two writers in their own transactions never get the same number
+        # (the row lock queues the second until the first commits).
+        return int(self._db.execute(sql_postgres.BUMP_GENERATION).fetchone()[0])
+
+    @staticmethod
+    def _vector_param(vector: Vectors) -> Any:
+        values = np.asarray(vector, dtype=np.float32)
+        return "[" + ",".join(repr(float(v)) for v in values) + "]"
+
+    @staticmethod
+    def _unpack(rows: list[Any]) -> tuple[Ids, Vectors]:
+        ids = ids_of([r[0] for r in rows])
+        if not rows:
+            return ids, np.zeros((0,), dtype=np.float32)
+        return ids, np.asarray([r[1] for r in rows], dtype=np.float32)
+
+    @staticmethod
+    def _inserted_id(cursor: Any) -> int:
+        return int(cursor.fetchone()[0])
+
+    @staticmethod
+    def _match(expression: str) -> str:
+        return tsquery_text(expression)
+
+    def problems(self, dimension: int | None) -> list[str]:
+        # kb check's invariants are SQLite's (PRAGMA quick_check, FTS5 rows); the database
+        # keeps its own with foreign keys and transactions.
+        missing, _ = self.original_files()
+        return [f"original files named but missing: {len(missing)}"] if missing else []
+
+
+def tsquery_text(expression: str) -> str:
+    """An FTS5 expression as a to_tsquery text: each quoted word or phrase a quoted operand
+    (a phrase becomes words that follow each other), AND as &, OR as |."""
+    parts = []
+    for match in _FTS5_TOKEN.finditer(expression):
+        token = match.group(0)
+        if match.group(1) is not None:
+            words = match.group(1).replace('""', '"')
+            parts.append("'" + words.replace("\\", " ").replace("'", "''") + "'")
+        else:
+            parts.append({"AND": "&", "OR": "|"}.get(token, token))
+    return " ".join(parts)

@@ -1,0 +1,319 @@
+"""The PostgreSQL backend's SQL: the statements the store's logic runs, under the names the
+SQLite modules give them (`kb.sql`, `kb.sql_packs`, `kb.sql_keyword`, ...). Beside it,
+`kb.sql_postgres_schema` (the migrations) and `kb.sql_postgres_history` (as `kb.sql_history`).
+
+Placeholders are written as in the SQLite modules (`?` and `:name`); the connection
+(`kb.postgres_connection`) turns them into psycopg's. Statements that are the same in both
+dialects are taken from the SQLite modules, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.access import LEVELS, Viewer
+from kb.models import Filters
+from kb.sql import (  # noqa: F401  (the same in both dialects)
+    CHUNK_COLUMNS,
+    CHUNK_IDS_OF_DOCUMENT,
+    CHUNK_OWNERS,
+    CHUNKS_BY_ID,
+    CHUNKS_OF_DOCUMENT,
+    COUNT_BY_TYPE,
+    COUNT_CHUNKS,
+    COUNT_DOCUMENTS,
+    COUNT_FILTERED_BY_TYPE,
+    COUNT_FILTERED_CHUNKS,
+    COUNT_FILTERED_DOCUMENTS,
+    DELETE_CHUNKS_OF_DOCUMENT,
+    DELETE_DOCUMENT,
+    DELETE_GROUPS,
+    FILTERED_CHUNK_IDS,
+    GET_META,
+    LIVE,
+    MAX_KEYS_PER_QUERY,
+    SET_META,
+    UPDATE_DOCUMENT_FIELDS,
+    relation_clause,
+)
+from kb.sql_keyword import (  # noqa: F401
+    KEYWORD_LOG_END,
+    KEYWORD_LOG_SINCE,
+    KEYWORD_LOG_START,
+)
+from kb.sql_originals import IS_REFERENCED, ORIGINALS_OF, REFERENCED  # noqa: F401
+from kb.sql_packs import (  # noqa: F401
+    COUNT_PACKS,
+    DELETE_ITEM,
+    DELETE_PACK,
+    GET_PACK,
+    LIST_PACKS,
+    NEXT_POSITION,
+    PACK_ITEMS,
+    PACK_ITEMS_OF,
+    PAGE_OF_PACKS,
+    PARK_POSITIONS,
+    SET_POSITION,
+    TOUCH_PACK,
+    UPDATE_NOTE,
+    UPDATE_PACK,
+)
+from kb.sql_postgres_schema import TEXT_SEARCH
+
+BEGIN = "BEGIN"
+
+# The generation row is the writers' queue: every write bumps it last, in its transaction.
+BUMP_GENERATION = """
+INSERT INTO meta (key, value) VALUES ('generation', '1')
+ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text
+RETURNING value
+"""
+
+GROUPS = (
+    "(SELECT coalesce(json_agg(g.group_name ORDER BY g.group_name), '[]')::text "
+    "FROM document_groups g WHERE g.document_id = {}.document_id)"
+)
+ORIGINAL_COLUMNS = "d.original_sha256, d.original_media_type, d.original_name"
+DOCUMENT_COLUMNS = (
+    "d.document_id, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date, "
+    "d.created_at, d.updated_at, "
+    "(SELECT count(*) FROM chunks c WHERE c.document_id = d.document_id) AS chunk_count, "
+    f"d.version, d.deleted_at, d.deleted_by, d.classification, {GROUPS.format('d')} AS groups, "
+    f"{ORIGINAL_COLUMNS}"
+)
+GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id = ?"
+FINGERPRINTS_BY_ID = (
+    "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL, "
+    f"classification, {GROUPS.format('documents')} "
+    "FROM documents WHERE document_id IN ({marks})"
+)
+DOCUMENTS_BY_ID = (
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents d "
+    "WHERE d.deleted_at IS NULL AND d.document_id IN ({marks})"
+)
+UPSERT_DOCUMENT = """
+INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
+                       created_at, updated_at, simhash, classification, original_sha256,
+                       original_media_type, original_name)
+VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now,
+        :simhash, :classification, :original_sha256, :original_media_type, :original_name)
+ON CONFLICT (document_id) DO UPDATE SET
+    title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
+    sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
+    updated_at = excluded.updated_at, simhash = excluded.simhash,
+    classification = excluded.classification, original_sha256 = excluded.original_sha256,
+    original_media_type = excluded.original_media_type, original_name = excluded.original_name,
+    version = documents.version + 1, deleted_at = NULL, deleted_by = NULL
+"""
+INSERT_GROUP = (
+    "INSERT INTO document_groups (document_id, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING"
+)
+INSERT_CHUNK = """
+INSERT INTO chunks (document_id, ordinal, text, heading, page_start, page_end, char_start, char_end,
+                    ocr)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING chunk_id
+"""
+# Vectors travel as pgvector's text form ('[0.1,0.2,...]') and come back as float4 arrays.
+INSERT_VECTOR = "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?::vector)"
+UPDATE_VECTOR = "UPDATE vectors SET vector = ?::vector WHERE chunk_id = ?"
+VECTORS_BY_ID = (
+    "SELECT chunk_id, vector::real[] FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
+)
+ALL_VECTORS = f"""
+SELECT v.chunk_id, v.vector::real[] FROM vectors v
+JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
+WHERE {LIVE} ORDER BY v.chunk_id
+"""
+ALL_CHUNK_TEXTS = "SELECT chunk_id, text FROM chunks ORDER BY chunk_id"
+INSERT_FTS = """
+INSERT INTO chunks_fts (rowid, tsv)
+SELECT p.id, kb_tsv(p.title, p.heading, p.body)
+FROM (VALUES (?::bigint, ?::text, ?::text, ?::text)) AS p (id, title, heading, body)
+"""
+DELETE_FTS = "DELETE FROM chunks_fts WHERE rowid = ?"
+UPDATE_FTS_TITLE = """
+UPDATE chunks_fts f SET tsv = kb_tsv(p.title, c.heading, c.text)
+FROM (VALUES (?::text, ?::bigint)) AS p (title, id), chunks c
+WHERE f.rowid = p.id AND c.chunk_id = p.id
+"""
+
+LIST_DOCUMENTS = f"""
+SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {{where}}
+ORDER BY d.date DESC NULLS LAST, d.document_id LIMIT :limit OFFSET :offset
+"""
+# Every short text value of every metadata key (lists unrolled), with its document count.
+METADATA_VALUES = """
+SELECT j.key, j.value #>> '{{}}', count(*) FROM documents d, jsonb_each(d.meta) j
+WHERE {where} AND jsonb_typeof(j.value) = 'string' AND length(j.value #>> '{{}}') <= :longest
+GROUP BY j.key, j.value #>> '{{}}'
+UNION ALL
+SELECT j.key, a.value, count(*)
+FROM documents d, jsonb_each(d.meta) j, jsonb_array_elements_text(j.value) a (value)
+WHERE {where} AND jsonb_typeof(j.value) = 'array'
+  AND length(a.value) <= :longest
+GROUP BY j.key, a.value
+"""
+# jsonb_array_elements_text above reads only arrays: the CASE keeps it from scalars.
+METADATA_VALUES = METADATA_VALUES.replace(
+    "jsonb_array_elements_text(j.value)",
+    "jsonb_array_elements_text(CASE WHEN jsonb_typeof(j.value) = 'array' "
+    "THEN j.value ELSE '[]' END)",
+)
+
+PARAM_PREFIX = "f"
+
+
+def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[str, Any]]:
+    """As `kb.sql.build_where`, in PostgreSQL: the same filters, the same visibility rule."""
+    clauses: list[str] = {True: [LIVE], False: ["d.deleted_at IS NOT NULL"], None: ["TRUE"]}[live]
+    params: dict[str, Any] = {}
+
+    def bind(value: Any) -> str:
+        name = f"{PARAM_PREFIX}{len(params)}"
+        params[name] = value
+        return f":{name}"
+
+    viewer = filters.viewer
+    clauses.append("TRUE" if viewer is None else visibility_clause("d", viewer, bind))
+    if filters.doc_types:
+        clauses.append(f"d.doc_type IN ({', '.join(bind(t) for t in filters.doc_types)})")
+    for key, values in filters.equals.items():
+        if key == "classification":
+            ranks = ", ".join(bind(LEVELS.index(v)) for v in values)
+            clauses.append(f"d.classification IN ({ranks})")
+            continue
+        # A value may be one scalar or a list of them: both are read as a list.
+        names = ", ".join(bind(v.casefold()) for v in values)
+        field = f"d.meta -> {bind(key)}"
+        clauses.append(
+            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof("
+            f"{field}) WHEN 'array' THEN {field} ELSE jsonb_build_array({field}) END) j (v) "
+            f"WHERE lower(j.v) IN ({names}))"
+        )
+    for key, (low, high) in filters.ranges.items():
+        if low is not None:
+            clauses.append(range_clause(key, ">=", low, bind))
+        if high is not None:
+            clauses.append(range_clause(key, "<=", high, bind))
+    if filters.date_from:
+        clauses.append(f"d.date >= {bind(filters.date_from)}")
+    if filters.date_to:
+        clauses.append(f"d.date <= {bind(filters.date_to + chr(0x10FFFF))}")
+    for label, ids in filters.related.items():
+        other = "TRUE" if viewer is None else visibility_clause("o", viewer, bind)
+        clauses.append(relation_clause(label, [bind(i) for i in ids], bind, other))
+    return " AND ".join(clauses), params
+
+
+def range_clause(key: str, op: str, bound: str, bind: Any) -> str:
+    field = f"d.meta -> {bind(key)}"
+    try:
+        number = float(bound)
+    except ValueError:
+        return f"({field} #>> '{{}}') {op} {bind(bound)}"
+    # A number compares as a number; a numeric string as its number, as SQLite's CAST does.
+    return (
+        f"(CASE WHEN jsonb_typeof({field}) = 'number' THEN ({field})::float8 "
+        f"WHEN ({field} #>> '{{}}') ~ '^\\s*-?[0-9]+(\\.[0-9]*)?\\s*$' "
+        f"THEN ({field} #>> '{{}}')::float8 END) {op} {bind(number)}"
+    )
+
+
+def visibility_clause(alias: str, viewer: Viewer, bind: Any) -> str:
+    """The visibility rule of kb.access.may_see over documents `alias`, in SQL."""
+    mine = ", ".join(bind(g) for g in viewer.groups) or "NULL"
+    groups = f"SELECT 1 FROM document_groups g WHERE g.document_id = {alias}.document_id"
+    return (
+        f"({alias}.classification <= {bind(viewer.rank)} AND (NOT EXISTS ({groups}) "
+        f"OR EXISTS ({groups} AND g.group_name IN ({mine}))))"
+    )
+
+
+# -- reading packs (as kb.sql_packs) ----------------------------------------------------
+
+INSERT_PACK = """
+INSERT INTO packs (title, audience, objectives, owner, created_at, updated_at)
+VALUES (:title, :audience, :objectives, :owner, :now, :now)
+RETURNING pack_id
+"""
+INSERT_ITEM = """
+INSERT INTO pack_items (pack_id, position, document_id, chunk_id, note)
+VALUES (?, ?, ?, ?, ?)
+RETURNING item_id
+"""
+
+# -- keyword search (as kb.sql_keyword) --------------------------------------------------
+
+# ts_rank with the weights {D, C, B, A} (each at most 1): a title word counts double, as in
+# the bm25 weights of kb.sql_keyword.
+# :match is a tsquery text (kb.postgres_store turns FTS5's expressions into it).
+_QUERY = f"to_tsquery('{TEXT_SEARCH}', :match)"
+_RANK = f"ts_rank(ARRAY[0.5, 0.5, 0.5, 1.0]::float4[], f.tsv, {_QUERY})"
+_MATCHES = f"f.tsv @@ {_QUERY}"
+_BOUND = f"""
+AND f.rowid >= (SELECT coalesce(min(rowid), 0) FROM (
+    SELECT f.rowid FROM chunks_fts f WHERE {_MATCHES} ORDER BY f.rowid DESC LIMIT :budget
+) latest)"""
+_KEYWORD = f"""
+SELECT f.rowid, {_RANK} AS score
+FROM chunks_fts f
+JOIN chunks c ON c.chunk_id = f.rowid
+JOIN documents d ON d.document_id = c.document_id
+WHERE {_MATCHES} AND {{where}}{{bound}}
+ORDER BY score DESC, f.rowid
+LIMIT :limit
+"""
+KEYWORD_SEARCH = _KEYWORD.format(where="{where}", bound="")
+KEYWORD_SEARCH_BOUNDED = _KEYWORD.format(where="{where}", bound=_BOUND)
+KEYWORD_RANKED = f"""
+SELECT f.rowid, {_RANK} AS score FROM chunks_fts f
+WHERE {_MATCHES}{_BOUND}
+ORDER BY score DESC, f.rowid
+"""
+COUNT_MATCHES = f"""
+SELECT count(*) FROM (SELECT 1 FROM chunks_fts f WHERE {_MATCHES} LIMIT :cap) found
+"""
+COUNT_FTS_ROWS = "SELECT count(*) FROM chunks_fts"
+KEYWORD_TEXTS = """
+SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
+JOIN documents d ON d.document_id = c.document_id
+WHERE c.chunk_id IN ({marks}) AND d.deleted_at IS NULL
+"""
+KEYWORD_ALL_TEXTS = """
+SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
+JOIN documents d ON d.document_id = c.document_id
+WHERE c.chunk_id > :after AND d.deleted_at IS NULL ORDER BY c.chunk_id LIMIT :batch
+"""
+
+# -- facets (as kb.sql_facets) -----------------------------------------------------------
+
+FACET_COUNTS = """
+SELECT 'doc_type', d.doc_type, count(*) FROM documents d WHERE {where} GROUP BY d.doc_type
+UNION ALL
+SELECT 'region', j.v, count(DISTINCT d.document_id)
+FROM documents d, jsonb_array_elements(CASE jsonb_typeof(d.meta -> 'region')
+    WHEN 'array' THEN d.meta -> 'region' ELSE jsonb_build_array(d.meta -> 'region') END) e,
+    LATERAL (SELECT e #>> '{{}}' AS v) j
+WHERE {where} AND jsonb_typeof(e) = 'string' GROUP BY j.v
+UNION ALL
+SELECT 'period', substr(d.date, 1, 3) || '0s', count(*) FROM documents d
+WHERE {where} AND d.date ~ '^[0-9]{{4}}' GROUP BY substr(d.date, 1, 3)
+UNION ALL
+SELECT 'stage', j.v, count(DISTINCT d.document_id)
+FROM documents d, jsonb_array_elements(CASE jsonb_typeof(d.meta -> 'stage')
+    WHEN 'array' THEN d.meta -> 'stage' ELSE jsonb_build_array(d.meta -> 'stage') END) e,
+    LATERAL (SELECT e #>> '{{}}' AS v) j
+WHERE {where} AND jsonb_typeof(e) = 'string' GROUP BY j.v
+UNION ALL
+SELECT 'classification', d.classification::text, count(*) FROM documents d
+WHERE {where} GROUP BY d.classification
+"""
+
+# -- checks (as kb.sql_checks) -----------------------------------------------------------
+
+VECTOR_IDS = f"""
+SELECT v.chunk_id FROM vectors v
+JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
+WHERE {LIVE} ORDER BY v.chunk_id
+"""

@@ -1,0 +1,129 @@
+"""The PostgreSQL backend on a real PostgreSQL 18 with pgvector: what only it has to do.
+Everything both backends do is tested by the modules marked `backends`, once on each."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from kb.embedder import Embedder
+from kb.errors import StoreError
+from kb.knowledge_base import KnowledgeBase
+from kb.models import SearchRequest
+from kb.postgres_connection import redact, to_psycopg
+from kb.postgres_store import PostgresStore, tsquery_text
+from kb.settings import Settings
+from tests.drafts import passage_draft
+from tests.postgres_server import PostgresServer, new_database
+
+TEXTS = (
+    "Unarmed observers monitored the ceasefire line along the northern border.",
+    "Disarmament and demobilisation of combatants in Côte d'Ivoire were slow.",
+    "Refugees returned to their villages and recovered their land.",
+)
+
+
+@pytest.fixture
+def url(postgres: PostgresServer) -> str:
+    return new_database(postgres)
+
+
+def replica(url: str, folder: Path, embedder: Embedder, **settings: object) -> KnowledgeBase:
+    """A knowledge base on the shared database with its caches in a folder of its own, as a
+    server on another machine has."""
+    return KnowledgeBase(Settings(store=folder, database_url=url, **settings), embedder=embedder)
+
+
+def top(kb: KnowledgeBase, query: str, mode: str = "hybrid") -> list[str]:
+    return [r.document_id for r in kb.search(SearchRequest(query, mode=mode)).results]
+
+
+def test_statements_in_sqlite_style_become_psycopg_style() -> None:
+    assert to_psycopg("SELECT a FROM t WHERE b = ? AND c = :name") == (
+        "SELECT a FROM t WHERE b = %s AND c = %(name)s"
+    )
+    # Literals, casts and percent signs are not placeholders.
+    assert to_psycopg("SELECT '?:x%', v::text, 5 % 2 FROM t WHERE d ~ '^a?$'") == (
+        "SELECT '?:x%%', v::text, 5 %% 2 FROM t WHERE d ~ '^a?$'"
+    )
+
+
+def test_fts5_expressions_become_tsquery_texts() -> None:
+    assert tsquery_text('"ceasefire" OR "observer mission"') == ("'ceasefire' | 'observer mission'")
+    assert tsquery_text('("a" AND "b") OR ("a" AND "c")') == "( 'a' & 'b' ) | ( 'a' & 'c' )"
+    assert tsquery_text('"it\'s"') == "'it''s'"
+
+
+def test_a_write_through_one_replica_is_searchable_through_another(
+    url: str, tmp_path: Path, embedder: Embedder
+) -> None:
+    with (
+        replica(url, tmp_path / "one", embedder) as one,
+        replica(url, tmp_path / "two", embedder) as two,
+    ):
+        one.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
+        assert top(two, "ceasefire monitoring")[0] == "doc-0"  # no restart: caught up on search
+        assert top(two, "combatants laying down arms", "dense")[0] == "doc-1"
+        two.delete("doc-0", "tester")
+        assert "doc-0" not in top(one, "ceasefire monitoring")
+        assert one.check() == [] and two.check() == []
+
+
+def test_keyword_search_in_postgresql_ranks_stems_and_folds_accents(
+    url: str, tmp_path: Path, embedder: Embedder
+) -> None:
+    # keyword_engine=fts5 is "the store's own full-text search": here PostgreSQL's.
+    with replica(url, tmp_path / "one", embedder, keyword_engine="fts5") as kb:
+        assert kb.searcher.keywords is None
+        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
+        kb.add([passage_draft(3, "A ceasefire. Another ceasefire. The ceasefire held.")])
+        assert top(kb, "ceasefires", "keyword") == ["doc-3", "doc-0"]  # stemmed, ranked
+        assert top(kb, "Cote d'Ivoire", "keyword") == ["doc-1"]
+        assert top(kb, '"returned to their villages"', "keyword") == ["doc-2"]
+        assert top(kb, '"villages returned"', "keyword") == []  # a phrase keeps its order
+
+
+def test_concurrent_writers_each_get_their_own_generation(url: str, tmp_path: Path) -> None:
+    stores = [PostgresStore(url, tmp_path / f"w{n}") for n in range(4)]
+    generations: list[int] = []
+    lock = threading.Lock()
+
+    def write(n: int) -> None:
+        for k in range(10):
+            draft = passage_draft(100 * n + k, f"text {n} {k}")
+            result = stores[n].write_documents([draft], [np.ones((1, 4), np.float32)])
+            with lock:
+                generations.append(result.generation)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(generations) == list(range(1, 41))
+        assert stores[0].counts()[0] == 40
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_migrations_run_once_and_a_newer_schema_is_refused(url: str, tmp_path: Path) -> None:
+    PostgresStore(url, tmp_path / "a").close()
+    PostgresStore(url, tmp_path / "b").close()  # already migrated: nothing runs again
+    with psycopg.connect(url, autocommit=True) as db:
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        db.execute("INSERT INTO schema_version (version) VALUES (99)")
+    with pytest.raises(StoreError, match="schema version 99"):
+        PostgresStore(url, tmp_path / "c")
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path: Path) -> None:
+    url = "postgresql://kb:secret@127.0.0.1:1/nowhere"
+    with pytest.raises(StoreError, match="cannot connect") as error:
+        PostgresStore(url, tmp_path / "x")
+    assert "secret" not in error.value.message and redact(url) in error.value.message
