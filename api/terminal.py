@@ -23,14 +23,15 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 @contextmanager
-def progress(total: int, show: bool) -> Iterator[Any]:
+def progress(total: int, show: bool, doing: str = "ingesting") -> Iterator[Any]:
+    """A bar on the terminal; yields `advance(steps=1)`."""
     if not (show and err.is_terminal):
-        yield lambda: None
+        yield lambda steps=1: None
         return
-    columns = (TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (TextColumn(doing), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("ingest", total=total)
-        yield lambda: progress.advance(task)
+        task = progress.add_task(doing, total=total)
+        yield lambda steps=1: progress.advance(task, steps)
 
 
 def settings_table() -> str:

@@ -1,4 +1,4 @@
-"""`kb check`, `backup` and `restore`: keeping a store safe."""
+"""`kb check`, `backup`, `restore` and `migrate`: keeping a store safe, and moving it."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
+from rich.table import Table
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.terminal import err, out, print_json
+from api.terminal import err, out, print_json, progress
 from kb.backup import backup_store, restore_store
+from kb.knowledge_base import KnowledgeBase
+from kb.transfer import compare_searches, source_rows, transfer_store
 
 force_option = click.option(
     "--force", is_flag=True, help="Overwrite a store that is already there."
@@ -91,3 +94,44 @@ def restore(ctx: Context, source: Path, force: bool, as_json: bool) -> None:
             f"restored {report.documents} documents ({report.chunks} passages) from "
             f"{escape(str(source))} into {escape(str(ctx.settings.store))}"
         )
+
+
+@cli.command()
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The embedded store to move (default: --store).",
+)
+@click.option(
+    "--to", "url", required=True, help="The empty PostgreSQL database: postgresql://..."
+)
+@json_option
+@pass_context
+def migrate(ctx: Context, source: Path | None, url: str, as_json: bool) -> None:
+    """Move an embedded store into an empty PostgreSQL database (with pgvector), every row with
+    its ids, in one transaction; then ask both the same searches and print the comparison.
+    Afterwards serve with KB_DATABASE_URL set to the database. The embedded store is not
+    changed; --store stays the folder of this machine's caches."""
+    origin = source if source is not None else ctx.settings.store
+    with progress(source_rows(origin), not as_json, "copying") as advance:
+        report = transfer_store(origin, url, ctx.settings.store, lambda _, n: advance(n))
+    target = ctx.settings.model_copy(update={"database_url": url})
+    before = KnowledgeBase(ctx.settings.model_copy(update={"store": origin, "database_url": None}))
+    try:
+        with KnowledgeBase(target, embedder=before.embedder) as after:
+            report = compare_searches(before, after, report)
+    finally:
+        before.close()
+    if as_json:
+        print_json(asdict(report))
+        return
+    table = Table("table", "rows", title=f"{escape(report.source)} → {escape(report.destination)}")
+    for name, count in report.rows.items():
+        table.add_row(name, str(count))
+    out.print(table)
+    out.print(f"original files: {report.originals}")
+    out.print(
+        f"searches with the same results: {report.same_results} of {report.searches}"
+        + "".join(f"\n  differs: {escape(d)}" for d in report.differences)
+    )
