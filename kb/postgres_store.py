@@ -20,8 +20,8 @@ import numpy as np
 from kb import sql_postgres, sql_postgres_history
 from kb import sql_postgres_schema as schema
 from kb.errors import StoreError
-from kb.original_files import OriginalFiles
 from kb.postgres_connection import PostgresConnection
+from kb.postgres_originals import DatabaseOriginals
 from kb.sqlite_readers import Readers
 from kb.sqlite_rows import ids_of
 from kb.sqlite_store import SQLiteStore
@@ -62,7 +62,7 @@ class PostgresStore(SQLiteStore):
             self._db.close()
             raise
         self._readers = Readers(partial(PostgresConnection, url), readers)
-        self.originals = OriginalFiles(folder)
+        self.originals = DatabaseOriginals(url, folder)
 
     def _migrate(self) -> None:
         with self._transaction():

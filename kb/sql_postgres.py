@@ -317,3 +317,13 @@ SELECT v.chunk_id FROM vectors v
 JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
 WHERE {LIVE} ORDER BY v.chunk_id
 """
+
+# -- original files (kb.postgres_originals) ----------------------------------------------
+
+KEEP_ORIGINAL = (
+    "INSERT INTO original_files (sha256, bytes) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"
+)
+ORIGINAL_BYTES = "SELECT bytes FROM original_files WHERE sha256 = ?"
+HAS_ORIGINAL = "SELECT EXISTS (SELECT 1 FROM original_files WHERE sha256 = ?)"
+REMOVE_ORIGINAL = "DELETE FROM original_files WHERE sha256 = ?"
+ORIGINAL_HASHES = "SELECT sha256 FROM original_files"

@@ -186,7 +186,16 @@ FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title
 EXECUTE FUNCTION kb_log_document();
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_SCHEMA,)
+M002_ORIGINAL_FILES = """
+-- The files documents were read from, by SHA-256, in the database so every server can hand
+-- them out (each keeps a copy in its local folder once asked).
+CREATE TABLE original_files (
+    sha256 TEXT PRIMARY KEY,
+    bytes  BYTEA NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (M001_SCHEMA, M002_ORIGINAL_FILES)
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 SCHEMA_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from kb import sql_transfer
+from kb import sql_postgres, sql_transfer
 from kb.errors import InvalidRequestError, StoreError
 from kb.index import VECTORS_KEY
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.original_files import OriginalFiles
-from kb.postgres_connection import redact
+from kb.postgres_connection import redact, to_psycopg
 from kb.postgres_store import PostgresStore
 from kb.sqlite_base import DATABASE_NAME
 from kb.sqlite_store import SQLiteStore
@@ -36,7 +36,7 @@ class TransferReport:
     source: str
     destination: str
     rows: dict[str, int]  # table -> rows copied (every one the source held)
-    originals: int  # original files copied beside the database's local caches
+    originals: int  # original files copied into the database
     searches: int = 0  # searches asked of both stores...
     same_results: int = 0  # ...that gave the same documents in the same order
     differences: list[str] = field(default_factory=list)
@@ -67,7 +67,7 @@ def transfer_store(
             # A stamp of its own: no cache of the embedded store is ever taken for this one's.
             target.execute(sql_transfer.SET_META, (VECTORS_KEY, uuid.uuid4().hex))
             target.execute(sql_transfer.NEXT_GENERATION)
-            copied = _copy_originals(reader, source, folder)
+            copied = _copy_originals(reader, source, target)
             target.commit()
     except (sqlite3.Error, psycopg.Error) as exc:
         raise StoreError(
@@ -124,9 +124,17 @@ def _continue_identities(reader: sqlite3.Connection, target: psycopg.Connection)
         )
 
 
-def _copy_originals(reader: sqlite3.Connection, source: Path, folder: Path) -> int:
-    named = [str(r[0]) for r in reader.execute(sql_transfer.NAMED_ORIGINALS)]
-    return OriginalFiles(folder).copy_from(OriginalFiles(source), named)
+def _copy_originals(reader: sqlite3.Connection, source: Path, target: psycopg.Connection) -> int:
+    """Into the database, in the copy's transaction; a file missing from the source is left
+    out (as `kb check` would have reported it there)."""
+    files = OriginalFiles(source)
+    copied = 0
+    for (sha256,) in reader.execute(sql_transfer.NAMED_ORIGINALS):
+        path = files.path(str(sha256))
+        if path.is_file():
+            target.execute(to_psycopg(sql_postgres.KEEP_ORIGINAL), (sha256, path.read_bytes()))
+            copied += 1
+    return copied
 
 
 def compare_searches(

@@ -3,6 +3,7 @@ Everything both backends do is tested by the modules marked `backends`, once on 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import pytest
 from kb.embedder import Embedder
 from kb.errors import StoreError
 from kb.knowledge_base import KnowledgeBase
-from kb.models import SearchRequest
+from kb.models import Original, SearchRequest
 from kb.postgres_connection import redact, to_psycopg
 from kb.postgres_store import PostgresStore, tsquery_text
 from kb.settings import Settings
+from kb.sql_postgres_schema import MIGRATIONS
 from tests.drafts import passage_draft
 from tests.postgres_server import PostgresServer, new_database
 
@@ -73,6 +75,25 @@ def test_a_write_through_one_replica_is_searchable_through_another(
         assert one.check() == [] and two.check() == []
 
 
+def test_an_original_kept_through_one_replica_is_read_through_another(
+    url: str, tmp_path: Path, embedder: Embedder
+) -> None:
+    data = b"%PDF-1.4 not really, but bytes all the same"
+    original = Original(hashlib.sha256(data).hexdigest(), "application/pdf", "accord.pdf")
+    draft = passage_draft(0, TEXTS[0], original=original, original_bytes=data)
+    with (
+        replica(url, tmp_path / "one", embedder) as one,
+        replica(url, tmp_path / "two", embedder) as two,
+    ):
+        one.add([draft])
+        kept, path = two.original("doc-0")
+        assert kept == original and path.read_bytes() == data
+        assert path.is_relative_to(tmp_path / "two")  # the second server's own copy
+        one.delete("doc-0", "tester")
+        one.purge("doc-0", "tester")
+        assert one.store.originals.stored() == set()  # type: ignore[attr-defined]
+
+
 def test_keyword_search_in_postgresql_ranks_stems_and_folds_accents(
     url: str, tmp_path: Path, embedder: Embedder
 ) -> None:
@@ -116,7 +137,7 @@ def test_migrations_run_once_and_a_newer_schema_is_refused(url: str, tmp_path: P
     PostgresStore(url, tmp_path / "a").close()
     PostgresStore(url, tmp_path / "b").close()  # already migrated: nothing runs again
     with psycopg.connect(url, autocommit=True) as db:
-        assert db.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM schema_version").fetchone() == (len(MIGRATIONS),)
         db.execute("INSERT INTO schema_version (version) VALUES (99)")
     with pytest.raises(StoreError, match="schema version 99"):
         PostgresStore(url, tmp_path / "c")

@@ -3,6 +3,7 @@ real SQLite, real PostgreSQL 18 with pgvector, the real model."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -15,7 +16,7 @@ from api.cli import cli
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, StoreError
 from kb.knowledge_base import KnowledgeBase
-from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
+from kb.models import ChunkDraft, DocumentDraft, Filters, Original, SearchRequest
 from kb.settings import Settings
 from kb.transfer import transfer_store
 from kb.users import Users
@@ -31,13 +32,18 @@ TEXTS = (
 )
 
 
+FILE = b"The original file of doc-2, byte for byte."
+ORIGINAL = Original(hashlib.sha256(FILE).hexdigest(), "text/plain", "doc-2.txt")
+
+
 @pytest.fixture
 def source(tmp_path: Path, embedder: Embedder) -> tuple[Settings, str]:
     """An embedded store with a bit of everything: versions, the trash, a purge, links,
     groups, a pack and a user. Returns its settings and the user's key."""
     settings = Settings(store=tmp_path / "embedded")
     with KnowledgeBase(settings, embedder=embedder) as kb:
-        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS[:4])])
+        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS[:4]) if n != 2])
+        kb.add([passage_draft(2, TEXTS[2], original=ORIGINAL, original_bytes=FILE)])
         two = DocumentDraft(
             **{
                 **passage_draft(0, TEXTS[0]).__dict__,
@@ -95,6 +101,7 @@ def test_everything_moves_with_its_ids_and_searches_give_the_same_documents(
             assert after.get_document(document_id) == before.get_document(document_id)
             assert after.chunks(document_id) == before.chunks(document_id)
         assert after.versions("doc-0") == before.versions("doc-0")
+        assert report.originals == 1 and after.original("doc-2")[1].read_bytes() == FILE
         assert after.trash() == before.trash()
         assert after.audit() == before.audit()
         assert after.relations("doc-1") == before.relations("doc-1")
