@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from api.routes import (
     curation,
     documents,
     facets,
+    jobs,
     originals,
     pack_tools,
     packs,
@@ -30,6 +32,7 @@ from api.sessions import Sessions
 from api.signin_limit import SignInLimiter
 from api.ui import mount_ui
 from api.ui.templating import error_page
+from ingest.jobs import Worker
 from kb.knowledge_base import KnowledgeBase
 from kb.schema import load_schema
 from kb.settings import Settings
@@ -56,9 +59,24 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
             if app.state.kb.searcher.keywords is not None:
                 app.state.kb.searcher.keywords.refresh()  # a first build goes on in background
         app.state.users = Users(settings)
+        stop = threading.Event()
+        workers = [
+            threading.Thread(
+                target=Worker(app.state.kb, app.state.metadata_schema).run,
+                args=(stop,),
+                name=f"ingest-worker-{n}",
+                daemon=True,
+            )
+            for n in range(settings.serve_workers)
+        ]
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
+            stop.set()
+            for worker in workers:
+                worker.join(settings.job_lease_seconds)  # a file being ingested is finished
             app.state.users.close()
             if owned:
                 app.state.kb.close()
@@ -81,6 +99,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(facets.router)
     app.include_router(uploads.router)
+    app.include_router(jobs.router)
     app.include_router(documents.router)
     app.include_router(originals.router)
     app.include_router(curation.router)

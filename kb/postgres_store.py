@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from kb import sql_postgres, sql_postgres_history
+from kb import sql_postgres, sql_postgres_history, sql_postgres_jobs
 from kb import sql_postgres_schema as schema
 from kb.errors import StoreError
 from kb.postgres_connection import PostgresConnection
@@ -46,6 +46,7 @@ class PostgresStore(SQLiteStore):
     _sql_originals = sql_postgres
     _sql_facets = sql_postgres
     _sql_checks = sql_postgres
+    _sql_jobs = sql_postgres_jobs
 
     def __init__(self, url: str, folder: Path, readers: int = 2) -> None:
         """Open (migrating) the database at `url`; `folder` holds this machine's caches and

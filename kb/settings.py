@@ -243,6 +243,28 @@ class Settings(BaseSettings):
             "failing with a `store_busy` error (HTTP 503)."
         ),
     )
+    serve_workers: int = Field(
+        1,
+        ge=0,
+        description=(
+            "Threads of `kb serve` that ingest queued uploads (`background=true`). Set 0 on "
+            "API servers when `kb worker` processes do the ingest."
+        ),
+    )
+    job_lease_seconds: float = Field(
+        30.0,
+        gt=0.0,
+        description=(
+            "How long a worker's hold on a job lasts (renewed every third of it): a job whose "
+            "worker stopped renewing (killed, its machine gone) goes to another after this."
+        ),
+    )
+    job_attempts: int = Field(
+        3, ge=1, description="Workers that may stop on one job before it is marked failed."
+    )
+    job_poll_seconds: float = Field(
+        1.0, gt=0.0, description="How often an idle worker looks for a new job."
+    )
     session_hours: float = Field(
         12.0, gt=0, description="How long a browser stays signed in (`POST /session`)."
     )

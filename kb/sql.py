@@ -7,6 +7,7 @@ from typing import Any
 from kb import relations
 from kb.access import LEVELS, Viewer
 from kb.models import Filters
+from kb.sql_jobs import M009_JOBS
 from kb.sql_keyword import M008_KEYWORD_LOG
 from kb.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
 from kb.sql_packs import M005_PACKS, M007_PACK_ITEMS
@@ -144,6 +145,7 @@ MIGRATIONS: tuple[str, ...] = (
     M006_ORIGINALS,
     M007_PACK_ITEMS,
     M008_KEYWORD_LOG,
+    M009_JOBS,
 )
 
 # Every write transaction starts so: SQLite takes the write lock at once, not at the first write.

@@ -5,6 +5,8 @@ Beside `kb.sql_postgres`, which holds the statements the store runs.
 
 from __future__ import annotations
 
+from kb.sql_postgres_jobs import M003_JOBS
+
 # The text search configuration keyword search uses: English stemming, accents folded (as
 # FTS5's remove_diacritics), created by the first migration.
 TEXT_SEARCH = "kb_english"
@@ -195,7 +197,7 @@ CREATE TABLE original_files (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_SCHEMA, M002_ORIGINAL_FILES)
+MIGRATIONS: tuple[str, ...] = (M001_SCHEMA, M002_ORIGINAL_FILES, M003_JOBS)
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 SCHEMA_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"

@@ -16,6 +16,7 @@ from kb import (
     sql_checks,
     sql_facets,
     sql_history,
+    sql_jobs,
     sql_keyword,
     sql_originals,
     sql_packs,
@@ -47,6 +48,7 @@ class SQLiteBase:
     _sql_originals: ModuleType = sql_originals
     _sql_facets: ModuleType = sql_facets
     _sql_checks: ModuleType = sql_checks
+    _sql_jobs: ModuleType = sql_jobs
 
     def __init__(self, folder: Path, readers: int = 2) -> None:
         """Open (creating and migrating) the store in `folder`; `readers`: connections that

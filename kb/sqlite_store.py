@@ -9,7 +9,7 @@ from typing import Any
 from kb.access import LEVELS
 from kb.integrity import describe, store_problems
 from kb.models import Chunk, Document, DocumentDraft, Filters
-from kb.sqlite_packs import SQLitePacks
+from kb.sqlite_jobs import SQLiteJobs
 from kb.sqlite_rows import (
     chunk_of,
     document_of,
@@ -21,7 +21,7 @@ from kb.sqlite_rows import (
 from kb.store import Fingerprint, Ids, KeywordText, Vectors, WriteResult
 
 
-class SQLiteStore(SQLitePacks):
+class SQLiteStore(SQLiteJobs):
     """Documents, chunks, vectors and the FTS5 index in one SQLite database."""
 
     def write_documents(

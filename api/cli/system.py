@@ -1,6 +1,10 @@
-"""`kb reindex`, `stats`, `serve` and `settings`: looking after a store."""
+"""`kb reindex`, `stats`, `serve`, `worker` and `settings`: looking after a store."""
 
 from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import asdict
 
 import click
 from rich.markup import escape
@@ -8,6 +12,9 @@ from rich.markup import escape
 from api.cli.base import Context, cli, json_option, pass_context
 from api.schemas import StatsPublic
 from api.terminal import err, out, print_json, settings_table
+from ingest.jobs import Worker
+from kb.jobs import Job
+from kb.schema import load_schema
 from kb.settings import Settings
 from kb.users import ADMIN_KEY_FILE, bootstrap_admin
 
@@ -109,3 +116,37 @@ def settings_(ctx: Context, as_json: bool) -> None:
         print_json([{"env": env, "value": value, "help": help_} for env, value, help_ in rows])
         return
     click.echo(settings_table())
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Ingest the jobs waiting now, then stop.")
+@json_option
+@pass_context
+def worker(ctx: Context, once: bool, as_json: bool) -> None:
+    """Ingest queued uploads (POST /documents with background=true) until stopped (Ctrl-C or
+    SIGTERM finish the file in hand first). Run any number, on any machines sharing the
+    store's database (KB_DATABASE_URL): each job goes to one worker, and a job whose worker
+    dies is taken up by another after KB_JOB_LEASE_SECONDS."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with ctx.open() as kb:
+        runner = Worker(kb, load_schema(ctx.settings.metadata_schema))
+        err.print(f"worker {escape(runner.name)} waiting for jobs")
+        while not stop.is_set():
+            try:
+                job = runner.run_one()
+            except KeyboardInterrupt:
+                break
+            if job is not None:
+                report(job, as_json)
+            elif once:
+                break
+            else:
+                stop.wait(ctx.settings.job_poll_seconds)
+
+
+def report(job: Job, as_json: bool) -> None:
+    if as_json:
+        print_json(asdict(job))
+    else:
+        err.print(f"job {job.job_id}: {job.state}, {job.done} of {job.files} files")

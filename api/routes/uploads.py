@@ -8,11 +8,15 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.deps import ActorDep, KBDep, SchemaDep, WriterDep
+from api.routes.jobs import job_public
 from api.schemas import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
+from api.schemas_jobs import JobPublic
+from ingest.jobs import enqueue_uploads
 from ingest.metadata import check_document_id
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, ingest_upload
@@ -59,6 +63,12 @@ could not see themselves (above their clearance, or groups they are not in) is r
     status_code=status.HTTP_201_CREATED,
     summary="Upload one or many documents",
     description=DESCRIPTION,
+    responses={
+        202: {
+            "model": JobPublic,
+            "description": "With `background=true`: queued; follow it at `status_url`.",
+        }
+    },
 )
 def upload_documents(
     kb: KBDep,
@@ -93,7 +103,14 @@ def upload_documents(
         list[str] | None,
         Form(description="Need-to-know groups for every file: repeat the field, or a JSON list."),
     ] = None,
-) -> UploadResponse:
+    background: Annotated[
+        bool,
+        Form(
+            description="Queue the files and answer at once (202) with a job to follow at "
+            "GET /jobs/{job_id}; workers ingest them (`kb worker`, or the server's own)."
+        ),
+    ] = False,
+) -> UploadResponse | JSONResponse:
     received = ([file] if file is not None else []) + list(files or [])
     if not received:
         raise InvalidRequestError("no file: send one as `file` or several as `files`")
@@ -120,6 +137,9 @@ def upload_documents(
     # All names and metadata are checked before a byte of any file is read.
     check_uploads([Upload(n, b"", o) for n, o in zip(names, options, strict=True)])
     uploads = [receive(kb, *sent) for sent in zip(received, names, options, strict=True)]
+    if background:
+        job = enqueue_uploads(kb, uploads, viewer.name)
+        return JSONResponse(job_public(job).model_dump(), status.HTTP_202_ACCEPTED)
     return _response(kb, _ingest(kb, uploads), viewer)
 
 

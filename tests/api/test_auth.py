@@ -43,6 +43,7 @@ GUARDS: dict[tuple[str, str], str] = {
     ("POST", "/packs/suggest"): "read",
     ("GET", "/packs/{pack_id}/export"): "read",
     ("POST", "/documents"): "write",
+    ("GET", "/jobs/{job_id}"): "write",
     ("PATCH", "/documents/{document_id}"): "write",
     ("DELETE", "/documents/{document_id}"): "write",
     ("POST", "/documents/{document_id}/restore"): "write",
@@ -74,6 +75,7 @@ PARAMS = {
     "target_id": "no-such-target",
     "pack_id": "999999",
     "item_id": "999999",
+    "job_id": "no-such-job",
 }
 
 

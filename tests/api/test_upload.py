@@ -249,6 +249,38 @@ def test_unreadable_files_are_reported_while_the_others_are_added(
     assert [d["document_id"] for d in listed["items"]] == ["good"]
 
 
+def test_a_background_upload_answers_at_once_with_a_job_its_uploader_follows(
+    bare_client: TestClient, settings: Settings
+) -> None:
+    files = [("good.md", CEASEFIRE.encode()), ("empty.md", b"")]
+    answer = send(bare_client, files, doc_type="other", background="true")
+    assert answer.status_code == 202, answer.text
+    job = answer.json()
+    assert job["files"] == 2 and job["status_url"] == f"/jobs/{job['job_id']}"
+    deadline = time.monotonic() + 60
+    while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)  # the server's own worker thread ingests it
+        job = bare_client.get(job["status_url"]).json()
+    assert (job["state"], job["done"], job["attempts"]) == ("done", 2, 1)
+    assert [(i["source"], i["status"]) for i in job["items"]] == [
+        ("good.md", "added"),
+        ("empty.md", "failed"),
+    ]
+    assert bare_client.get("/documents/good").status_code == 200
+    # Someone else cannot follow it, not even to learn that it exists.
+    other = TestClient(bare_client.app, headers=bearer(add_user(settings, "nadia", "evaluator")))
+    assert_error(other.get(job["status_url"]), 404, "not_found")
+    assert_error(bare_client.get("/jobs/no-such-job"), 404, "not_found")
+
+
+def test_a_background_upload_with_bad_metadata_is_refused_at_once(
+    bare_client: TestClient,
+) -> None:
+    answer = send(bare_client, [("accord.md", CEASEFIRE.encode())], doc_type="agreement",
+                  background="true")
+    assert_error(answer, 422, "invalid_metadata")
+
+
 def test_when_every_file_fails_the_request_is_refused_naming_each(
     bare_client: TestClient,
 ) -> None:
