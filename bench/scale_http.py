@@ -108,7 +108,13 @@ class Server:
     """`kb serve` on the store, started and stopped here; with `code`, the `kb` of another
     checkout (a baseline), run by this venv's Python from that folder."""
 
-    def __init__(self, store: Path, log: Path, code: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: Path,
+        log: Path,
+        code: Path | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("w")
@@ -116,7 +122,7 @@ class Server:
         command = [str(KB)] if code is None else [sys.executable, "-c", RUN_KB]
         self.process = subprocess.Popen(
             [*command, "--store", str(store), "serve", "--port", str(self.port)],
-            env=environment(store),
+            env={**environment(store), **(extra or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=code,
@@ -152,9 +158,13 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def load(url: str, requests: list[Request], clients: int, seconds: float) -> dict[str, Any]:
+def load(
+    url: str | list[str], requests: list[Request], clients: int, seconds: float
+) -> dict[str, Any]:
     """`clients` threads, each with its own connection, searching back to back for `seconds`;
-    searches/s counts the successful ones over the whole span."""
+    searches/s counts the successful ones over the whole span. With several URLs (replicas of
+    one store), the clients are spread over them in turn, as a round-robin balancer would."""
+    urls = [url] if isinstance(url, str) else url
     took: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -162,7 +172,7 @@ def load(url: str, requests: list[Request], clients: int, seconds: float) -> dic
 
     def client(number: int) -> None:
         mine, theirs = [], []
-        with httpx.Client(base_url=url, timeout=60.0) as http:
+        with httpx.Client(base_url=urls[number % len(urls)], timeout=60.0) as http:
             turn = number
             while time.perf_counter() < deadline:
                 request = requests[turn % len(requests)]

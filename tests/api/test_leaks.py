@@ -20,6 +20,7 @@ from pypdf import PdfReader
 
 from api.app import create_app
 from kb.embedder import Embedder
+from kb.jobs import JobFile
 from kb.settings import Settings
 from tests.api.contract import ids
 from tests.api.leak_corpus import (
@@ -328,6 +329,25 @@ def check_export(site: Site, person: Person) -> None:
             assert "withheld:" not in text
 
 
+JOB_FILE = "kestrel-hills-back-channel.txt"  # a file name can say a lot
+JOBS: dict[int, str] = {}
+
+
+def check_job(site: Site, person: Person) -> None:
+    """An upload's job: its uploader (meg) and admins follow it; to anyone else it does not
+    exist. (Its one file was refused on arrival, so no worker adds to the store.)"""
+    if id(site) not in JOBS:
+        refused = JobFile(JOB_FILE, b"", {"refused": "over the upload limit"})
+        JOBS[id(site)] = site.kb.store.enqueue_job("api:meg", "meg", [refused]).job_id
+    response = site.get(person, f"/jobs/{JOBS[id(site)]}")
+    if person.role not in WRITERS:
+        assert response.status_code == 403
+    elif person.name == "meg" or person.role == "admin":
+        assert response.status_code == 200 and JOB_FILE in response.text, person.name
+    else:
+        assert response.status_code == 404 and JOB_FILE not in response.text, person.name
+
+
 def check_health(site: Site, person: Person) -> None:
     assert site.http.get("/health").json() == {"status": "ok"}
 
@@ -350,6 +370,7 @@ CHECKS: dict[str, Callable[[Site, Person], None]] = {
     "/packs/{pack_id}": check_pack,
     "/packs/{pack_id}/export": check_export,
     "/health": check_health,
+    "/jobs/{job_id}": check_job,
 }
 
 
