@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def backup(ctx: Context, destination: Path, force: bool, as_json: bool) -> None:
     """Copy the store to the folder DESTINATION while it stays in use (readers and writers
     go on; the copy is one consistent snapshot). The backup is itself a store:
     `kb --store DESTINATION search ...` works on it. The FAISS cache is rebuilt, not copied."""
+    embedded_only(ctx, "backup")
     report = backup_store(ctx.settings.store, destination, force=force)
     if as_json:
         print_json(asdict(report))
@@ -84,6 +86,7 @@ def restore(ctx: Context, source: Path, force: bool, as_json: bool) -> None:
     """Replace the store (--store) with the backup in SOURCE (a folder made by `kb backup`,
     another store's folder, or its kb.sqlite). Refuses a store holding documents unless
     --force. Waits for a running writer; servers see the restored store at their next query."""
+    embedded_only(ctx, "restore")
     report = restore_store(
         source, ctx.settings.store, wait_seconds=ctx.settings.write_wait_seconds, force=force
     )
@@ -111,18 +114,18 @@ def restore(ctx: Context, source: Path, force: bool, as_json: bool) -> None:
 def migrate(ctx: Context, source: Path | None, url: str, as_json: bool) -> None:
     """Move an embedded store into an empty PostgreSQL database (with pgvector), every row with
     its ids, in one transaction; then ask both the same searches and print the comparison.
-    Afterwards serve with KB_DATABASE_URL set to the database. The embedded store is not
-    changed; --store stays the folder of this machine's caches."""
+    Afterwards serve with KB_DATABASE_URL set to the database (and --store naming a folder for
+    that server's caches). The embedded store is not changed."""
     origin = source if source is not None else ctx.settings.store
-    with progress(source_rows(origin), not as_json, "copying") as advance:
-        report = transfer_store(origin, url, ctx.settings.store, lambda _, n: advance(n))
-    target = ctx.settings.model_copy(update={"database_url": url})
-    before = KnowledgeBase(ctx.settings.model_copy(update={"store": origin, "database_url": None}))
-    try:
-        with KnowledgeBase(target, embedder=before.embedder) as after:
-            report = compare_searches(before, after, report)
-    finally:
-        before.close()
+    # The database's side of the comparison keeps its caches apart from the embedded store's.
+    with tempfile.TemporaryDirectory(prefix="kb-migrate-") as scratch:
+        with progress(source_rows(origin), not as_json, "copying") as advance:
+            report = transfer_store(origin, url, Path(scratch), lambda _, n: advance(n))
+        target = ctx.settings.model_copy(update={"database_url": url, "store": Path(scratch)})
+        embedded = ctx.settings.model_copy(update={"store": origin, "database_url": None})
+        with KnowledgeBase(embedded) as before:
+            with KnowledgeBase(target, embedder=before.embedder) as after:
+                report = compare_searches(before, after, report)
     if as_json:
         print_json(asdict(report))
         return
@@ -135,3 +138,11 @@ def migrate(ctx: Context, source: Path | None, url: str, as_json: bool) -> None:
         f"searches with the same results: {report.same_results} of {report.searches}"
         + "".join(f"\n  differs: {escape(d)}" for d in report.differences)
     )
+
+
+def embedded_only(ctx: Context, command: str) -> None:
+    if ctx.settings.database_url:
+        raise click.UsageError(
+            f"`kb {command}` is for the embedded store; with KB_DATABASE_URL set the store is "
+            "the PostgreSQL database: use PostgreSQL's own backups (pg_dump, replication)"
+        )
