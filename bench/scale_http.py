@@ -43,9 +43,12 @@ def environment(store: Path) -> dict[str, str]:
     }
 
 
-def user_key(store: Path, name: str, role: str, clearance: str) -> str:
-    """An API key for a bench user (made, or its key rotated, with the real CLI)."""
-    env = environment(store)
+def user_key(
+    store: Path, name: str, role: str, clearance: str, extra: dict[str, str] | None = None
+) -> str:
+    """An API key for a bench user (made, or its key rotated, with the real CLI); `extra`:
+    more environment (KB_DATABASE_URL)."""
+    env = {**environment(store), **(extra or {})}
     made = subprocess.run(
         [
             str(KB),

@@ -29,7 +29,6 @@ import platform
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.scale_http import KB, Request, Server, bearer, environment, load  # noqa: E402
+from bench.scale_http import KB, Request, Server, bearer, environment, load, user_key  # noqa: E402
 from tests.postgres_server import start_postgres  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "corpora" / "beir-scifact"
@@ -65,27 +64,7 @@ def queries(count: int) -> list[str]:
 
 
 def admin_key(store: Path, extra: dict[str, str]) -> str:
-    env = {**environment(store), **extra}
-    made = subprocess.run(
-        [
-            str(KB),
-            "--store",
-            str(store),
-            "users",
-            "add",
-            f"bench-{uuid.uuid4().hex[:8]}",
-            "--role",
-            "admin",
-            "--clearance",
-            "confidential",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return str(json.loads(made.stdout)["api_key"])
+    return user_key(store, "bench", "admin", "confidential", extra)
 
 
 def embedded_ingest(out: Path, files: list[Path]) -> tuple[float, Path]:

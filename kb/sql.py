@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kb import relations
@@ -293,11 +295,46 @@ def fold(text: str | None) -> str | None:
     return None if text is None else text.casefold()
 
 
-def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[str, Any]]:
+Bind = Callable[[Any], str]  # a value -> the name of the parameter that carries it
+
+
+@dataclass(frozen=True)
+class FilterDialect:
+    """What a backend's SQL says its own way in a filter: "true", a metadata value equal to
+    one of several (a value may be one scalar or a list of them), a metadata value in a range."""
+
+    true: str
+    equals: Callable[[str, tuple[str, ...], Bind], str]
+    in_range: Callable[[str, str, str, Bind], str]
+
+
+def sqlite_equals(key: str, values: tuple[str, ...], bind: Bind) -> str:
+    # json_each over a scalar yields the scalar itself, so one clause serves
+    # single values and lists (parties, countries) alike.
+    # JSON true/false come back from json_each as 1/0, so they are compared by type.
+    names = ", ".join(bind(fold(v)) for v in values)
+    return (
+        f"EXISTS (SELECT 1 FROM json_each(d.metadata, {bind(json_path(key))}) j "
+        f"WHERE (CASE WHEN j.type IN ('true', 'false') THEN j.type "
+        f"ELSE {FOLD_FUNCTION}(CAST(j.value AS TEXT)) END) IN ({names}))"
+    )
+
+
+def sqlite_in_range(key: str, op: str, bound: str, bind: Bind) -> str:
+    return range_clause(f"json_extract(d.metadata, {bind(json_path(key))})", op, bound, bind)
+
+
+SQLITE_FILTERS = FilterDialect("1", sqlite_equals, sqlite_in_range)
+
+
+def build_where(
+    filters: Filters, live: bool | None = True, dialect: FilterDialect = SQLITE_FILTERS
+) -> tuple[str, dict[str, Any]]:
     """Turn filters into a WHERE clause over `documents d`, with named parameters: live
     documents (False: those in the trash; None: both), that the filters' viewer may see,
     meeting the filters."""
-    clauses: list[str] = {True: [LIVE], False: ["d.deleted_at IS NOT NULL"], None: ["1"]}[live]
+    true = dialect.true
+    clauses: list[str] = {True: [LIVE], False: ["d.deleted_at IS NOT NULL"], None: [true]}[live]
     params: dict[str, Any] = {}
 
     def bind(value: Any) -> str:
@@ -306,7 +343,7 @@ def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[s
         return f":{name}"
 
     viewer = filters.viewer
-    seen = "1" if viewer is None else visibility_clause("d", viewer, bind)
+    seen = true if viewer is None else visibility_clause("d", viewer, bind)
     clauses.append(seen)
 
     if filters.doc_types:
@@ -317,21 +354,12 @@ def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[s
             ranks = ", ".join(bind(LEVELS.index(v)) for v in values)
             clauses.append(f"d.classification IN ({ranks})")
             continue
-        # json_each over a scalar yields the scalar itself, so one clause serves
-        # single values and lists (parties, countries) alike.
-        # JSON true/false come back from json_each as 1/0, so they are compared by type.
-        names = ", ".join(bind(fold(v)) for v in values)
-        clauses.append(
-            f"EXISTS (SELECT 1 FROM json_each(d.metadata, {bind(json_path(key))}) j "
-            f"WHERE (CASE WHEN j.type IN ('true', 'false') THEN j.type "
-            f"ELSE {FOLD_FUNCTION}(CAST(j.value AS TEXT)) END) IN ({names}))"
-        )
+        clauses.append(dialect.equals(key, values, bind))
     for key, (low, high) in filters.ranges.items():
-        column = f"json_extract(d.metadata, {bind(json_path(key))})"
         if low is not None:
-            clauses.append(range_clause(column, ">=", low, bind))
+            clauses.append(dialect.in_range(key, ">=", low, bind))
         if high is not None:
-            clauses.append(range_clause(column, "<=", high, bind))
+            clauses.append(dialect.in_range(key, "<=", high, bind))
     if filters.date_from:
         clauses.append(f"d.date >= {bind(filters.date_from)}")
     if filters.date_to:
@@ -340,7 +368,7 @@ def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[s
     for label, ids in filters.related.items():
         # The other end must be a live document the viewer sees: a link filter naming a hidden
         # document finds nothing, exactly as one naming a missing document.
-        other = "1" if viewer is None else visibility_clause("o", viewer, bind)
+        other = true if viewer is None else visibility_clause("o", viewer, bind)
         clauses.append(relation_clause(label, [bind(i) for i in ids], bind, other))
     return " AND ".join(clauses), params
 

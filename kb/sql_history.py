@@ -5,6 +5,7 @@ Beside `kb.sql`, which holds the schema and everything search and ingest run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kb.sql import DOCUMENT_COLUMNS, LIVE
@@ -93,7 +94,26 @@ ORDER BY 2, 3
 """
 
 
-def marking_visible(expr: str, seen: str, rank: str, groups: str) -> str:
+@dataclass(frozen=True)
+class AuditDialect:
+    """What the audit's visibility rule says in a backend's own SQL: the target of a link's
+    entry, a tombstone without groups, and a tombstone in one of `{groups}`."""
+
+    link_target: str
+    no_groups: str
+    in_groups: str
+
+
+SQLITE_AUDIT = AuditDialect(
+    link_target="json_extract(COALESCE(a.after, a.before), '$.target')",
+    no_groups="json_array_length(t.groups) = 0",
+    in_groups="EXISTS (SELECT 1 FROM json_each(t.groups) j WHERE j.value IN ({groups}))",
+)
+
+
+def marking_visible(
+    expr: str, seen: str, rank: str, groups: str, dialect: AuditDialect = SQLITE_AUDIT
+) -> str:
     """The document `expr` names exists (live, trashed, or as a purged tombstone) and the viewer
     may see every marking it is known by; `seen` is the visibility clause over `documents d`."""
     return (
@@ -101,20 +121,19 @@ def marking_visible(expr: str, seen: str, rank: str, groups: str) -> str:
         f"OR EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = {expr})) "
         f"AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.document_id = {expr} AND NOT ({seen})) "
         f"AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = {expr} "
-        f"AND NOT (t.classification <= {rank} AND (json_array_length(t.groups) = 0 OR EXISTS "
-        f"(SELECT 1 FROM json_each(t.groups) j WHERE j.value IN ({groups})))))"
+        f"AND NOT (t.classification <= {rank} AND ({dialect.no_groups} OR "
+        f"{dialect.in_groups.format(groups=groups)})))"
     )
 
 
-LINK_TARGET = "json_extract(COALESCE(a.after, a.before), '$.target')"
-
-
-def audit_visibility(seen: str, rank: str, groups: str) -> str:
+def audit_visibility(
+    seen: str, rank: str, groups: str, dialect: AuditDialect = SQLITE_AUDIT
+) -> str:
     """Entries about a document the viewer may see; a link's entry also needs its target seen."""
     return (
-        f"({marking_visible('a.document_id', seen, rank, groups)}) AND "
+        f"({marking_visible('a.document_id', seen, rank, groups, dialect)}) AND "
         f"(a.action NOT IN ('relate', 'unrelate') OR ("
-        f"{marking_visible(LINK_TARGET, seen, rank, groups)}))"
+        f"{marking_visible(dialect.link_target, seen, rank, groups, dialect)}))"
     )
 
 

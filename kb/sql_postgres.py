@@ -9,10 +9,9 @@ dialects are taken from the SQLite modules, so they cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
-from kb.access import LEVELS, Viewer
-from kb.models import Filters
+from kb import sql
 from kb.sql import (  # noqa: F401  (the same in both dialects)
     CHUNK_COLUMNS,
     CHUNK_IDS_OF_DOCUMENT,
@@ -34,12 +33,16 @@ from kb.sql import (  # noqa: F401  (the same in both dialects)
     MAX_KEYS_PER_QUERY,
     SET_META,
     UPDATE_DOCUMENT_FIELDS,
-    relation_clause,
+    UPSERT_DOCUMENT,
+    Bind,
+    FilterDialect,
 )
 from kb.sql_keyword import (  # noqa: F401
+    KEYWORD_ALL_TEXTS,
     KEYWORD_LOG_END,
     KEYWORD_LOG_SINCE,
     KEYWORD_LOG_START,
+    KEYWORD_TEXTS,
 )
 from kb.sql_originals import IS_REFERENCED, ORIGINALS_OF, REFERENCED  # noqa: F401
 from kb.sql_packs import (  # noqa: F401
@@ -91,20 +94,6 @@ DOCUMENTS_BY_ID = (
     f"SELECT {DOCUMENT_COLUMNS} FROM documents d "
     "WHERE d.deleted_at IS NULL AND d.document_id IN ({marks})"
 )
-UPSERT_DOCUMENT = """
-INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
-                       created_at, updated_at, simhash, classification, original_sha256,
-                       original_media_type, original_name)
-VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now,
-        :simhash, :classification, :original_sha256, :original_media_type, :original_name)
-ON CONFLICT (document_id) DO UPDATE SET
-    title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
-    sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
-    updated_at = excluded.updated_at, simhash = excluded.simhash,
-    classification = excluded.classification, original_sha256 = excluded.original_sha256,
-    original_media_type = excluded.original_media_type, original_name = excluded.original_name,
-    version = documents.version + 1, deleted_at = NULL, deleted_by = NULL
-"""
 INSERT_GROUP = (
     "INSERT INTO document_groups (document_id, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING"
 )
@@ -161,52 +150,18 @@ METADATA_VALUES = METADATA_VALUES.replace(
     "THEN j.value ELSE '[]' END)",
 )
 
-PARAM_PREFIX = "f"
+def postgres_equals(key: str, values: tuple[str, ...], bind: Bind) -> str:
+    # A value may be one scalar or a list of them: both are read as a list.
+    names = ", ".join(bind(v.casefold()) for v in values)
+    field = f"d.meta -> {bind(key)}"
+    return (
+        "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof("
+        f"{field}) WHEN 'array' THEN {field} ELSE jsonb_build_array({field}) END) j (v) "
+        f"WHERE lower(j.v) IN ({names}))"
+    )
 
 
-def build_where(filters: Filters, live: bool | None = True) -> tuple[str, dict[str, Any]]:
-    """As `kb.sql.build_where`, in PostgreSQL: the same filters, the same visibility rule."""
-    clauses: list[str] = {True: [LIVE], False: ["d.deleted_at IS NOT NULL"], None: ["TRUE"]}[live]
-    params: dict[str, Any] = {}
-
-    def bind(value: Any) -> str:
-        name = f"{PARAM_PREFIX}{len(params)}"
-        params[name] = value
-        return f":{name}"
-
-    viewer = filters.viewer
-    clauses.append("TRUE" if viewer is None else visibility_clause("d", viewer, bind))
-    if filters.doc_types:
-        clauses.append(f"d.doc_type IN ({', '.join(bind(t) for t in filters.doc_types)})")
-    for key, values in filters.equals.items():
-        if key == "classification":
-            ranks = ", ".join(bind(LEVELS.index(v)) for v in values)
-            clauses.append(f"d.classification IN ({ranks})")
-            continue
-        # A value may be one scalar or a list of them: both are read as a list.
-        names = ", ".join(bind(v.casefold()) for v in values)
-        field = f"d.meta -> {bind(key)}"
-        clauses.append(
-            "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof("
-            f"{field}) WHEN 'array' THEN {field} ELSE jsonb_build_array({field}) END) j (v) "
-            f"WHERE lower(j.v) IN ({names}))"
-        )
-    for key, (low, high) in filters.ranges.items():
-        if low is not None:
-            clauses.append(range_clause(key, ">=", low, bind))
-        if high is not None:
-            clauses.append(range_clause(key, "<=", high, bind))
-    if filters.date_from:
-        clauses.append(f"d.date >= {bind(filters.date_from)}")
-    if filters.date_to:
-        clauses.append(f"d.date <= {bind(filters.date_to + chr(0x10FFFF))}")
-    for label, ids in filters.related.items():
-        other = "TRUE" if viewer is None else visibility_clause("o", viewer, bind)
-        clauses.append(relation_clause(label, [bind(i) for i in ids], bind, other))
-    return " AND ".join(clauses), params
-
-
-def range_clause(key: str, op: str, bound: str, bind: Any) -> str:
+def postgres_in_range(key: str, op: str, bound: str, bind: Bind) -> str:
     field = f"d.meta -> {bind(key)}"
     try:
         number = float(bound)
@@ -220,14 +175,10 @@ def range_clause(key: str, op: str, bound: str, bind: Any) -> str:
     )
 
 
-def visibility_clause(alias: str, viewer: Viewer, bind: Any) -> str:
-    """The visibility rule of kb.access.may_see over documents `alias`, in SQL."""
-    mine = ", ".join(bind(g) for g in viewer.groups) or "NULL"
-    groups = f"SELECT 1 FROM document_groups g WHERE g.document_id = {alias}.document_id"
-    return (
-        f"({alias}.classification <= {bind(viewer.rank)} AND (NOT EXISTS ({groups}) "
-        f"OR EXISTS ({groups} AND g.group_name IN ({mine}))))"
-    )
+# As kb.sql.build_where, in PostgreSQL: the same filters, the same visibility rule.
+build_where = partial(
+    sql.build_where, dialect=FilterDialect("TRUE", postgres_equals, postgres_in_range)
+)
 
 
 # -- reading packs (as kb.sql_packs) ----------------------------------------------------
@@ -275,39 +226,28 @@ COUNT_MATCHES = f"""
 SELECT count(*) FROM (SELECT 1 FROM chunks_fts f WHERE {_MATCHES} LIMIT :cap) found
 """
 COUNT_FTS_ROWS = "SELECT count(*) FROM chunks_fts"
-KEYWORD_TEXTS = """
-SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
-JOIN documents d ON d.document_id = c.document_id
-WHERE c.chunk_id IN ({marks}) AND d.deleted_at IS NULL
-"""
-KEYWORD_ALL_TEXTS = """
-SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
-JOIN documents d ON d.document_id = c.document_id
-WHERE c.chunk_id > :after AND d.deleted_at IS NULL ORDER BY c.chunk_id LIMIT :batch
-"""
-
 # -- facets (as kb.sql_facets) -----------------------------------------------------------
 
-FACET_COUNTS = """
-SELECT 'doc_type', d.doc_type, count(*) FROM documents d WHERE {where} GROUP BY d.doc_type
-UNION ALL
-SELECT 'region', j.v, count(DISTINCT d.document_id)
-FROM documents d, jsonb_array_elements(CASE jsonb_typeof(d.meta -> 'region')
-    WHEN 'array' THEN d.meta -> 'region' ELSE jsonb_build_array(d.meta -> 'region') END) e,
-    LATERAL (SELECT e #>> '{{}}' AS v) j
-WHERE {where} AND jsonb_typeof(e) = 'string' GROUP BY j.v
+def _text_facet(key: str) -> str:
+    """Documents per text value of a metadata key, one value or a list of them."""
+    field = f"d.meta -> '{key}'"
+    return f"""
+SELECT '{key}', e #>> '{{{{}}}}', count(DISTINCT d.document_id)
+FROM documents d, jsonb_array_elements(CASE jsonb_typeof({field})
+    WHEN 'array' THEN {field} ELSE jsonb_build_array({field}) END) e
+WHERE {{where}} AND jsonb_typeof(e) = 'string' GROUP BY e #>> '{{{{}}}}'"""
+
+
+FACET_COUNTS = f"""
+SELECT 'doc_type', d.doc_type, count(*) FROM documents d WHERE {{where}} GROUP BY d.doc_type
+UNION ALL{_text_facet("region")}
 UNION ALL
 SELECT 'period', substr(d.date, 1, 3) || '0s', count(*) FROM documents d
-WHERE {where} AND d.date ~ '^[0-9]{{4}}' GROUP BY substr(d.date, 1, 3)
-UNION ALL
-SELECT 'stage', j.v, count(DISTINCT d.document_id)
-FROM documents d, jsonb_array_elements(CASE jsonb_typeof(d.meta -> 'stage')
-    WHEN 'array' THEN d.meta -> 'stage' ELSE jsonb_build_array(d.meta -> 'stage') END) e,
-    LATERAL (SELECT e #>> '{{}}' AS v) j
-WHERE {where} AND jsonb_typeof(e) = 'string' GROUP BY j.v
+WHERE {{where}} AND d.date ~ '^[0-9]{{{{4}}}}' GROUP BY substr(d.date, 1, 3)
+UNION ALL{_text_facet("stage")}
 UNION ALL
 SELECT 'classification', d.classification::text, count(*) FROM documents d
-WHERE {where} GROUP BY d.classification
+WHERE {{where}} GROUP BY d.classification
 """
 
 # -- checks (as kb.sql_checks) -----------------------------------------------------------

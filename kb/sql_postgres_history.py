@@ -3,6 +3,7 @@ audit log and relations, under the names `kb.sql_history` gives them."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from kb import sql_history
@@ -81,19 +82,6 @@ FIELDS_BY_ID = (
 )
 
 
-def marking_visible(expr: str, seen: str, rank: str, groups: str) -> str:
-    """As `kb.sql_history.marking_visible`, in PostgreSQL."""
-    return (
-        f"(EXISTS (SELECT 1 FROM documents d WHERE d.document_id = {expr}) "
-        f"OR EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = {expr})) "
-        f"AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.document_id = {expr} AND NOT ({seen})) "
-        f"AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.document_id = {expr} "
-        f"AND NOT (t.classification <= {rank} AND (json_array_length(t.groups::json) = 0 OR "
-        f"EXISTS (SELECT 1 FROM json_array_elements_text(t.groups::json) j (v) "
-        f"WHERE j.v IN ({groups})))))"
-    )
-
-
 def audit_where(
     document_id: str | None, action: str | None, actor: str | None, since: str | None
 ) -> tuple[str, dict[str, Any]]:
@@ -101,12 +89,12 @@ def audit_where(
     return "TRUE" + where.removeprefix("1"), params
 
 
-LINK_TARGET = "(coalesce(a.after, a.before)::json ->> 'target')"
-
-
-def audit_visibility(seen: str, rank: str, groups: str) -> str:
-    return (
-        f"({marking_visible('a.document_id', seen, rank, groups)}) AND "
-        f"(a.action NOT IN ('relate', 'unrelate') OR ("
-        f"{marking_visible(LINK_TARGET, seen, rank, groups)}))"
-    )
+audit_visibility = partial(
+    sql_history.audit_visibility,
+    dialect=sql_history.AuditDialect(
+        link_target="(coalesce(a.after, a.before)::json ->> 'target')",
+        no_groups="json_array_length(t.groups::json) = 0",
+        in_groups="EXISTS (SELECT 1 FROM json_array_elements_text(t.groups::json) j (v) "
+        "WHERE j.v IN ({groups}))",
+    ),
+)

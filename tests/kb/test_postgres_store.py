@@ -11,14 +11,16 @@ import numpy as np
 import psycopg
 import pytest
 
+from kb.access import Viewer
 from kb.embedder import Embedder
 from kb.errors import StoreError
 from kb.knowledge_base import KnowledgeBase
-from kb.models import Original, SearchRequest
+from kb.models import Filters, Original, SearchRequest
 from kb.postgres_connection import redact, to_psycopg
 from kb.postgres_store import PostgresStore, tsquery_text
 from kb.settings import Settings
 from kb.sql_postgres_schema import MIGRATIONS
+from kb.sqlite_store import SQLiteStore
 from tests.drafts import passage_draft
 from tests.postgres_server import PostgresServer, new_database
 
@@ -148,3 +150,76 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path:
     with pytest.raises(StoreError, match="cannot connect") as error:
         PostgresStore(url, tmp_path / "x")
     assert "secret" not in error.value.message and redact(url) in error.value.message
+
+
+DRAFTS = [
+    passage_draft(
+        0,
+        TEXTS[0],
+        metadata={
+            "region": "West Africa",
+            "stage": "ceasefire",
+            "parties": ["Alpha", "Béta"],
+            "year": 1998,
+            "signed": True,
+        },
+        date="1998-04-10",
+    ),
+    passage_draft(
+        1,
+        TEXTS[1],
+        metadata={"region": ["West Africa", "Sahel"], "stage": "implementation", "year": "2004"},
+        date="2004-06",
+        classification="restricted",
+        groups=("mediators",),
+    ),
+    passage_draft(
+        2,
+        TEXTS[2],
+        metadata={"region": "Great Lakes", "parties": ["Gamma"], "year": 2011.5},
+        date="2011",
+        doc_type="agreement",
+    ),
+    passage_draft(3, "A fourth document about land reform.", metadata={}, date=None),
+]
+FILTERS = [
+    Filters(),
+    Filters(equals={"region": ("west africa",)}),
+    Filters(equals={"parties": ("béta", "gamma")}),
+    Filters(equals={"signed": ("true",)}),
+    Filters(ranges={"year": ("2000", None)}),
+    Filters(ranges={"year": (None, "2004")}),
+    Filters(date_from="2000", date_to="2004"),
+    Filters(doc_types=("agreement",)),
+    Filters(related={"evaluates": ("doc-2",)}),
+    Filters(viewer=Viewer("pat", "reader", "public")),
+    Filters(viewer=Viewer("rae", "reader", "restricted")),
+    Filters(viewer=Viewer("meg", "reader", "restricted", ("mediators",))),
+]
+
+
+def test_both_backends_answer_every_filter_facet_and_count_alike(url: str, tmp_path: Path) -> None:
+    lite, pg = SQLiteStore(tmp_path / "lite"), PostgresStore(url, tmp_path / "pg")
+    try:
+        for store in (lite, pg):
+            store.write_documents(DRAFTS, [np.ones((1, 4), np.float32) for _ in DRAFTS])
+            store.add_relations("doc-1", [("evaluates", "doc-2")], "tester")
+            store.add_relations("doc-0", [("draws-on", "doc-1")], "tester")
+            store.soft_delete("doc-1", "tester")
+            store.purge("doc-1", "tester")  # its marking lives on in a tombstone
+        for filters in FILTERS:
+            audits = [s.audit_entries(None, None, None, None, 100, 0, filters) for s in (lite, pg)]
+            seen = [[(e.action, e.document_id) for e in entries] for _, entries in audits]
+            assert audits[0][0] == audits[1][0] and seen[0] == seen[1], filters
+            listed = [[d.document_id for d in s.list_documents(filters, 10, 0)] for s in (lite, pg)]
+            assert listed[0] == listed[1], filters
+            assert lite.visible_counts(filters) == pg.visible_counts(filters), filters
+            assert sorted(lite.facet_counts(filters)) == sorted(pg.facet_counts(filters)), filters
+            assert sorted(lite.metadata_values(40, filters)) == sorted(
+                pg.metadata_values(40, filters)
+            ), filters
+            ids = [sorted(s.filtered_chunk_ids(filters).tolist()) for s in (lite, pg)]
+            assert ids[0] == ids[1], filters
+    finally:
+        lite.close()
+        pg.close()
