@@ -94,7 +94,9 @@ class PostgresStore(SQLiteStore):
         ids = ids_of([r[0] for r in rows])
         if not rows:
             return ids, np.zeros((0,), dtype=np.float32)
-        return ids, np.asarray([r[1] for r in rows], dtype=np.float32)
+        # Each row: pgvector's 4-byte header (dimension, unused), then its big-endian floats.
+        packed = np.frombuffer(b"".join(r[1] for r in rows), dtype=">f4")
+        return ids, packed.reshape(len(rows), -1)[:, 1:].astype(np.float32)
 
     @staticmethod
     def _inserted_id(cursor: Any) -> int:

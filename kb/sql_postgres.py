@@ -103,14 +103,16 @@ INSERT INTO chunks (document_id, ordinal, text, heading, page_start, page_end, c
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING chunk_id
 """
-# Vectors travel as pgvector's text form ('[0.1,0.2,...]') and come back as float4 arrays.
+# Vectors go in as pgvector's text form ('[0.1,0.2,...]') and come back in its binary form
+# (vector_send: a 4-byte header, then big-endian float4s), which NumPy reads in one go.
 INSERT_VECTOR = "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?::vector)"
 UPDATE_VECTOR = "UPDATE vectors SET vector = ?::vector WHERE chunk_id = ?"
 VECTORS_BY_ID = (
-    "SELECT chunk_id, vector::real[] FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
+    "SELECT chunk_id, vector_send(vector) FROM vectors WHERE chunk_id IN ({marks}) "
+    "ORDER BY chunk_id"
 )
 ALL_VECTORS = f"""
-SELECT v.chunk_id, v.vector::real[] FROM vectors v
+SELECT v.chunk_id, vector_send(v.vector) FROM vectors v
 JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
 WHERE {LIVE} ORDER BY v.chunk_id
 """

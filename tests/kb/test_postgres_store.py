@@ -201,12 +201,17 @@ FILTERS = [
 def test_both_backends_answer_every_filter_facet_and_count_alike(url: str, tmp_path: Path) -> None:
     lite, pg = SQLiteStore(tmp_path / "lite"), PostgresStore(url, tmp_path / "pg")
     try:
+        vectors = [np.random.default_rng(n).standard_normal((1, 4), np.float32) for n in range(4)]
         for store in (lite, pg):
-            store.write_documents(DRAFTS, [np.ones((1, 4), np.float32) for _ in DRAFTS])
+            store.write_documents(DRAFTS, vectors)
             store.add_relations("doc-1", [("evaluates", "doc-2")], "tester")
             store.add_relations("doc-0", [("draws-on", "doc-1")], "tester")
             store.soft_delete("doc-1", "tester")
             store.purge("doc-1", "tester")  # its marking lives on in a tombstone
+        # Vectors come back bit for bit (live documents' only).
+        for one, other in zip(lite.all_vectors(4), pg.all_vectors(4), strict=True):
+            assert np.array_equal(one, other)
+        assert np.array_equal(lite.vectors_of([1, 3])[1], pg.vectors_of([1, 3])[1])
         for filters in FILTERS:
             audits = [s.audit_entries(None, None, None, None, 100, 0, filters) for s in (lite, pg)]
             seen = [[(e.action, e.document_id) for e in entries] for _, entries in audits]
