@@ -67,6 +67,7 @@ class IndexCache:
         self._index: VectorIndex | None = None
         self._builder: threading.Thread | None = None
         self._failed_at: int | None = None  # generation at which a background build failed
+        self._closed = False
         # Bumped by every foreground rebuild (as after a re-embed): a background build begun
         # before it read vectors that may since have changed under the same ids.
         self._epoch = 0
@@ -184,6 +185,7 @@ class IndexCache:
     def close(self) -> None:
         """Save what changed since the last save, so that a clean exit leaves a current file
         (unless another process has saved a newer one meanwhile)."""
+        self._closed = True
         with self._lock:
             if self._index is None or not self._unsaved:
                 return
@@ -232,6 +234,9 @@ class IndexCache:
             built = self._build_from_store()
             self._swap_in(built, epoch)
         except Exception:
+            if self._closed:  # the knowledge base closed under it: nothing failed
+                log.info("stopped building the vector index: the store was closed")
+                return
             log.exception("building the vector index in the background failed")
             self._failed_at = generation
 
