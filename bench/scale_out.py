@@ -181,9 +181,8 @@ def main() -> None:
     rows: list[tuple[str, float, str]] = []
     try:
         seconds, _ = embedded_ingest(out, files)
-        rows.append(
-            ("ingest, `kb ingest` (embedded, with start-up)", len(files) / seconds, "documents/s")
-        )
+        label = "ingest, `kb ingest` into SQLite (with its start-up)"
+        rows.append((label, len(files) / seconds, "documents/s"))
         took = queued_ingest(out, files, 0, args.batch, {}, "embedded")
         rows.append(
             ("ingest, embedded (queued, the server's worker)", len(files) / took, "documents/s")

@@ -22,6 +22,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
 from tests.api.corpus import ALL_IDS, write_corpus
+from tests.postgres_server import new_database
 
 ADMIN = "admin"
 
@@ -72,10 +73,17 @@ def bare_client(settings: Settings, kb: KnowledgeBase) -> Iterator[TestClient]:
 
 
 @pytest.fixture(scope="module")
-def reader(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[TestClient]:
-    """The corpus behind an app shared by a module's read-only tests."""
+def reader(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: Embedder,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[TestClient]:
+    """The corpus behind an app shared by a module's read-only tests (on the module's backend:
+    in a database of its own on PostgreSQL)."""
     root = tmp_path_factory.mktemp("reader")
-    settings = Settings(store=root / "store")
+    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    settings = Settings(store=root / "store", database_url=url)
     with KnowledgeBase(settings, embedder=embedder) as kb:
         load_corpus(kb, root / "corpus")
         with signed_in(create_app(settings, kb=kb), settings) as http:

@@ -167,9 +167,14 @@ def write_doc(folder: Path, doc: Doc, current: bool) -> Path:
     return write(folder, f"{doc.document_id}.md", doc.text(current))
 
 
-def build(root: Path, embedder: Embedder) -> tuple[Settings, KnowledgeBase, dict[str, str]]:
-    """The store (left open: the caller closes it) and each person's API key."""
-    settings = Settings(store=root / "store", signin_failures_per_minute=10_000)
+def build(
+    root: Path, embedder: Embedder, database_url: str | None = None
+) -> tuple[Settings, KnowledgeBase, dict[str, str]]:
+    """The store (left open: the caller closes it) and each person's API key; in the
+    PostgreSQL database at `database_url` if one is given."""
+    settings = Settings(
+        store=root / "store", signin_failures_per_minute=10_000, database_url=database_url
+    )
     kb = KnowledgeBase(settings, embedder=embedder)
     for doc in DOCS:  # first versions
         write_doc(root / "v1", doc, current=not doc.revised)
@@ -269,8 +274,8 @@ def near_ids(person: Person, doc: Doc) -> list[str]:
     return [other] if other and other in person.visible() else []
 
 
-def site_of(root: Path, embedder: Embedder) -> Iterator[Site]:
-    settings, kb, keys = build(root, embedder)
+def site_of(root: Path, embedder: Embedder, database_url: str | None = None) -> Iterator[Site]:
+    settings, kb, keys = build(root, embedder, database_url)
     try:
         with TestClient(create_app(settings, kb=kb)) as http:
             yield Site(http, kb, settings, keys, root)

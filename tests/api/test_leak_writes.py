@@ -25,11 +25,20 @@ from tests.api.leak_corpus import (
     assert_no_trace,
     site_of,
 )
+from tests.postgres_server import new_database
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Site]:
-    yield from site_of(tmp_path_factory.mktemp("leak-writes"), embedder)
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: Embedder,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[Site]:
+    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    yield from site_of(tmp_path_factory.mktemp("leak-writes"), embedder, url)
 
 
 def full_state(site: Site) -> Any:

@@ -41,11 +41,20 @@ from tests.api.leak_corpus import (
     site_of,
 )
 from tests.api.test_auth import OPEN, routes
+from tests.postgres_server import new_database
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Site]:
-    yield from site_of(tmp_path_factory.mktemp("leaks"), embedder)
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: Embedder,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[Site]:
+    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    yield from site_of(tmp_path_factory.mktemp("leaks"), embedder, url)
 
 
 # -- the store is what the matrix assumes ---------------------------------------------------

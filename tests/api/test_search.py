@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from tests.api.contract import assert_error, assert_search_shape, ids
 from tests.api.corpus import ALL_IDS, AUREL, COASTAL, DDR, DELTA, REFUGEE
 
+pytestmark = pytest.mark.backends
+
 Params = list[tuple[str, str | int | float | bool | None]]
 
 
