@@ -59,6 +59,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
             if app.state.kb.searcher.keywords is not None:
                 app.state.kb.searcher.keywords.refresh()  # a first build goes on in background
         app.state.users = Users(settings)
+        app.state.sessions = Sessions(settings.session_hours, app.state.users)
         stop = threading.Event()
         workers = [
             threading.Thread(
@@ -92,7 +93,6 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so on every answer
     app.state.signin_limiter = SignInLimiter(settings.signin_failures_per_minute)
-    app.state.sessions = Sessions(settings.session_hours)
     # Loaded here so that a bad schema file stops the start, not the first upload.
     app.state.metadata_schema = load_schema(settings.metadata_schema)
     install_error_handlers(app, page=error_page)

@@ -2,8 +2,8 @@
 
 Sign-in (`POST /session` with the API key) opens a session: a random token in an HttpOnly,
 SameSite=Strict cookie, and a CSRF token the page sends back in `X-CSRF-Token` with every
-request that changes something. Only hashes of session tokens are kept, in memory: a restart
-signs everyone out.
+request that changes something. Only hashes of session tokens are kept, in the store
+(`kb.users`): every server sharing a store knows every session, and a restart signs nobody out.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 from dataclasses import dataclass
+
+from kb.users import Users
 
 COOKIE = "kb_session"
 CSRF_HEADER = "x-csrf-token"
@@ -27,29 +28,23 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, hours: float) -> None:
+    def __init__(self, hours: float, users: Users) -> None:
         self.seconds = hours * 3600
-        self._open: dict[str, Session] = {}
-        self._lock = threading.Lock()
+        self._users = users
 
     def open(self, name: str) -> tuple[str, Session]:
         """A new session for user `name`: its cookie token, and the session (with its CSRF)."""
         token = secrets.token_urlsafe(32)
         session = Session(name, secrets.token_urlsafe(32), time.time() + self.seconds)
-        with self._lock:
-            now = time.time()
-            self._open = {k: s for k, s in self._open.items() if s.expires > now}
-            self._open[_digest(token)] = session
+        self._users.open_session(_digest(token), session.name, session.csrf, session.expires)
         return token, session
 
     def find(self, token: str) -> Session | None:
-        with self._lock:
-            session = self._open.get(_digest(token))
-        return session if session is not None and session.expires > time.time() else None
+        found = self._users.find_session(_digest(token))
+        return None if found is None else Session(*found)
 
     def close(self, token: str) -> None:
-        with self._lock:
-            self._open.pop(_digest(token), None)
+        self._users.close_session(_digest(token))
 
 
 def csrf_matches(session: Session, sent: str | None) -> bool:

@@ -13,6 +13,7 @@ from kb.sql_jobs import M009_JOBS
 from kb.sql_keyword import M008_KEYWORD_LOG
 from kb.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
 from kb.sql_packs import M005_PACKS, M007_PACK_ITEMS
+from kb.sql_users import M010_SESSIONS
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
 # records how many have run.
@@ -148,6 +149,7 @@ MIGRATIONS: tuple[str, ...] = (
     M007_PACK_ITEMS,
     M008_KEYWORD_LOG,
     M009_JOBS,
+    M010_SESSIONS,
 )
 
 # Every write transaction starts so: SQLite takes the write lock at once, not at the first write.

@@ -6,6 +6,7 @@ Beside `kb.sql_postgres`, which holds the statements the store runs.
 from __future__ import annotations
 
 from kb.sql_postgres_jobs import M003_JOBS
+from kb.sql_users import M010_SESSIONS
 
 # The text search configuration keyword search uses: English stemming, accents folded (as
 # FTS5's remove_diacritics), created by the first migration.
@@ -197,7 +198,10 @@ CREATE TABLE original_files (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (M001_SCHEMA, M002_ORIGINAL_FILES, M003_JOBS)
+# As SQLite's migration 10; REAL is 4 bytes in PostgreSQL, too coarse for seconds since 1970.
+M004_SESSIONS = M010_SESSIONS.replace("REAL", "DOUBLE PRECISION")
+
+MIGRATIONS: tuple[str, ...] = (M001_SCHEMA, M002_ORIGINAL_FILES, M003_JOBS, M004_SESSIONS)
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 SCHEMA_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"

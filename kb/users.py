@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,21 @@ class Users:
             return None
         user = user_of(row)
         return None if user.disabled else user.viewer
+
+    # -- web UI sessions (api.sessions): only hashes of their tokens are stored --------------
+
+    def open_session(self, token_hash: str, name: str, csrf: str, expires: float) -> None:
+        with self._lock:
+            self._db.execute(sql_users.DROP_EXPIRED_SESSIONS, (time.time(),))
+            self._db.execute(sql_users.INSERT_SESSION, (token_hash, name, csrf, expires))
+
+    def find_session(self, token_hash: str) -> tuple[str, str, float] | None:
+        """(user name, CSRF token, expiry) of a session still open; None otherwise."""
+        row = self._one(sql_users.FIND_SESSION, (token_hash, time.time()))
+        return None if row is None else (str(row[0]), str(row[1]), float(row[2]))
+
+    def close_session(self, token_hash: str) -> None:
+        self._run(sql_users.DELETE_SESSION, (token_hash,))
 
     def viewer(self, name: str) -> Viewer:
         """The viewer a local command acts as (`--as NAME`): the user must exist and be enabled."""

@@ -3,15 +3,21 @@ changes made with the cookie need the session's CSRF token."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
 from tests.api.conftest import add_user
 from tests.api.contract import assert_error
 from tests.api.corpus import AUREL, DDR
+
+pytestmark = pytest.mark.backends
 
 
 def browser(settings: Settings, corpus: KnowledgeBase) -> TestClient:
@@ -66,3 +72,30 @@ def test_a_disabled_user_loses_the_session(settings: Settings, corpus: Knowledge
         with Users(settings) as users:
             users.disable("omar")
         assert_error(http.get("/stats"), 401, "unauthorized")
+
+
+def test_a_session_holds_on_every_server_of_the_store_and_across_a_restart(
+    settings: Settings, corpus: KnowledgeBase, embedder: Embedder, tmp_path: Path
+) -> None:
+    """Sessions are in the store: a browser signed in through one server is signed in on any
+    other server of the store (another cache folder, as on another machine, on PostgreSQL) and
+    after a restart; signing out through one ends it on all."""
+    key = add_user(settings, "amina", "evaluator", "restricted")
+    with browser(settings, corpus) as one:
+        csrf = one.post("/session", data={"api_key": key}).json()["csrf_token"]
+        cookies = dict(one.cookies)
+    other = (
+        settings.model_copy(update={"store": tmp_path / "other"})
+        if settings.database_url
+        else settings
+    )
+    with KnowledgeBase(other, embedder=embedder) as base, browser(other, base) as two:
+        two.cookies.update(cookies)
+        assert two.get("/stats").status_code == 200
+        patch = {"metadata": {"stage_note": "seen by the second server"}}
+        done = two.patch(f"/documents/{DDR}", json=patch, headers={"X-CSRF-Token": csrf})
+        assert done.status_code == 200, done.text
+        assert two.delete("/session").status_code == 204
+    with browser(settings, corpus) as one:
+        one.cookies.update(cookies)
+        assert_error(one.get("/stats"), 401, "unauthorized")
