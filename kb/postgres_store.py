@@ -106,12 +106,6 @@ class PostgresStore(SQLiteStore):
     def _match(expression: str) -> str:
         return tsquery_text(expression)
 
-    def problems(self, dimension: int | None) -> list[str]:
-        # kb check's invariants are SQLite's (PRAGMA quick_check, FTS5 rows); the database
-        # keeps its own with foreign keys and transactions.
-        missing, _ = self.original_files()
-        return [f"original files named but missing: {len(missing)}"] if missing else []
-
 
 def tsquery_text(expression: str) -> str:
     """An FTS5 expression as a to_tsquery text: each quoted word or phrase a quoted operand

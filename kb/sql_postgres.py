@@ -37,6 +37,15 @@ from kb.sql import (  # noqa: F401  (the same in both dialects)
     Bind,
     FilterDialect,
 )
+from kb.sql_checks import (  # noqa: F401
+    CHUNKS_WITHOUT_FTS,
+    CHUNKS_WITHOUT_VECTORS,
+    DOCUMENTS_WITH_ORDINAL_GAPS,
+    DOCUMENTS_WITHOUT_CHUNKS,
+    FTS_WITHOUT_CHUNKS,
+    VECTOR_IDS,
+    VECTORS_WITHOUT_CHUNKS,
+)
 from kb.sql_keyword import (  # noqa: F401
     KEYWORD_ALL_TEXTS,
     KEYWORD_LOG_END,
@@ -254,11 +263,12 @@ WHERE {{where}} GROUP BY d.classification
 
 # -- checks (as kb.sql_checks) -----------------------------------------------------------
 
-VECTOR_IDS = f"""
-SELECT v.chunk_id FROM vectors v
-JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
-WHERE {LIVE} ORDER BY v.chunk_id
-"""
+# PostgreSQL keeps its own files whole (WAL, checksums): nothing like SQLite's quick_check.
+QUICK_CHECK = "SELECT 'ok'"
+VECTORS_OF_WRONG_SIZE = (
+    "SELECT chunk_id FROM vectors WHERE vector_dims(vector) * 4 != :bytes ORDER BY chunk_id"
+)
+
 
 # -- original files (kb.postgres_originals) ----------------------------------------------
 

@@ -296,7 +296,7 @@ class SQLiteStore(SQLiteJobs):
 
     def problems(self, dimension: int | None) -> list[str]:
         with self._lock:
-            problems = store_problems(self._db, dimension)
+            problems = store_problems(self._db, dimension, self._sql_checks)
         missing, _ = self.original_files()
         if missing:
             problems.append(describe("original files named by documents but missing", missing))

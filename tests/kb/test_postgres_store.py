@@ -228,3 +228,19 @@ def test_both_backends_answer_every_filter_facet_and_count_alike(url: str, tmp_p
     finally:
         lite.close()
         pg.close()
+
+
+def test_kb_check_finds_what_breaks_the_stores_invariants(
+    url: str, tmp_path: Path, embedder: Embedder
+) -> None:
+    with replica(url, tmp_path / "one", embedder) as kb:
+        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
+        assert kb.check() == []
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("DELETE FROM vectors WHERE chunk_id = 2")
+            db.execute("DELETE FROM chunks_fts WHERE rowid = 3")
+        problems = kb.store.problems(embedder.dimension)
+        assert problems == [
+            "1 passages without a vector: 2",
+            "1 passages missing from the keyword index: 3",
+        ]
