@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from kb import sql
+from kb import sql_filters
 from kb.sql import (  # noqa: F401  (the same in both dialects)
     CHUNK_COLUMNS,
     CHUNK_IDS_OF_DOCUMENT,
@@ -34,8 +34,6 @@ from kb.sql import (  # noqa: F401  (the same in both dialects)
     SET_META,
     UPDATE_DOCUMENT_FIELDS,
     UPSERT_DOCUMENT,
-    Bind,
-    FilterDialect,
 )
 from kb.sql_checks import (  # noqa: F401
     CHUNKS_WITHOUT_FTS,
@@ -46,6 +44,7 @@ from kb.sql_checks import (  # noqa: F401
     VECTOR_IDS,
     VECTORS_WITHOUT_CHUNKS,
 )
+from kb.sql_filters import Bind, FilterDialect
 from kb.sql_keyword import (  # noqa: F401
     KEYWORD_ALL_TEXTS,
     KEYWORD_LOG_END,
@@ -188,7 +187,7 @@ def postgres_in_range(key: str, op: str, bound: str, bind: Bind) -> str:
 
 # As kb.sql.build_where, in PostgreSQL: the same filters, the same visibility rule.
 build_where = partial(
-    sql.build_where, dialect=FilterDialect("TRUE", postgres_equals, postgres_in_range)
+    sql_filters.build_where, dialect=FilterDialect("TRUE", postgres_equals, postgres_in_range)
 )
 
 
