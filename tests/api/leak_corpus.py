@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
@@ -28,6 +29,7 @@ from kb.settings import Settings
 from kb.users import Users
 from tests.api.conftest import bearer
 from tests.docs import write
+from tests.postgres_server import new_database
 
 ORDER = ("public", "internal", "restricted", "confidential")
 # A long shared body, so that two documents differing in one word are near-duplicates.
@@ -272,6 +274,14 @@ def near_ids(person: Person, doc: Doc) -> list[str]:
     pair = {"near-public": "near-secret", "near-secret": "near-public"}
     other = pair.get(doc.document_id)
     return [other] if other and other in person.visible() else []
+
+
+def site_on(
+    root: Path, embedder: Embedder, backend: str, request: pytest.FixtureRequest
+) -> Iterator[Site]:
+    """The site on the test module's backend (PostgreSQL: a database of its own)."""
+    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    yield from site_of(root, embedder, url)
 
 
 def site_of(root: Path, embedder: Embedder, database_url: str | None = None) -> Iterator[Site]:

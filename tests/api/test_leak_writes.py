@@ -23,9 +23,8 @@ from tests.api.leak_corpus import (
     Person,
     Site,
     assert_no_trace,
-    site_of,
+    site_on,
 )
-from tests.postgres_server import new_database
 
 pytestmark = pytest.mark.backends
 
@@ -37,8 +36,7 @@ def site(
     backend: str,
     request: pytest.FixtureRequest,
 ) -> Iterator[Site]:
-    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
-    yield from site_of(tmp_path_factory.mktemp("leak-writes"), embedder, url)
+    yield from site_on(tmp_path_factory.mktemp("leak-writes"), embedder, backend, request)
 
 
 def full_state(site: Site) -> Any:

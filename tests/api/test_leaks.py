@@ -38,10 +38,9 @@ from tests.api.leak_corpus import (
     links,
     near_ids,
     relation_ends,
-    site_of,
+    site_on,
 )
 from tests.api.test_auth import OPEN, routes
-from tests.postgres_server import new_database
 
 pytestmark = pytest.mark.backends
 
@@ -53,8 +52,7 @@ def site(
     backend: str,
     request: pytest.FixtureRequest,
 ) -> Iterator[Site]:
-    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
-    yield from site_of(tmp_path_factory.mktemp("leaks"), embedder, url)
+    yield from site_on(tmp_path_factory.mktemp("leaks"), embedder, backend, request)
 
 
 # -- the store is what the matrix assumes ---------------------------------------------------
