@@ -46,7 +46,7 @@ def postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
     """The store backend: SQLite, or both for tests marked `backends` (pytest_generate_tests)."""
     return str(getattr(request, "param", "sqlite"))
@@ -54,8 +54,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
-        # Module-wide, so a module's shared fixtures (a corpus built once) come in both too.
-        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True, scope="module")
+        # Session-wide, so shared fixtures (a corpus built once for a module, or for all the
+        # browser tests) come in both too.
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True, scope="session")
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
+from tests.postgres_server import new_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "corpus"
@@ -65,10 +66,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Site]:
-    """The sample corpus (as `make run` serves it) behind uvicorn on a free local port."""
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: Embedder,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[Site]:
+    """The sample corpus (as `make run` serves it) behind uvicorn on a free local port; on
+    the tests' backend (PostgreSQL: a database of its own)."""
     root = tmp_path_factory.mktemp("ui")
-    settings = Settings(store=root / "store")
+    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    settings = Settings(store=root / "store", database_url=url)
     with KnowledgeBase(settings, embedder=embedder) as kb:
         report = ingest_paths(kb, [SAMPLE])
         assert not report.failed, report.outcomes

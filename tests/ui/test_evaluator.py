@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 from kb.errors import NotFoundError
 from tests.ui.conftest import Site, accessible, shot, sign_in
 
+pytestmark = pytest.mark.backends
+
 DOCUMENT = "lake-morva-fisheries-accord"
 TITLE = "Lake Morva Fisheries Accord"
 

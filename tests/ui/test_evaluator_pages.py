@@ -15,6 +15,8 @@ from kb.models import Filters
 from kb.users import Users
 from tests.ui.conftest import Site
 
+pytestmark = pytest.mark.backends
+
 HIDDEN = "tamsin-plateau-mediation-evaluation-2004"  # restricted
 VISIBLE = "aurel-highlands-declaration-of-principles-1996"
 # Words no sample document uses, so these uploads never change another test's results.

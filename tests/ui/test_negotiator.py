@@ -10,6 +10,8 @@ from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import Site, accessible, shot, sign_in
 
+pytestmark = pytest.mark.backends
+
 BRIEF = (
     "Fighting has stopped in a highland province after a negotiated ceasefire. Thousands of "
     "former fighters remain in cantonment sites and the government wants them disarmed and "

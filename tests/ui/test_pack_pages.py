@@ -14,6 +14,8 @@ from api.sessions import COOKIE
 from kb.access import Viewer
 from tests.ui.conftest import USERS, Site
 
+pytestmark = pytest.mark.backends
+
 HIDDEN = "tamsin-plateau-mediation-evaluation-2004"  # restricted; nadia and tomas see internal
 HIDDEN_TITLE = "Kestria-Orlav"
 VISIBLE = "aurel-highlands-ddr-protocol-2000"

@@ -13,6 +13,8 @@ from api.sessions import COOKIE
 from tests.api.test_auth import routes
 from tests.ui.conftest import Site
 
+pytestmark = pytest.mark.backends
+
 HIDDEN = "tamsin-plateau-mediation-evaluation-2004"  # restricted; nadia is cleared to internal
 
 

@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import pypdfium2
+import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.ui.conftest import Site, accessible, shot, sign_in
+
+pytestmark = pytest.mark.backends
 
 SEARCH = "/ui/?q=disarmament+of+former+fighters+in+cantonment+sites"
 NOTE = "Read this first: how weapons collection was sequenced before reintegration."
