@@ -37,6 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from kb.embedder import make_embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
+from kb.postgres_store import vector_text  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 from kb.sqlite_store import SQLiteStore  # noqa: E402
 from kb.transfer import transfer_store  # noqa: E402
@@ -124,7 +125,7 @@ def main() -> None:
                 db.execute(f"SET hnsw.ef_search = {ef}".encode())
                 took, found = [], []
                 for query in queries:
-                    text = "[" + ",".join(repr(float(v)) for v in query) + "]"
+                    text = vector_text(query)
                     began = time.perf_counter()
                     hits = db.execute(statement, (text,)).fetchall()
                     took.append(time.perf_counter() - began)

@@ -32,8 +32,9 @@ from kb.store import Ids, Vectors
 _FTS5_TOKEN = re.compile(r'"((?:[^"]|"")*)"|\bAND\b|\bOR\b|\(|\)')
 
 
-def is_database_url(location: str) -> bool:
-    return location.startswith(("postgresql://", "postgres://"))
+def vector_text(vector: Vectors) -> str:
+    """A vector in pgvector's text form ('[0.1,0.2,...]'): float32 values written exactly."""
+    return "[" + ",".join(repr(float(v)) for v in np.asarray(vector, dtype=np.float32)) + "]"
 
 
 class PostgresStore(SQLiteStore):
@@ -53,8 +54,7 @@ class PostgresStore(SQLiteStore):
         the kept original files."""
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.url = url
-        self.folder = folder
-        self.path = folder  # where this machine's part of the store is (caches, originals)
+        self.folder = folder  # this machine's part of the store: caches, copies of originals
         self._db = PostgresConnection(url)  # type: ignore[assignment]
         self._lock = threading.RLock()
         try:
@@ -86,8 +86,7 @@ class PostgresStore(SQLiteStore):
 
     @staticmethod
     def _vector_param(vector: Vectors) -> Any:
-        values = np.asarray(vector, dtype=np.float32)
-        return "[" + ",".join(repr(float(v)) for v in values) + "]"
+        return vector_text(vector)
 
     @staticmethod
     def _unpack(rows: list[Any]) -> tuple[Ids, Vectors]:

@@ -65,17 +65,3 @@ OCCUPIED = """
 SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM users)
      + (SELECT count(*) FROM packs) + (SELECT count(*) FROM audit)
 """
-# The original files the copied rows name (documents and their earlier versions).
-NAMED_ORIGINALS = """
-SELECT original_sha256 FROM documents WHERE original_sha256 IS NOT NULL
-UNION
-SELECT original_sha256 FROM document_versions WHERE original_sha256 IS NOT NULL
-"""
-SET_META = (
-    "INSERT INTO meta (key, value) VALUES (%s, %s) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
-NEXT_GENERATION = """
-INSERT INTO meta (key, value) VALUES ('generation', '1')
-ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text
-"""

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from kb import sql_postgres, sql_transfer
+from kb import sql, sql_originals, sql_postgres, sql_transfer
 from kb.errors import InvalidRequestError, StoreError
 from kb.index import VECTORS_KEY
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.original_files import OriginalFiles
 from kb.postgres_connection import redact, to_psycopg
-from kb.postgres_store import PostgresStore
+from kb.postgres_store import PostgresStore, vector_text
 from kb.sqlite_base import DATABASE_NAME
 from kb.sqlite_store import SQLiteStore
 
@@ -65,8 +65,8 @@ def transfer_store(
             target.execute(sql_transfer.FILL_KEYWORD_INDEX)
             _continue_identities(reader, target)
             # A stamp of its own: no cache of the embedded store is ever taken for this one's.
-            target.execute(sql_transfer.SET_META, (VECTORS_KEY, uuid.uuid4().hex))
-            target.execute(sql_transfer.NEXT_GENERATION)
+            target.execute(to_psycopg(sql.SET_META), (VECTORS_KEY, uuid.uuid4().hex))
+            target.execute(sql_postgres.BUMP_GENERATION)
             copied = _copy_originals(reader, source, target)
             target.commit()
     except (sqlite3.Error, psycopg.Error) as exc:
@@ -110,8 +110,7 @@ def _copy_table(
 def _vector_row(row: Sequence[object]) -> tuple[object, str]:
     chunk_id, blob = row
     assert isinstance(blob, bytes)
-    values = np.frombuffer(blob, dtype=np.float32)
-    return chunk_id, "[" + ",".join(repr(float(v)) for v in values) + "]"
+    return chunk_id, vector_text(np.frombuffer(blob, dtype=np.float32))
 
 
 def _continue_identities(reader: sqlite3.Connection, target: psycopg.Connection) -> None:
@@ -129,7 +128,7 @@ def _copy_originals(reader: sqlite3.Connection, source: Path, target: psycopg.Co
     out (as `kb check` would have reported it there)."""
     files = OriginalFiles(source)
     copied = 0
-    for (sha256,) in reader.execute(sql_transfer.NAMED_ORIGINALS):
+    for (sha256,) in reader.execute(sql_originals.REFERENCED):
         path = files.path(str(sha256))
         if path.is_file():
             target.execute(to_psycopg(sql_postgres.KEEP_ORIGINAL), (sha256, path.read_bytes()))
