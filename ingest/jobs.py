@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -143,13 +143,24 @@ class Worker:
             done.set()
             beat.join()
 
-    def run(self, stop: threading.Event) -> None:
-        """Work off jobs until `stop` is set, looking for new ones every poll interval."""
+    def run(
+        self,
+        stop: threading.Event,
+        on_job: Callable[[Job], None] | None = None,
+        once: bool = False,
+    ) -> None:
+        """Work off jobs until `stop` is set, looking for new ones every poll interval; each
+        job as it ended goes to `on_job`. With `once`, stop when none is waiting."""
         while not stop.is_set():
             try:
                 job = self.run_one()
             except KBError as exc:  # the store busy or unreachable: try again later
                 log.warning("%s: %s", self.name, exc)
                 job = None
-            if job is None:
+            if job is not None:
+                if on_job is not None:
+                    on_job(job)
+            elif once:
+                return
+            else:
                 stop.wait(self.kb.settings.job_poll_seconds)

@@ -132,17 +132,10 @@ def worker(ctx: Context, once: bool, as_json: bool) -> None:
     with ctx.open() as kb:
         runner = Worker(kb, load_schema(ctx.settings.metadata_schema))
         err.print(f"worker {escape(runner.name)} waiting for jobs")
-        while not stop.is_set():
-            try:
-                job = runner.run_one()
-            except KeyboardInterrupt:
-                break
-            if job is not None:
-                report(job, as_json)
-            elif once:
-                break
-            else:
-                stop.wait(ctx.settings.job_poll_seconds)
+        try:
+            runner.run(stop, lambda job: report(job, as_json), once)
+        except KeyboardInterrupt:
+            pass
 
 
 def report(job: Job, as_json: bool) -> None:
