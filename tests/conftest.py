@@ -59,13 +59,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True, scope="session")
 
 
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, backend: str) -> str | None:
-    """A new, empty PostgreSQL database for this test when the backend is PostgreSQL."""
+def database_for(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """A new, empty PostgreSQL database (its URL) when the backend is PostgreSQL; None for
+    SQLite. For fixtures of any scope: the server is only started when a test needs it."""
     if backend != "postgres":
         return None
     server: PostgresServer = request.getfixturevalue("postgres")
     return new_database(server)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, backend: str) -> str | None:
+    """A new, empty PostgreSQL database for this test when the backend is PostgreSQL."""
+    return database_for(backend, request)
 
 
 @pytest.fixture

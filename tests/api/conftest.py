@@ -22,7 +22,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
 from tests.api.corpus import ALL_IDS, write_corpus
-from tests.postgres_server import new_database
+from tests.conftest import database_for
 
 ADMIN = "admin"
 
@@ -82,7 +82,7 @@ def reader(
     """The corpus behind an app shared by a module's read-only tests (on the module's backend:
     in a database of its own on PostgreSQL)."""
     root = tmp_path_factory.mktemp("reader")
-    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    url = database_for(backend, request)
     settings = Settings(store=root / "store", database_url=url)
     with KnowledgeBase(settings, embedder=embedder) as kb:
         load_corpus(kb, root / "corpus")

@@ -28,8 +28,8 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
 from tests.api.conftest import bearer
+from tests.conftest import database_for
 from tests.docs import write
-from tests.postgres_server import new_database
 
 ORDER = ("public", "internal", "restricted", "confidential")
 # A long shared body, so that two documents differing in one word are near-duplicates.
@@ -280,7 +280,7 @@ def site_on(
     root: Path, embedder: Embedder, backend: str, request: pytest.FixtureRequest
 ) -> Iterator[Site]:
     """The site on the test module's backend (PostgreSQL: a database of its own)."""
-    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    url = database_for(backend, request)
     yield from site_of(root, embedder, url)
 
 

@@ -26,7 +26,7 @@ from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
-from tests.postgres_server import new_database
+from tests.conftest import database_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "corpus"
@@ -75,7 +75,7 @@ def site(
     """The sample corpus (as `make run` serves it) behind uvicorn on a free local port; on
     the tests' backend (PostgreSQL: a database of its own)."""
     root = tmp_path_factory.mktemp("ui")
-    url = new_database(request.getfixturevalue("postgres")) if backend == "postgres" else None
+    url = database_for(backend, request)
     settings = Settings(store=root / "store", database_url=url)
     with KnowledgeBase(settings, embedder=embedder) as kb:
         report = ingest_paths(kb, [SAMPLE])
