@@ -176,6 +176,11 @@ class UploadOutcomePublic(BaseModel):
     near_duplicates: list[str] = Field(
         default_factory=list, description="Stored documents with nearly the same text."
     )
+    version: int | None = Field(
+        None,
+        description="The version the file's content was stored as (1: a new document); null "
+        "when no content was stored (unchanged, or only its metadata or marking updated).",
+    )
 
 
 class UploadResponse(BaseModel):

@@ -89,4 +89,5 @@ def outcome_of(source: str, draft: DocumentDraft, result: AddResult) -> ItemOutc
         chunks=len(draft.chunks) if added else 0,
         duplicate_of=result.duplicate_of,
         near_duplicates=result.near_duplicates,
+        version=result.version,
     )

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 def enqueue_uploads(kb: KnowledgeBase, uploads: Sequence[Upload], owner: str | None) -> Job:
     """Queue the uploads as one job; their metadata is checked first (any problem: nothing is
     queued and InvalidMetadataError says where), as for an upload ingested at once."""
-    check_uploads(uploads)
+    check_uploads(kb, uploads)
     actor = uploads[0].options.actor if uploads else "system"
     return kb.store.enqueue_job(actor, owner, [_job_file(u) for u in uploads])
 

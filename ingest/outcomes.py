@@ -21,6 +21,7 @@ class ItemOutcome:
     chunks: int = 0
     duplicate_of: str | None = None  # status "duplicate": the document holding this content
     near_duplicates: tuple[str, ...] = ()  # stored documents with nearly the same text
+    version: int | None = None  # the version its content was stored as; None: none stored
 
 
 @dataclass

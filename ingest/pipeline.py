@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.batch import Batch, outcome_of
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
+from ingest.inheritance import Given, inherit, stored_document
 from ingest.metadata import (
     check_document_id,
     fields_draft,
@@ -52,6 +53,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES, AddOutcome, DocumentDraft, Original
 from kb.schema import MetadataSchema
 from kb.settings import Settings
+from kb.store import Fingerprint
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOpti
     """Ingest one uploaded file; a bad file raises its InputError for the caller to report."""
     if Path(name).suffix.lower() in RECORD_SUFFIXES:
         raise UnsupportedTypeError(name, "upload records files with `kb ingest` instead")
-    draft = prepare_file(name, data, {}, options, kb.settings)
+    draft = prepare_upload(kb, name, data, options)
     result = kb.add([draft], options.actor, options.viewer)[0]
     if result.outcome is AddOutcome.FAILED:
         raise ForbiddenError(result.reason or f"{name}: refused")
@@ -192,19 +194,16 @@ def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iter
             return
         sidecar_path = sidecar_for(path)
         sidecar = read_sidecar(sidecar_path) if sidecar_path else {}
-        stored = stored_draft(
-            kb.store,
-            path.name,
-            data,
-            {**sidecar, **options.metadata},
-            (options.document_id, options.title, options.doc_type),
-            options.schema,
-            (options.classification, options.groups),
+        stored = stored_for(kb, path.name, sidecar, options)
+        marking = (options.classification, options.groups)
+        given = given_of(sidecar, options, stored)
+        recognised = stored_draft(
+            path.name, data, given, options.document_id, options.schema, marking, stored
         )
-        if stored is not None:
-            yield name, stored, None  # already stored: not parsed again
+        if recognised is not None:
+            yield name, recognised, None  # already stored: not parsed again
             return
-        yield name, prepare_file(path.name, data, sidecar, options, settings), None
+        yield name, prepare_file(path.name, data, sidecar, options, settings, stored), None
     except (InputError, InvalidRequestError) as exc:
         yield name, None, ItemOutcome(name, "failed", reason=_reason(exc, path.name))
     except OSError as exc:
@@ -213,6 +212,28 @@ def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iter
             None,
             ItemOutcome(name, "failed", reason=f"cannot read the file ({exc.strerror})"),
         )
+
+
+def stored_for(
+    kb: KnowledgeBase, name: str, sidecar: Mapping[str, Any], options: IngestOptions
+) -> Fingerprint | None:
+    """The live document a file would be ingested into, if the caller may see it: what the
+    file does not give, it inherits (`ingest.inheritance`)."""
+    document_id = document_id_of(name, {**sidecar, **options.metadata}, options.document_id)
+    try:
+        check_document_id(document_id)
+    except InvalidRequestError:
+        return None  # the normal path says why
+    return stored_document(kb.store, document_id, options.viewer)
+
+
+def given_of(
+    sidecar: Mapping[str, Any], options: IngestOptions, stored: Fingerprint | None
+) -> Given:
+    """The fields a file's document gets: the sidecar's with the caller's over them, over the
+    stored document's."""
+    fields = {**sidecar, **options.metadata}
+    return inherit(stored, Given(fields, options.doc_type, options.title))
 
 
 def check_file(name: str, size: int, settings: Settings) -> None:
@@ -232,20 +253,28 @@ def check_file(name: str, size: int, settings: Settings) -> None:
 
 
 def prepare_file(
-    name: str, data: bytes, sidecar: Mapping[str, Any], options: IngestOptions, settings: Settings
+    name: str,
+    data: bytes,
+    sidecar: Mapping[str, Any],
+    options: IngestOptions,
+    settings: Settings,
+    stored: Fingerprint | None = None,
 ) -> DocumentDraft:
+    """A file read and chunked into a draft; with `stored`, the live document it will go into,
+    whose fields it keeps where it gives none."""
     check_file(name, len(data), settings)
     content = read_bounded(name, data, settings)
-    fields = {**sidecar, **options.metadata}
-    title = options.title or given_text(fields.get("title")) or content.title
+    given = given_of(sidecar, options, stored)
+    title = given.title or given_text(given.fields.get("title")) or content.title
     title = title or _first_heading(content)
-    document_id = document_id_of(name, fields, options.document_id)
+    document_id = document_id_of(name, given.fields, options.document_id)
     sha256 = hashlib.sha256(data).hexdigest()
     draft = _draft(
         name=name,
         document_id=document_id,
         title=title or Path(name).stem.replace("-", " ").replace("_", " "),
-        fields=fields,
+        fields=given.fields,
+        doc_type=given.doc_type,
         options=options,
         content=content,
         sha256=sha256,
@@ -256,6 +285,13 @@ def prepare_file(
     media_type = MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
     original = Original(sha256, media_type, Path(name).name)
     return replace(draft, original=original, original_bytes=data)
+
+
+def prepare_upload(
+    kb: KnowledgeBase, name: str, data: bytes, options: IngestOptions
+) -> DocumentDraft:
+    """An uploaded file read into a draft, over the document it will go into."""
+    return prepare_file(name, data, {}, options, kb.settings, stored_for(kb, name, {}, options))
 
 
 def _prepare_records(
@@ -281,6 +317,7 @@ def _prepare_records(
                     document_id=record.record_id,
                     title=record.title or " ".join(record.text.split()[:12]),
                     fields=fields,
+                    doc_type=options.doc_type,
                     options=options,
                     content=content,
                     sha256=hashlib.sha256(fingerprint.encode()).hexdigest(),
@@ -299,6 +336,7 @@ def _draft(
     document_id: str,
     title: str,
     fields: Mapping[str, Any],
+    doc_type: str | None,
     options: IngestOptions,
     content: Content,
     sha256: str,
@@ -307,9 +345,7 @@ def _draft(
 ) -> DocumentDraft:
     check_document_id(document_id)
     marking = (options.classification, options.groups)
-    draft = fields_draft(
-        name, document_id, title, fields, options.doc_type, schema, sha256, marking
-    )
+    draft = fields_draft(name, document_id, title, fields, doc_type, schema, sha256, marking)
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
         raise InputError(name, "no text to index after reading")

@@ -8,9 +8,8 @@ say may have changed: a draft is built from those alone, with no passages, and
 `KnowledgeBase.add` applies any change of fields or marking without re-embedding, exactly as
 for a parsed file with the same bytes (and refuses it if the document changed meanwhile).
 
-One thing comes from the content when nothing names it: the title. With no title given, the
-stored one is kept; it was derived from these same bytes, unless it was set by hand since
-(`kb edit`, or a sidecar title that has since been removed), and a re-run keeps that.
+What the sidecar and options do not give is kept as stored (`ingest.inheritance`): the type,
+the title, each metadata key. So a re-run without the sidecar changes nothing.
 """
 
 from __future__ import annotations
@@ -20,15 +19,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ingest.metadata import (
-    check_document_id,
-    fields_draft,
-    slug,
-)
-from kb.errors import InvalidRequestError
+from ingest.inheritance import Given
+from ingest.metadata import fields_draft, slug
 from kb.models import DocumentDraft
 from kb.schema import MetadataSchema
-from kb.store import Store
+from kb.store import Fingerprint
 
 
 def document_id_of(name: str, fields: Mapping[str, Any], given: str | None) -> str:
@@ -41,30 +36,24 @@ def given_text(value: Any) -> str | None:
 
 
 def stored_draft(
-    store: Store,
     name: str,
     data: bytes,
-    fields: Mapping[str, Any],
-    given: tuple[str | None, str | None, str | None],
+    given: Given,
+    document_id: str | None,
     schema: MetadataSchema | None,
     marking: tuple[str | None, tuple[str, ...] | None],
+    stored: Fingerprint | None,
 ) -> DocumentDraft | None:
-    """A passage-less draft for a file whose bytes are stored under its id, else None.
+    """A passage-less draft for a file whose bytes are the stored document's, else None.
 
-    `given` is the batch's (document_id, title, doc_type), `marking` its (classification,
-    groups); `fields` the sidecar with the batch's metadata over it. Bad metadata raises the
-    same error the normal path would."""
-    given_id, given_title, given_type = given
-    document_id = document_id_of(name, fields, given_id)
-    try:
-        check_document_id(document_id)
-    except InvalidRequestError:
-        return None  # the normal path says why
-    before = store.fingerprints([document_id]).get(document_id)
-    if before is None or before.deleted:
-        return None
+    `given` is what the file's sidecar and the batch say, already over the stored document's
+    fields (`ingest.inheritance`); `document_id` the batch's, `marking` its (classification,
+    groups). Bad metadata raises the same error the normal path would."""
     sha256 = hashlib.sha256(data).hexdigest()
-    if before.sha256 != sha256:
+    if stored is None or stored.sha256 != sha256:
         return None
-    title = given_title or given_text(fields.get("title")) or before.title
-    return fields_draft(name, document_id, title, fields, given_type, schema, sha256, marking)
+    document_id = document_id_of(name, given.fields, document_id)
+    title = given.title or stored.title
+    return fields_draft(
+        name, document_id, title, given.fields, given.doc_type, schema, sha256, marking
+    )

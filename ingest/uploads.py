@@ -13,7 +13,13 @@ from pathlib import PurePath
 
 from ingest.metadata import document_metadata
 from ingest.outcomes import IngestReport, ItemOutcome, Prepared
-from ingest.pipeline import IngestOptions, ingest_prepared, prepare_file
+from ingest.pipeline import (
+    IngestOptions,
+    given_of,
+    ingest_prepared,
+    prepare_upload,
+    stored_for,
+)
 from kb.errors import FieldProblem, InputError, InvalidMetadataError, InvalidRequestError
 from kb.knowledge_base import KnowledgeBase
 
@@ -45,10 +51,11 @@ def upload_name(raw: str | None) -> str:
     return name
 
 
-def check_uploads(uploads: Sequence[Upload]) -> None:
+def check_uploads(kb: KnowledgeBase, uploads: Sequence[Upload]) -> None:
     """Check every upload's name, doc_type and metadata before any file is read: one
     InvalidMetadataError names every file and field that breaks the schema (two files of one
-    name, or an unknown doc_type, stop at once)."""
+    name, or an unknown doc_type, stop at once). A file for a stored document is checked with
+    the fields it inherits from it."""
     names = [upload.name for upload in uploads]
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
@@ -58,9 +65,10 @@ def check_uploads(uploads: Sequence[Upload]) -> None:
     problems: list[FieldProblem] = []
     for upload in uploads:
         options = upload.options
+        given = given_of({}, options, stored_for(kb, upload.name, {}, options))
         try:
             document_metadata(
-                upload.name, options.metadata, options.doc_type, options.schema, options.title
+                upload.name, given.fields, given.doc_type, options.schema, given.title
             )
         except InvalidMetadataError as exc:
             problems.extend(exc.problems)
@@ -72,7 +80,7 @@ def ingest_uploads(kb: KnowledgeBase, uploads: Sequence[Upload]) -> IngestReport
     """Ingest many uploads: all metadata is checked first (any problem: nothing is added and
     InvalidMetadataError says where); then a file that cannot be read is reported as failed
     while the others are added."""
-    check_uploads(uploads)
+    check_uploads(kb, uploads)
     report = ingest_prepared(
         kb, _prepared(kb, uploads), uploads[0].options if uploads else IngestOptions()
     )
@@ -88,7 +96,7 @@ def _prepared(kb: KnowledgeBase, uploads: Sequence[Upload]) -> Iterator[Prepared
         try:
             if upload.refused is not None:
                 raise upload.refused
-            yield name, prepare_file(name, upload.data, {}, upload.options, kb.settings), None
+            yield name, prepare_upload(kb, name, upload.data, upload.options), None
         except InputError as exc:
             yield name, None, ItemOutcome(name, "failed", reason=exc.reason)
         except InvalidRequestError as exc:

@@ -158,7 +158,9 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
                 continue
             fresh = before is None or before.deleted
             results[draft.document_id] = AddResult(
-                draft.document_id, AddOutcome.ADDED if fresh else AddOutcome.UPDATED
+                draft.document_id,
+                AddOutcome.ADDED if fresh else AddOutcome.UPDATED,
+                version=1 if before is None else before.version + 1,
             )
             to_write.append(draft)
         if to_write:

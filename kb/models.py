@@ -116,6 +116,8 @@ class AddResult:
     # documents whose text is nearly the same (another layout, a re-scan): flagged, still added
     near_duplicates: tuple[str, ...] = ()
     reason: str | None = None
+    # the version its content was stored as (1: a new document); None: no content written
+    version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ MAX_KEYS_PER_QUERY = 500
 FINGERPRINTS_BY_ID = (
     "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL, "
     "classification, (SELECT json_group_array(g.group_name) FROM document_groups g "
-    "WHERE g.document_id = documents.document_id) "
+    "WHERE g.document_id = documents.document_id), version "
     "FROM documents WHERE document_id IN ({marks})"
 )
 # The unary + keeps SQLite off the deleted_at index: with LIVE as written it walked every live

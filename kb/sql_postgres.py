@@ -95,7 +95,7 @@ DOCUMENT_COLUMNS = (
 GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id = ?"
 FINGERPRINTS_BY_ID = (
     "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL, "
-    f"classification, {GROUPS.format('documents')} "
+    f"classification, {GROUPS.format('documents')}, version "
     "FROM documents WHERE document_id IN ({marks})"
 )
 DOCUMENTS_BY_ID = (

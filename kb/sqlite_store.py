@@ -47,13 +47,7 @@ class SQLiteStore(SQLiteJobs):
                 removed.extend(self._delete_chunks(draft.document_id))
                 self._db.execute(self._sql.UPSERT_DOCUMENT, document_params(draft, now, simhash))
                 self._set_groups(draft)
-                self._audit(
-                    actor,
-                    "add" if old is None else "replace",
-                    draft.document_id,
-                    before=old,
-                    after={**fields_of_draft(draft), "version": 1 + (old or {}).get("version", 0)},
-                )
+                self._audit_write(actor, draft, old)
                 for chunk, vector in zip(draft.chunks, matrix, strict=True):
                     cursor = self._db.execute(
                         self._sql.INSERT_CHUNK,
@@ -78,6 +72,24 @@ class SQLiteStore(SQLiteJobs):
                     added.append(chunk_id)
             generation = self._bump_generation()
         return WriteResult(ids_of(removed), ids_of(added), generation)
+
+    def _audit_write(
+        self, actor: str, draft: DocumentDraft, old: dict[str, Any] | None
+    ) -> None:
+        """An add lists every field; a new version the fields that changed (its content's hash
+        always), each entry with the version numbers."""
+        new = fields_of_draft(draft)
+        if old is None:
+            self._audit(actor, "add", draft.document_id, after={**new, "version": 1})
+            return
+        changed = [k for k in new if old.get(k) != new[k]]
+        self._audit(
+            actor,
+            "replace",
+            draft.document_id,
+            before={**{k: old.get(k) for k in changed}, "version": old["version"]},
+            after={**{k: new[k] for k in changed}, "version": old["version"] + 1},
+        )
 
     def _set_groups(self, draft: DocumentDraft) -> None:
         if draft.groups is None:
@@ -128,6 +140,7 @@ class SQLiteStore(SQLiteJobs):
                 bool(r[6]),
                 LEVELS[int(r[7])],
                 tuple(sorted(json.loads(r[8]))),
+                int(r[9]),
             )
             for r in rows
         }

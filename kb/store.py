@@ -43,6 +43,7 @@ class Fingerprint:
     deleted: bool = False
     classification: str = "internal"
     groups: tuple[str, ...] = ()
+    version: int = 1
 
 
 @dataclass(frozen=True)

@@ -176,19 +176,28 @@ def audit(
 
 def _change(entry: dict[str, Any]) -> str:
     """What an audit entry changed, field by field; metadata key by key."""
-    if entry["action"] in ("add", "replace"):
+    if entry["action"] == "add":
         after = entry["after"] or {}
         return escape(
             f"version {after.get('version')}: {after.get('title')} ({after.get('doc_type')})"
         )
     before, after = _flat(entry["before"] or {}), _flat(entry["after"] or {})
+    if entry["action"] == "replace":
+        version = after.pop("version", None)
+        before.pop("version", None)
+        fields = _changes(before, after)
+        return escape(f"version {version}: new content" + (f"; {fields}" if fields else ""))
+    return escape(_changes(before, after))
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> str:
     parts = [
         f"{k}: {json.dumps(before.get(k), ensure_ascii=False)} -> "
         f"{json.dumps(after.get(k), ensure_ascii=False)}"
         for k in sorted(set(before) | set(after))
         if k != "sha256" and before.get(k) != after.get(k)
     ]
-    return escape("; ".join(parts))
+    return "; ".join(parts)
 
 
 def _flat(fields: dict[str, Any]) -> dict[str, Any]:

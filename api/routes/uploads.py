@@ -135,7 +135,7 @@ def upload_documents(
     options = [_options(shared, per_file.get(f.filename or ""), schema) for f in received]
     names = [upload_name(f.filename) for f in received]
     # All names and metadata are checked before a byte of any file is read.
-    check_uploads([Upload(n, b"", o) for n, o in zip(names, options, strict=True)])
+    check_uploads(kb, [Upload(n, b"", o) for n, o in zip(names, options, strict=True)])
     uploads = [receive(kb, *sent) for sent in zip(received, names, options, strict=True)]
     if background:
         job = enqueue_uploads(kb, uploads, viewer.name)

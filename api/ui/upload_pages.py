@@ -28,6 +28,7 @@ from api.ui.metadata_form import (
     metadata_of,
     other_problems,
     problems_by_field,
+    shown,
 )
 from api.ui.templating import render
 from ingest.metadata import check_document_id
@@ -82,11 +83,26 @@ class FormProblem(Exception):
 
 @router.get("/upload")
 def upload_page(
-    request: Request, viewer: PageWriterDep, schema: SchemaDep, document_id: str = ""
+    request: Request, kb: KBDep, viewer: PageWriterDep, schema: SchemaDep, document_id: str = ""
 ) -> Response:
-    """`document_id` prefills the form for a new version of that document."""
+    """`document_id` prefills the form for a new version of that document: with its type,
+    title, marking and metadata, which the new version keeps unless changed here."""
     values = {"doc_type": "", "classification": "", "document_id": document_id[:200]}
-    return _form(request, viewer, schema, values, {}, results=take(request, "upload"))
+    typed: dict[str, str] = {}
+    if document_id:
+        try:
+            document = kb.get_document(document_id, viewer)
+        except NotFoundError:
+            document = None  # the id stays prefilled: the upload then says what it can
+        if document is not None:
+            values.update(
+                doc_type=document.doc_type,
+                title=document.title,
+                classification=document.classification,
+                groups=", ".join(document.groups),
+            )
+            typed = {f.name: shown(document.metadata.get(f.name)) for f in form_fields(schema)}
+    return _form(request, viewer, schema, values, typed, results=take(request, "upload"))
 
 
 @router.post("/upload")
@@ -146,7 +162,7 @@ def _ingest(
         )
         names = [upload_name(f.filename) for f in files]
         # Every file's metadata is checked before a byte of any file is read.
-        check_uploads([Upload(name, b"", options) for name in names])
+        check_uploads(kb, [Upload(name, b"", options) for name in names])
         uploads = [receive(kb, f, name, options) for f, name in zip(files, names, strict=True)]
         outcomes = ingest_uploads(kb, uploads).outcomes
     except InvalidMetadataError as exc:
@@ -157,6 +173,13 @@ def _ingest(
     except (InvalidRequestError, ForbiddenError) as exc:
         raise FormProblem(f"Nothing was added: {exc.message}") from exc
     return [_result(kb, viewer, outcome) for outcome in outcomes]
+
+
+def _label(outcome: ItemOutcome) -> str:
+    """What happened, in words: "new version" only when a version was made."""
+    if outcome.status == "updated":
+        return "metadata updated" if outcome.version is None else f"new version {outcome.version}"
+    return LABELS.get(outcome.status, outcome.status)
 
 
 def _result(kb: KnowledgeBase, viewer: Viewer, outcome: ItemOutcome) -> FileResult:
@@ -172,7 +195,7 @@ def _result(kb: KnowledgeBase, viewer: Viewer, outcome: ItemOutcome) -> FileResu
     return FileResult(
         source=outcome.source,
         status=outcome.status,
-        label=LABELS.get(outcome.status, outcome.status),
+        label=_label(outcome),
         document=None if outcome.status in ("failed", "duplicate") else linked(outcome.document_id),
         duplicate_of=linked(outcome.duplicate_of),
         near_duplicates=near,

@@ -410,3 +410,19 @@ def test_stats_shows_the_index_kind_and_recall_on_request(store: Path) -> None:
     stats = json.loads(measured.stdout)
     assert stats["index_kind"] == "hnsw" and stats["recall_queries"] == min(20, stats["chunks"])
     assert 0.9 <= stats["recall_at_10"] <= 1.0
+
+
+def test_ingesting_the_same_file_again_keeps_its_type_and_metadata(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    note = write(tmp_path, "note.md", "# Kassel\n\nThe observers walked the line twice a week.\n")
+    given = ["--meta", "region=Kassel", "--meta", "date=2020-01-02", "--meta", "programme=P1"]
+    kb("--store", store, "ingest", str(note), "--type", "evaluation", *given)
+
+    again = kb("--store", store, "ingest", str(note))
+
+    assert "0 added, 0 updated, 1 unchanged" in again.stderr
+    shown = json.loads(kb("--store", store, "show", "note", "--json").stdout)
+    assert shown["doc_type"] == "evaluation"
+    assert {k: shown["metadata"][k] for k in ("region", "date", "programme")} == {
+        "region": "Kassel", "date": "2020-01-02", "programme": "P1"
+    }

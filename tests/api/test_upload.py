@@ -146,6 +146,7 @@ def test_the_one_file_answer_keeps_its_fields_and_lists_the_item(bare_client: Te
             "reason": None,
             "duplicate_of": None,
             "near_duplicates": [],
+            "version": 1,
         }
     ]
     # One file sent as `files` answers the same way.
@@ -576,3 +577,24 @@ def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(
         status, body = answer(connection)
     assert status == 413 and body["error"] == "too_large", body
     assert stored_documents(server, limited_settings) == 0
+
+
+def test_an_upload_changes_only_the_fields_it_gives(bare_client: TestClient) -> None:
+    review = {"date": "2020-01-02", "region": "Kassel", "programme": "P1", "themes": ["rota"]}
+    created(send(bare_client, [("note.txt", NOTE.encode())], doc_type="evaluation",
+                 metadata=review))
+
+    again = created(send(bare_client, [("note.txt", NOTE.encode())]))
+    assert (again["status"], again["items"][0]["version"]) == ("unchanged", None)
+    assert again["document"]["doc_type"] == "evaluation"
+
+    newer = NOTE + "\nThe rota hangs in the chapel porch.\n"
+    body = created(send(bare_client, [("note.txt", newer.encode())],
+                        metadata={"programme": "P2"}))
+    assert (body["status"], body["items"][0]["version"]) == ("updated", 2)
+    assert body["document"]["doc_type"] == "evaluation"
+    assert body["document"]["metadata"] == {**review, "programme": "P2", "year": 2020}
+    entry = bare_client.get("/audit", params={"document_id": "note", "limit": 1}).json()
+    (replaced,) = entry["items"]
+    assert replaced["action"] == "replace"
+    assert set(replaced["after"]) == {"sha256", "metadata", "version"}

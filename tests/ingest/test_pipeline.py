@@ -307,7 +307,8 @@ def test_editing_only_the_sidecar_updates_without_reembedding(
         "lessons-learned",
         "1999",
     )
-    assert document.metadata == {"date": "1999", "year": 1999}
+    # A key the sidecar no longer gives is kept: a file changes only what it gives.
+    assert document.metadata == {"date": "1999", "year": 1999, "country": "Tanzania"}
     assert keyword_hits(kb, "Quillwort") == ["accord"]  # the FTS title follows
 
 
@@ -328,8 +329,10 @@ def test_changing_a_file_replaces_its_chunks_everywhere(
     new_ids = [c.chunk_id for c in kb.chunks("accord")]
     assert set(new_ids).isdisjoint(old_ids)
     assert kb.store.chunks_by_id(old_ids) == {}
-    assert kb.search(SearchRequest("Zanzibar", mode="keyword")).total == 0
+    assert kb.search(SearchRequest("commission", mode="keyword")).total == 0
     assert keyword_hits(kb, "Pemba") == ["accord"]
+    # The new version gives no title: it keeps its document's, as every field it does not give.
+    assert kb.get_document("accord").title == "Zanzibar Accord"
     stats = kb.stats()
     assert len(kb.index()) == stats.chunks == stats.index_vectors == 4
     assert index_ids(kb) == stored_ids(kb)
@@ -439,7 +442,7 @@ def test_a_missing_path_fails_and_the_rest_go_on(kb: KnowledgeBase, tmp_path: Pa
 
     assert report.outcomes == [
         ItemOutcome(str(missing), "failed", reason="no such file or folder"),
-        ItemOutcome(str(good), "added", "review", chunks=1),
+        ItemOutcome(str(good), "added", "review", chunks=1, version=1),
     ]
 
 
@@ -469,7 +472,7 @@ def test_ingest_upload_adds_then_leaves_unchanged(kb: KnowledgeBase) -> None:
     first = ingest_upload(kb, "accord.md", ACCORD.encode(), options)
     again = ingest_upload(kb, "accord.md", ACCORD.encode(), options)
 
-    assert first == ItemOutcome("accord.md", "added", "zanzibar-1998", chunks=1)
+    assert first == ItemOutcome("accord.md", "added", "zanzibar-1998", chunks=1, version=1)
     assert again.status == "unchanged"
     document = kb.get_document("zanzibar-1998")
     assert (document.title, document.doc_type) == ("Given Title", "agreement")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestOptions, ingest_paths, prepare_file
+from ingest.inheritance import Given, stored_document
 from ingest.resume import stored_draft
 from kb.access import Viewer
 from kb.embedder import Embedder
@@ -155,9 +156,9 @@ def test_a_recognised_file_whose_document_changed_meanwhile_is_not_written_empty
     folder = tmp_path / "in"
     (pdf,) = folder_of_pdfs(folder, 1)
     ingest_paths(kb, [folder])
-    draft = stored_draft(
-        kb.store, pdf.name, pdf.read_bytes(), SIDECAR, (None, None, None), None, (None, None)
-    )
+    stored = stored_document(kb.store, "report-0", None)
+    given = Given(SIDECAR, None, None)
+    draft = stored_draft(pdf.name, pdf.read_bytes(), given, None, None, (None, None), stored)
     assert draft is not None and draft.chunks == ()
     pdf.write_bytes(make_pdf([f"{text} Rewritten by someone else." for text in PAGES]))
     ingest_paths(kb, [folder])  # another import stored new bytes since the check

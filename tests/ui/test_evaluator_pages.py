@@ -287,3 +287,43 @@ def test_admins_read_a_documents_changes_and_evaluators_do_not(
     assert '<strong>metadata.stage</strong>: "framework" → "renewal"' in page
     assert "metadata.parties" not in page  # unchanged fields are not listed
     assert http.get(f"/ui/documents/{HIDDEN}/audit").status_code == 200  # root is cleared
+
+
+def test_a_new_version_from_the_form_keeps_every_field_it_does_not_change(
+    http: TestClient, site: Site, made: list[str]
+) -> None:
+    csrf = sign_in(http, site.keys["eva"])
+    made.append("lake-review")
+    review = {"doc_type": "evaluation", "m_date": "2011-03-04", "m_region": "Lake District",
+              "m_programme": "Fisheries Truce", "m_countries": "Marvania; Trevia",
+              "m_themes": "quotas"}
+    status, _ = upload(http, csrf, [("lake-review.txt", TEXT.encode())], **review)
+    assert status == 303
+    site.kb.edit("lake-review", {"title": "The lake review, as edited"}, "ui:eva")
+
+    form = http.get("/ui/upload", params={"document_id": "lake-review"}).text
+    # The form comes filled in with what the document holds.
+    assert re.search(r'<option selected>evaluation</option>', form)
+    assert 'value="The lake review, as edited"' in form
+    assert 'value="Marvania; Trevia"' in form and 'value="Fisheries Truce"' in form
+
+    # Only the type and the required fields sent: the others are kept, not emptied.
+    newer = (TEXT + "A second season of closures is reviewed.").encode()
+    required = {k: review[k] for k in ("doc_type", "m_date", "m_region", "m_programme")}
+    status, page = upload(
+        http, csrf, [("lake-review.txt", newer)], document_id="lake-review", **required
+    )
+    assert outcomes(page) == ["updated"] and "new version 2" in page
+    document = site.kb.get_document("lake-review")
+    assert document.version == 2 and document.title == "The lake review, as edited"
+    assert document.metadata["countries"] == ["Marvania", "Trevia"]
+    assert document.metadata["themes"] == ["quotas"]
+
+    # New metadata on the same bytes: an update of fields, not a new version.
+    status, page = upload(
+        http, csrf, [("lake-review.txt", newer)], document_id="lake-review",
+        **{**required, "m_themes": "quotas; eels"},
+    )
+    assert outcomes(page) == ["updated"] and "metadata updated" in page
+    assert not re.search(r'status-updated">new version', page)
+    assert site.kb.get_document("lake-review").version == 2
