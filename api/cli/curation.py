@@ -13,7 +13,7 @@ from rich.table import Table
 from api.cli.base import Context, cli, json_option, metadata_of, pass_context
 from api.schemas import DocumentPublic, RelationPublic
 from api.schemas_curation import AuditEntryPublic, TrashedPublic, VersionPublic
-from api.terminal import err, out, print_json, print_page
+from api.terminal import err, out, print_json, print_page, print_table
 from ingest.metadata import check_doc_type, normalise_changes
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
@@ -88,7 +88,7 @@ def versions(ctx: Context, document_id: str, as_json: bool) -> None:
             str(v["chunk_count"]),
             v["sha256"][:12],
         )
-    out.print(table)
+    print_table(table, whole=("version", "source", "sha256"))
 
 
 def link_arguments(command: Callable[..., None]) -> Callable[..., None]:
@@ -169,7 +169,7 @@ def audit(
         table.add_row(
             e["at"], escape(e["actor"]), e["action"], escape(e["document_id"] or ""), _change(e)
         )
-    out.print(table)
+    print_table(table, whole=("at", "actor", "document"))
     out.print(f"{len(rows)} of {total} changes")
 
 
@@ -230,7 +230,7 @@ def trash_list(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
             escape(d["deleted_by"] or ""),
             d["purge_after"],
         )
-    out.print(table)
+    print_table(table, whole=("document_id", "by"))
     out.print(f"{len(rows)} of {total} documents in the trash")
 
 

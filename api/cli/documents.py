@@ -21,7 +21,7 @@ from api.cli.base import (
     pass_context,
 )
 from api.schemas import DocumentDetailPublic, DocumentPublic
-from api.terminal import err, out, pages, print_json, print_page, progress
+from api.terminal import err, out, pages, print_json, print_page, print_table, progress
 from ingest.metadata import check_doc_type
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_files
@@ -82,7 +82,9 @@ def ingest(
     schema = load_schema(ctx.settings.metadata_schema)
     metadata = metadata_of(meta, schema)
     files, missing = collect_files(list(paths))
-    with ctx.open() as kb, progress(count_items(files) + len(missing), not as_json) as advance:
+    total = count_items(files) + len(missing)
+    every = ctx.settings.progress_seconds
+    with ctx.open() as kb, progress(total, every=every) as advance:
 
         def on_item(outcome: ItemOutcome) -> None:
             advance()
@@ -151,7 +153,7 @@ def list_(
         table.add_row(
             escape(d.document_id), d.doc_type, d.date or "", escape(d.title), str(d.chunk_count)
         )
-    out.print(table)
+    print_table(table, whole=("document_id",))
     out.print(f"{len(documents)} of {total} documents")
 
 
