@@ -22,7 +22,10 @@ class EditRequest(BaseModel):
     date: str | None = Field(None, description="YYYY, YYYY-MM or YYYY-MM-DD; null keeps it.")
     metadata: dict[str, Any] | None = Field(
         None,
-        description="A merge patch: each key is set to its value, a key set to null is removed.",
+        description=(
+            "A merge patch: each key is set to its value, a key set to null is removed. A list "
+            'field may be one string, its items separated by ";".'
+        ),
         examples=[{"stage": "implementation", "obsolete_key": None}],
     )
     classification: Literal[LEVELS] | None = Field(  # type: ignore[valid-type]

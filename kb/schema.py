@@ -2,6 +2,8 @@
 
 One TOML file holds it (the bundled `kb/metadata_schema.toml` unless `KB_METADATA_SCHEMA` names
 another); `validate_metadata` checks one document against it and names every field it refuses.
+A list field given as one string is split by `split_list`, the one rule for every way in (the
+command line, sidecars, the HTTP API, the UI's form).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ Kind = Literal["text", "list", "date", "choice"]
 KINDS: tuple[Kind, ...] = ("text", "list", "date", "choice")
 DEFAULT_SCHEMA = "metadata_schema.toml"
 ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z")
+# Not a comma: names of parties and programmes hold commas.
+LIST_SEPARATOR = ";"
 Fail = Callable[[str], ConfigError]
 
 
@@ -106,15 +110,38 @@ def parse_schema(raw: Mapping[str, Any], location: str) -> MetadataSchema:
     return MetadataSchema(fields, types, location)
 
 
+def split_list(text: str) -> list[str]:
+    """The items of a list field written as one string: split on semicolons, each trimmed,
+    empty ones dropped ("Marvania; Trevia" is two countries)."""
+    return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+
+
+def is_list_field(schema: MetadataSchema, name: str) -> bool:
+    rule = schema.fields.get(name)
+    return rule is not None and rule.kind == "list"
+
+
+def split_list_fields(schema: MetadataSchema, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata with each list field given as a string split by `split_list`; a list is
+    kept as given."""
+    return {
+        name: split_list(value)
+        if isinstance(value, str) and is_list_field(schema, name)
+        else value
+        for name, value in metadata.items()
+    }
+
+
 def validate_metadata(
     schema: MetadataSchema, doc_type: str, title: str | None, metadata: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Check one document's metadata against its type's rule and every declared field's kind.
 
-    Dates must already be normalised (ingest does it). Returns the metadata with a single string
-    in a list field made a list, and choices spelt as in the schema; raises InvalidMetadataError
-    naming every field that is missing or malformed.
+    Dates must already be normalised (ingest does it). Returns the metadata with a string in a
+    list field split into its items (`split_list`), and choices spelt as in the schema; raises
+    InvalidMetadataError naming every field that is missing or malformed.
     """
+    metadata = split_list_fields(schema, metadata)
     problems: list[FieldProblem] = []
     if title is not None and not title.strip():
         problems.append(FieldProblem("title", "must not be empty"))
@@ -152,9 +179,8 @@ def _check(rule: FieldRule, value: Any) -> Any:
             return value
         return FieldProblem(rule.name, f"must be text, not {_shown(value)}")
     if rule.kind == "list":
-        items = [value] if isinstance(value, str) else value
-        if isinstance(items, list) and all(isinstance(v, str) and v.strip() for v in items):
-            return items
+        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+            return value
         return FieldProblem(rule.name, f"must be a list of non-empty strings, not {_shown(value)}")
     if rule.kind == "choice":
         lowered = {c.casefold(): c for c in rule.choices}

@@ -265,6 +265,14 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         1.0, gt=0.0, description="How often an idle worker looks for a new job."
     )
+    progress_seconds: float = Field(
+        5.0,
+        ge=0.0,
+        description=(
+            "Seconds between the progress lines `kb` writes to stderr when it is not a terminal "
+            "(a log, a pipe): none for work shorter than this; 0 writes one per step."
+        ),
+    )
     session_hours: float = Field(
         12.0, gt=0, description="How long a browser stays signed in (`POST /session`)."
     )

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -15,6 +16,7 @@ from kb.access import Viewer
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
+from kb.schema import MetadataSchema, is_list_field, split_list
 from kb.settings import Settings
 from kb.users import Users
 
@@ -104,3 +106,15 @@ def cli(ctx: click.Context, store: Path, verbose: bool) -> None:
 
 def filters_of(pairs: tuple[str, ...]) -> Filters:
     return parse_filters(split_pairs(pairs))
+
+
+def metadata_of(pairs: tuple[str, ...], schema: MetadataSchema) -> dict[str, Any]:
+    """`--meta KEY=VALUE` pairs as metadata: a repeated key gives a list, and each value of a
+    list field of the schema is split on semicolons, as every other way in splits it."""
+    metadata: dict[str, Any] = {}
+    for key, values in split_pairs(pairs).items():
+        if is_list_field(schema, key):
+            metadata[key] = [item for value in values for item in split_list(value)]
+        else:
+            metadata[key] = values[0] if len(values) == 1 else values
+    return metadata

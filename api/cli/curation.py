@@ -10,12 +10,11 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.base import Context, cli, json_option, pass_context
+from api.cli.base import Context, cli, json_option, metadata_of, pass_context
 from api.schemas import DocumentPublic, RelationPublic
 from api.schemas_curation import AuditEntryPublic, TrashedPublic, VersionPublic
-from api.terminal import err, out, print_json, print_page
+from api.terminal import err, out, print_json, print_page, print_table
 from ingest.metadata import check_doc_type, normalise_changes
-from kb.filters import split_pairs
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
 from kb.schema import load_schema
@@ -47,14 +46,14 @@ def edit(
     changes = {k: v for k, v in changes.items() if v is not None}
     if doc_type:
         check_doc_type(doc_type, "--type")
-    metadata: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in split_pairs(meta).items()}
+    schema = load_schema(ctx.settings.metadata_schema)
+    metadata: dict[str, Any] = metadata_of(meta, schema)
     metadata.update(dict.fromkeys(unset))
     if metadata:
         changes["metadata"] = metadata
     if not changes:
         raise click.UsageError("nothing to change: give --title, --type, --date, --meta or --unset")
     with ctx.open() as kb:
-        schema = load_schema(ctx.settings.metadata_schema)
         document = kb.edit(document_id, normalise_changes(changes), ctx.actor, schema)
     body = DocumentPublic.model_validate(document).model_dump()
     if as_json:
@@ -89,7 +88,7 @@ def versions(ctx: Context, document_id: str, as_json: bool) -> None:
             str(v["chunk_count"]),
             v["sha256"][:12],
         )
-    out.print(table)
+    print_table(table, whole=("version", "source", "sha256"))
 
 
 def link_arguments(command: Callable[..., None]) -> Callable[..., None]:
@@ -170,7 +169,7 @@ def audit(
         table.add_row(
             e["at"], escape(e["actor"]), e["action"], escape(e["document_id"] or ""), _change(e)
         )
-    out.print(table)
+    print_table(table, whole=("at", "actor", "document"))
     out.print(f"{len(rows)} of {total} changes")
 
 
@@ -240,7 +239,7 @@ def trash_list(ctx: Context, limit: int, offset: int, as_json: bool) -> None:
             escape(d["deleted_by"] or ""),
             d["purge_after"],
         )
-    out.print(table)
+    print_table(table, whole=("document_id", "by"))
     out.print(f"{len(rows)} of {total} documents in the trash")
 
 

@@ -17,15 +17,15 @@ from api.cli.base import (
     filter_option,
     filters_of,
     json_option,
+    metadata_of,
     pass_context,
 )
 from api.schemas import DocumentDetailPublic, DocumentPublic
-from api.terminal import err, out, pages, print_json, print_page, progress
+from api.terminal import err, out, pages, print_json, print_page, print_table, progress
 from ingest.metadata import check_doc_type
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_files
 from kb.access import LEVELS, check_groups
-from kb.filters import split_pairs
 from kb.models import DOC_TYPES
 from kb.schema import load_schema
 from kb.search import MAX_LIMIT
@@ -79,10 +79,12 @@ def ingest(
     """
     if doc_type:
         check_doc_type(doc_type, "--type")
-    schema = load_schema(ctx.settings.metadata_schema) if validate else None
-    metadata = {k: v[0] if len(v) == 1 else v for k, v in split_pairs(meta).items()}
+    schema = load_schema(ctx.settings.metadata_schema)
+    metadata = metadata_of(meta, schema)
     files, missing = collect_files(list(paths))
-    with ctx.open() as kb, progress(count_items(files) + len(missing), not as_json) as advance:
+    total = count_items(files) + len(missing)
+    every = ctx.settings.progress_seconds
+    with ctx.open() as kb, progress(total, every=every) as advance:
 
         def on_item(outcome: ItemOutcome) -> None:
             advance()
@@ -97,7 +99,7 @@ def ingest(
             IngestOptions(
                 doc_type=doc_type,
                 metadata=metadata,
-                schema=schema,
+                schema=schema if validate else None,
                 actor=ctx.actor,
                 classification=classification,
                 groups=check_groups(groups) if groups else None,
@@ -151,7 +153,7 @@ def list_(
         table.add_row(
             escape(d.document_id), d.doc_type, d.date or "", escape(d.title), str(d.chunk_count)
         )
-    out.print(table)
+    print_table(table, whole=("document_id",))
     out.print(f"{len(documents)} of {total} documents")
 
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.terminal import err, out, print_json, progress
+from api.terminal import err, out, print_json, print_table, progress
 from kb.backup import backup_store, restore_store
 from kb.knowledge_base import KnowledgeBase
 from kb.transfer import compare_searches, source_rows, transfer_store
@@ -119,7 +119,8 @@ def migrate(ctx: Context, source: Path | None, url: str, as_json: bool) -> None:
     origin = source if source is not None else ctx.settings.store
     # The database's side of the comparison keeps its caches apart from the embedded store's.
     with tempfile.TemporaryDirectory(prefix="kb-migrate-") as scratch:
-        with progress(source_rows(origin), not as_json, "copying") as advance:
+        every = ctx.settings.progress_seconds
+        with progress(source_rows(origin), every=every, doing="copying", unit="rows") as advance:
             report = transfer_store(origin, url, Path(scratch), lambda _, n: advance(n))
         target = ctx.settings.model_copy(update={"database_url": url, "store": Path(scratch)})
         embedded = ctx.settings.model_copy(update={"store": origin, "database_url": None})
@@ -132,7 +133,7 @@ def migrate(ctx: Context, source: Path | None, url: str, as_json: bool) -> None:
     table = Table("table", "rows", title=f"{escape(report.source)} → {escape(report.destination)}")
     for name, count in report.rows.items():
         table.add_row(name, str(count))
-    out.print(table)
+    print_table(table, whole=("table",))
     out.print(f"original files: {report.originals}")
     out.print(
         f"searches with the same results: {report.same_results} of {report.searches}"

@@ -12,7 +12,7 @@ from rich.table import Table
 from api.cli.base import Context, as_option, filter_option, filters_of, json_option, pass_context
 from api.cli.packs import packs
 from api.schemas_pack_tools import PackSuggestionPublic
-from api.terminal import out, print_json
+from api.terminal import out, print_json, print_table
 from kb.pack_export import FORMATS, gather, render
 from kb.pack_suggest import MAX_SUGGESTIONS, ORDERS
 
@@ -71,7 +71,7 @@ def suggest(
             escape(item.region or ""),
             escape(item.why),
         )
-    out.print(table)
+    print_table(table, whole=("document_id", "passage"))
     if not suggestion.items:
         out.print("no documents match the theme")
     if pack_id is not None:

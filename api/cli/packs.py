@@ -8,7 +8,7 @@ from rich.table import Table
 
 from api.cli.base import Context, as_option, cli, json_option, pass_context
 from api.schemas_packs import PackPublic, PackSummaryPublic
-from api.terminal import out, print_json
+from api.terminal import out, print_json, print_table
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
 
@@ -78,7 +78,7 @@ def list_(ctx: Context, as_user: str | None, as_json: bool) -> None:
     for p in found:
         items = f"{len(p.items)}" + (f" (+{p.withheld} withheld)" if p.withheld else "")
         table.add_row(str(p.pack_id), escape(p.title), escape(p.audience), items, p.updated_at)
-    out.print(table)
+    print_table(table, whole=("pack_id",))
 
 
 @packs.command(name="edit")

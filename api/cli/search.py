@@ -19,7 +19,7 @@ from api.cli.base import (
 from api.terminal import out, print_json, print_results, progress
 from ingest.pipeline import IngestOptions, count_items, ingest_files
 from kb.evaluation import corpus_ids, evaluate, read_qrels, read_queries
-from kb.models import MODES, SearchRequest
+from kb.models import MODES, SearchRequest, SearchResponse
 from kb.search import MAX_LIMIT
 
 
@@ -86,11 +86,20 @@ def eval_(ctx: Context, task_dir: Path, mode: str, split: str, as_json: bool) ->
     qrels = read_qrels(task_dir / "qrels" / f"{split}.tsv")
     queries = read_queries(task_dir / "queries.jsonl", set(qrels))
     corpus = task_dir / "corpus.jsonl"
+    every = ctx.settings.progress_seconds
     with ctx.open() as kb:
         if corpus.is_file() and kb.missing(corpus_ids(corpus)):
-            with progress(count_items([corpus]), not as_json) as advance:
+            records = count_items([corpus])
+            with progress(records, every=every, unit="records") as advance:
                 ingest_files(kb, [corpus], IngestOptions(), lambda _: advance())
-        scores = evaluate(kb.search_batch, queries, qrels, mode)  # type: ignore[arg-type]
+        with progress(None, every=every, doing="searching", unit="queries") as advance:
+
+            def search_batch(requests: list[SearchRequest]) -> list[SearchResponse]:
+                responses = kb.search_batch(requests)
+                advance(len(requests))
+                return responses
+
+            scores = evaluate(search_batch, queries, qrels, mode)  # type: ignore[arg-type]
     result = {**scores.as_json(), "mode": mode}
     if as_json:
         print_json(result)

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from api.cli.base import Context, cli, json_option, pass_context
 from api.schemas import StatsPublic
-from api.terminal import err, out, print_json, settings_table
+from api.terminal import err, out, print_json, progress, settings_table
 from ingest.jobs import Worker
 from kb.jobs import Job
 from kb.schema import load_schema
@@ -26,8 +26,11 @@ def reindex(ctx: Context, as_json: bool) -> None:
     """Rebuild the FAISS index from the stored vectors and the keyword index from the stored
     text; re-embed every passage first if the model setting (KB_MODEL) differs from the model
     the store was built with."""
+    every = ctx.settings.progress_seconds
     with ctx.open(allow_model_change=True) as kb:
-        stats = kb.reindex()
+        # Steps are passages re-embedded after a model change; the indexes are rebuilt after.
+        with progress(None, every=every, doing="reindexing", unit="passages embedded") as advance:
+            stats = kb.reindex(advance)
     if as_json:
         print_json(StatsPublic.model_validate(stats).model_dump())
     else:

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.terminal import err, out, print_json
+from api.terminal import err, out, print_json, print_table
 from kb.access import LEVELS, ROLES
 from kb.users import User
 
@@ -93,7 +93,7 @@ def users_list(ctx: Context, as_json: bool) -> None:
             "disabled" if u.disabled else "active",
             u.created_at,
         )
-    out.print(table)
+    print_table(table, whole=("name",))
     out.print(f"{len(found)} users")
 
 

@@ -1,8 +1,8 @@
 """The metadata schema as form fields, and a form's values back as metadata.
 
 Every field the schema declares gets an input (a list is one line, its items separated by
-semicolons: party names hold commas); the page marks the fields the chosen document type
-requires, with the schema's description under each.
+semicolons and split by kb.schema's `split_list`, as everywhere else); the page marks the
+fields the chosen document type requires, with the schema's description under each.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.errors import FieldProblem, InvalidMetadataError
-from kb.schema import MetadataSchema
+from kb.schema import LIST_SEPARATOR, MetadataSchema, split_list
 
 PREFIX = "m_"  # form names of metadata fields: m_date, m_parties...
-LIST_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def metadata_of(fields: list[FormField], typed: Mapping[str, str]) -> dict[str, 
         if not text:
             continue
         if kinds.get(name) == "list":
-            metadata[name] = [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+            metadata[name] = split_list(text)
         else:
             metadata[name] = text
     return metadata

@@ -54,3 +54,15 @@ def test_links_and_versions(store: Path) -> None:  # noqa: F811
 
     versions = ok_json(store, "versions", AUREL)["versions"]
     assert [(v["version"], v["current"]) for v in versions] == [(1, True)]
+
+
+def test_edit_splits_a_list_field_on_semicolons(store: Path) -> None:  # noqa: F811
+    ok(store, "edit", DDR, "--meta", "countries=Marvania; Trevia")
+    assert ok_json(store, "show", DDR)["metadata"]["countries"] == ["Marvania", "Trevia"]
+    # Repeated, each value is split the same way; blanks between semicolons are dropped.
+    ok(store, "edit", DDR, "--meta", "themes=DDR;; reintegration ", "--meta", "themes=women")
+    themes = ok_json(store, "show", DDR)["metadata"]["themes"]
+    assert themes == ["DDR", "reintegration", "women"]
+    # A field the schema does not call a list stays as typed.
+    ok(store, "edit", DDR, "--meta", "note=first; second")
+    assert ok_json(store, "show", DDR)["metadata"]["note"] == "first; second"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -51,6 +52,22 @@ def test_patch_edits_metadata_without_reembedding_and_filters_see_it(
 
     removed = ok(client.patch(f"/documents/{DDR}", json={"metadata": {"stage": None}}))
     assert "stage" not in removed["metadata"]
+
+
+def test_a_list_field_sent_as_text_is_split_on_semicolons(client: TestClient) -> None:
+    edited = ok(
+        client.patch(
+            f"/documents/{AUREL}",
+            json={"metadata": {"countries": "Marvania; Trevia", "parties": " North ;South; "}},
+        )
+    )
+    assert edited["metadata"]["countries"] == ["Marvania", "Trevia"]
+    assert edited["metadata"]["parties"] == ["North", "South"]
+    assert ok(client.get(f"/documents/{AUREL}"))["metadata"]["countries"] == ["Marvania", "Trevia"]
+
+    sent = upload(client, "isles.md", NOTE, metadata=json.dumps({"themes": "fisheries; truce"}))
+    added = ok(client.get(f"/documents/{uploaded(sent, 'added')['document_id']}"))
+    assert added["metadata"]["themes"] == ["fisheries", "truce"]
 
 
 def test_patch_that_breaks_the_schema_is_422_naming_the_field_and_changes_nothing(

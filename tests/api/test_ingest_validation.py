@@ -106,3 +106,22 @@ def test_a_custom_schema_file_from_the_environment(tmp_path: Path) -> None:
     assert isinstance(broken.exception, ConfigError)
     assert str(schema) in broken.exception.message
     assert "fields.sector.kind must be one of" in broken.exception.message
+
+
+def test_list_fields_are_split_on_semicolons_from_meta_and_from_sidecars(tmp_path: Path) -> None:
+    folder, store = tmp_path / "inbox", tmp_path / "store"
+    document(folder, "accord", {"doc_type": "agreement", "date": "2001", "stage": "framework",
+                                "parties": "Government of Marvania; Trevian Front"})
+    result = run(store, "ingest", str(folder), "--meta", "countries=Marvania; Trevia")
+    assert result.exit_code == 0, result.output
+    metadata = json.loads(run(store, "show", "accord", "--json").stdout)["metadata"]
+    assert metadata["countries"] == ["Marvania", "Trevia"]
+    assert metadata["parties"] == ["Government of Marvania", "Trevian Front"]
+
+    # Unchecked, --meta still splits the schema's list fields the same way.
+    write(folder, "legacy.md", TEXT.format(title="legacy"))
+    unchecked = run(store, "ingest", str(folder / "legacy.md"), "--no-validate",
+                    "--meta", "themes=water; land ;")
+    assert unchecked.exit_code == 0, unchecked.output
+    shown = json.loads(run(store, "show", "legacy", "--json").stdout)
+    assert shown["metadata"]["themes"] == ["water", "land"]

@@ -61,6 +61,16 @@ def test_valid_metadata_passes_and_comes_back_tidied(schema: MetadataSchema) -> 
     assert validate_metadata(schema, "other", "Note", {"date": " "}) == {"date": " "}
 
 
+def test_a_list_field_given_as_text_is_split_on_semicolons(schema: MetadataSchema) -> None:
+    typed = {**AGREEMENT, "parties": " Front, North ; South;; ", "themes": "water"}
+    tidied = validate_metadata(schema, "agreement", "Accord", typed)
+    assert tidied["parties"] == ["Front, North", "South"]  # commas stay: names hold them
+    assert tidied["themes"] == ["water"]
+    assert validate_metadata(schema, "agreement", "Accord", AGREEMENT) == AGREEMENT  # lists kept
+    blank = refused(schema, "agreement", {**AGREEMENT, "parties": " ; "})
+    assert blank == {"parties": "is required for an agreement"}
+
+
 @pytest.mark.parametrize(
     ("doc_type", "metadata", "field", "reason"),
     [
