@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import IngestOptions, ingest_paths, prepare_file
 from ingest.inheritance import Given, stored_document
+from ingest.pipeline import IngestOptions, ingest_paths, prepare_file
 from ingest.resume import stored_draft
 from kb.access import Viewer
 from kb.embedder import Embedder
