@@ -12,6 +12,7 @@ from typing import Any
 from kb.access import check_groups, check_level
 from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
 from kb.filters import check_key
+from kb.metadata_limits import check_metadata
 from kb.models import DOC_TYPES, DocumentDraft
 from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
@@ -149,10 +150,11 @@ def checked_metadata(
 ) -> dict[str, Any]:
     """`fields` without the document's columns, normalised, then validated against `schema`
     (when given) for `doc_type`; an InvalidMetadataError names `source` and every bad field."""
-    metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})
-    if schema is None:
-        return metadata
     try:
+        check_metadata({k: v for k, v in fields.items() if k not in RESERVED})
+        metadata = normalise_metadata({k: v for k, v in fields.items() if k not in RESERVED})
+        if schema is None:
+            return metadata
         return validate_metadata(schema, doc_type, title, metadata)
     except InvalidMetadataError as exc:
         raise exc.naming(source) from None

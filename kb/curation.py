@@ -10,6 +10,7 @@ from typing import Any
 
 from kb.access import LEVELS, Viewer, check_groups, check_level, may_see
 from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError, NotFoundError
+from kb.metadata_limits import check_metadata
 from kb.models import AuditEntry, Document, DocumentDraft, Filters, Relation, Version
 from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
@@ -83,11 +84,12 @@ class Curation:
                 metadata[key] = value
         title = changes.get("title") or document.title
         doc_type = changes.get("doc_type") or document.doc_type
-        if schema is not None:
-            try:
+        try:
+            check_metadata(metadata)  # before anything is written: reads must be able to show it
+            if schema is not None:
                 metadata = validate_metadata(schema, doc_type, title, metadata)
-            except InvalidMetadataError as exc:
-                raise exc.naming(document_id) from None
+        except InvalidMetadataError as exc:
+            raise exc.naming(document_id) from None
         draft = DocumentDraft(
             document_id=document_id,
             title=title,

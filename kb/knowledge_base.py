@@ -14,12 +14,13 @@ from kb.access import Viewer, may_see
 from kb.backends import open_store
 from kb.curation import Curation, check_marking
 from kb.embedder import Embedder, make_embedder
-from kb.errors import ForbiddenError, ModelMismatchError
+from kb.errors import ForbiddenError, InvalidMetadataError, ModelMismatchError
 from kb.facets import Faceting
 from kb.index import EXACT, VectorIndex
 from kb.index_cache import IndexCache
 from kb.integrity import describe
 from kb.lock import WriterLock
+from kb.metadata_limits import check_metadata
 from kb.models import (
     AddOutcome,
     AddResult,
@@ -198,7 +199,8 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
             return f"document_id {draft.document_id!r} is not available; choose another"
         try:
             check_marking(draft, viewer)
-        except ForbiddenError as exc:
+            check_metadata(draft.metadata)
+        except (ForbiddenError, InvalidMetadataError) as exc:
             return exc.message
         # A draft without passages (a file not parsed again) may only re-label stored bytes.
         if not draft.chunks and (before is None or before.deleted or before.sha256 != draft.sha256):

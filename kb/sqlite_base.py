@@ -23,6 +23,7 @@ from kb import (
 )
 from kb.access import LEVELS
 from kb.errors import StoreError
+from kb.metadata_limits import loads_shown
 from kb.models import DocumentDraft
 from kb.original_files import OriginalFiles
 from kb.sqlite_connection import connect
@@ -157,7 +158,7 @@ class SQLiteBase:
                 "title": r[1],
                 "doc_type": r[2],
                 "date": r[3],
-                "metadata": json.loads(r[4]),
+                "metadata": loads_shown(r[4]),
                 "sha256": r[5],
                 "version": r[6],
                 "classification": LEVELS[int(r[7])],

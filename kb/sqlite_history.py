@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from kb.metadata_limits import loads_shown
 from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
 from kb.sqlite_base import SQLiteBase
@@ -193,7 +194,7 @@ def _version(row: Any) -> Version:
         doc_type=row[2],
         source_name=row[3],
         sha256=row[4],
-        metadata=json.loads(row[5]),
+        metadata=loads_shown(row[5]),
         date=row[6],
         created_at=row[7],
         replaced_at=row[8],
@@ -209,7 +210,7 @@ def _audit_entry(row: Any) -> AuditEntry:
         actor=row[2],
         action=row[3],
         document_id=row[4],
-        before=None if row[5] is None else json.loads(row[5]),
-        after=None if row[6] is None else json.loads(row[6]),
+        before=None if row[5] is None else loads_shown(row[5]),
+        after=None if row[6] is None else loads_shown(row[6]),
         detail=row[7],
     )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from kb.access import LEVELS
+from kb.metadata_limits import loads_shown
 from kb.models import Chunk, Document, DocumentDraft, Original
 from kb.store import Ids, Vectors
 
@@ -80,7 +81,7 @@ def document_of(row: sqlite3.Row | tuple[Any, ...]) -> Document:
         doc_type=row[2],
         source_name=row[3],
         sha256=row[4],
-        metadata=json.loads(row[5]),
+        metadata=loads_shown(row[5]),
         date=row[6],
         created_at=row[7],
         updated_at=row[8],

@@ -8,6 +8,7 @@ from typing import Any
 
 from kb.access import LEVELS
 from kb.integrity import describe, store_problems
+from kb.metadata_limits import loads_shown
 from kb.models import Chunk, Document, DocumentDraft, Filters
 from kb.sqlite_jobs import SQLiteJobs
 from kb.sqlite_rows import (
@@ -133,7 +134,7 @@ class SQLiteStore(SQLiteJobs):
         return {
             r[0]: Fingerprint(
                 r[1],
-                json.loads(r[2]),
+                loads_shown(r[2]),
                 r[3],
                 r[4],
                 r[5],
