@@ -78,6 +78,12 @@ class VersionPublic(Public):
     has_original: bool = Field(
         False, description="Its file is kept: GET /documents/{id}/versions/{n}/original."
     )
+    classification: str = Field(
+        "internal",
+        description="The marking this version was stored with; reading it needs clearance "
+        "for it (versions marked above the reader are left out).",
+    )
+    groups: list[str] = Field(default_factory=list)
 
 
 class VersionsPublic(Public):

@@ -171,15 +171,19 @@ class Curation:
             replaced_at=None,
             chunk_count=document.chunk_count,
             original=document.original,
+            classification=document.classification,
+            groups=document.groups,
         )
-        return [current, *self.store.versions(document_id)]
+        earlier = [v for v in self.store.versions(document_id) if visible_version(v, viewer)]
+        return [current, *earlier]
 
     def version(
         self, document_id: str, number: int, viewer: Seen = None
     ) -> tuple[Version, list[dict[str, Any]]]:
         self.get_document(document_id, viewer)
         found = self.store.version(document_id, number)
-        if found is None:
+        # A version marked above the viewer is not found, exactly like one that never was.
+        if found is None or not visible_version(found[0], viewer):
             raise NotFoundError(f"document {document_id!r} has no earlier version {number}")
         return found
 
@@ -254,6 +258,11 @@ class Curation:
 
 def visible(document: Document, viewer: Seen) -> bool:
     return may_see(viewer, document.classification, document.groups)
+
+
+def visible_version(version: Version, viewer: Seen) -> bool:
+    """Each version keeps the marking it was stored with: seeing the document is not enough."""
+    return may_see(viewer, version.classification, version.groups)
 
 
 def check_marking(draft: DocumentDraft, viewer: Seen) -> None:

@@ -135,6 +135,9 @@ class Version:
     replaced_at: str | None  # None: the current version
     chunk_count: int
     original: Original | None = None
+    # the marking it was stored with: reading it needs clearance for that
+    classification: str = "internal"
+    groups: tuple[str, ...] = ()
 
     @property
     def has_original(self) -> bool:

@@ -136,6 +136,19 @@ CREATE TABLE tombstones (
 """
 
 
+M011_VERSION_MARKINGS = """
+-- Each earlier version keeps the marking it was stored with: reading it needs clearance for that.
+ALTER TABLE document_versions ADD COLUMN classification INTEGER NOT NULL DEFAULT 3;
+ALTER TABLE document_versions ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+-- Versions kept before this: the document's marking now, the best that is known of them.
+UPDATE document_versions SET
+    classification = coalesce((SELECT d.classification FROM documents d
+                               WHERE d.document_id = document_versions.document_id), 3),
+    groups = (SELECT json_group_array(g.group_name) FROM document_groups g
+              WHERE g.document_id = document_versions.document_id);
+"""
+
+
 MIGRATIONS: tuple[str, ...] = (
     M001_CREATE_TABLES,
     M002_HISTORY,
@@ -147,6 +160,7 @@ MIGRATIONS: tuple[str, ...] = (
     M008_KEYWORD_LOG,
     M009_JOBS,
     M010_SESSIONS,
+    M011_VERSION_MARKINGS,
 )
 
 # Every write transaction starts so: SQLite takes the write lock at once, not at the first write.

@@ -37,22 +37,24 @@ FROM documents d WHERE d.document_id = :document_id
 ON CONFLICT (document_id) DO UPDATE SET classification = excluded.classification,
     groups = excluded.groups, purged_at = excluded.purged_at
 """
-SNAPSHOT_VERSION = """
+SNAPSHOT_VERSION = f"""
 INSERT INTO document_versions (document_id, version, title, doc_type, source_name, sha256,
                                metadata, date, chunks, created_at, replaced_at, original_sha256,
-                               original_media_type, original_name)
+                               original_media_type, original_name, classification, groups)
 SELECT d.document_id, d.version, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date,
        (SELECT coalesce(json_agg(json_build_object(
             'ordinal', c.ordinal, 'text', c.text, 'heading', c.heading,
             'page_start', c.page_start, 'page_end', c.page_end, 'ocr', c.ocr)
             ORDER BY c.ordinal), '[]')::text
         FROM chunks c WHERE c.document_id = d.document_id),
-       d.updated_at, :now, d.original_sha256, d.original_media_type, d.original_name
+       d.updated_at, :now, d.original_sha256, d.original_media_type, d.original_name,
+       d.classification, {GROUPS.format("d")}
 FROM documents d WHERE d.document_id = :document_id
 """
 VERSION_COLUMNS = (
     "version, title, doc_type, source_name, sha256, metadata, date, created_at, replaced_at, "
-    "json_array_length(chunks::json), original_sha256, original_media_type, original_name"
+    "json_array_length(chunks::json), original_sha256, original_media_type, original_name, "
+    "classification, groups"
 )
 VERSIONS_OF = (
     f"SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = ? ORDER BY version DESC"

@@ -201,7 +201,24 @@ CREATE TABLE original_files (
 # As SQLite's migration 10; REAL is 4 bytes in PostgreSQL, too coarse for seconds since 1970.
 M004_SESSIONS = M010_SESSIONS.replace("REAL", "DOUBLE PRECISION")
 
-MIGRATIONS: tuple[str, ...] = (M001_SCHEMA, M002_ORIGINAL_FILES, M003_JOBS, M004_SESSIONS)
+# As SQLite's migration 11.
+M005_VERSION_MARKINGS = """
+ALTER TABLE document_versions ADD COLUMN classification INTEGER NOT NULL DEFAULT 3;
+ALTER TABLE document_versions ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+UPDATE document_versions v SET
+    classification = coalesce((SELECT d.classification FROM documents d
+                               WHERE d.document_id = v.document_id), 3),
+    groups = (SELECT coalesce(json_agg(g.group_name ORDER BY g.group_name), '[]')::text
+              FROM document_groups g WHERE g.document_id = v.document_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    M001_SCHEMA,
+    M002_ORIGINAL_FILES,
+    M003_JOBS,
+    M004_SESSIONS,
+    M005_VERSION_MARKINGS,
+)
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 SCHEMA_VERSION = "SELECT coalesce(max(version), 0) FROM schema_version"

@@ -26,7 +26,8 @@ TABLES: tuple[tuple[str, str], ...] = (
     (
         "document_versions",
         "document_id, version, title, doc_type, source_name, sha256, metadata, date, chunks, "
-        "created_at, replaced_at, original_sha256, original_media_type, original_name",
+        "created_at, replaced_at, original_sha256, original_media_type, original_name, "
+        "classification, groups",
     ),
     ("audit", "audit_id, at, actor, action, document_id, before, after, detail"),
     ("relations", "source_id, relation, target_id, created_at"),

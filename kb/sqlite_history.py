@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from kb.access import LEVELS
 from kb.metadata_limits import loads_shown
 from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
@@ -200,6 +201,8 @@ def _version(row: Any) -> Version:
         replaced_at=row[8],
         chunk_count=int(row[9]),
         original=original_of(row[10:13]),
+        classification=LEVELS[int(row[13])],
+        groups=tuple(sorted(json.loads(row[14]))),
     )
 
 
