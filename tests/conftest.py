@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpora"
 EXAMPLES = ROOT / "examples" / "corpus"
 
+# tests.tools: programs beside Python that some tests need (skip, or fail under
+# KB_REQUIRE_TOOLS=1); pytester: tests/test_tools.py runs pytest on its marker.
+pytest_plugins = ["tests.tools", "pytester"]
+
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
