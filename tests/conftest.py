@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 # Before anything imports transformers: no code may reach a model hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -83,16 +84,19 @@ def make_store(
     request: pytest.FixtureRequest, database_url: str | None
 ) -> Iterator[Callable[..., Store]]:
     """Opens a store of the test's backend with its local part in `folder`; `apart=True`: in
-    a database of its own (SQLite stores are apart by their folders). Closed after the test."""
+    a database of its own (SQLite stores are apart by their folders); `clock`: its queue's
+    time. Closed after the test."""
     opened: list[Store] = []
 
-    def open_store(folder: Path, apart: bool = False) -> Store:
+    def open_store(
+        folder: Path, apart: bool = False, clock: Callable[[], float] = time.time
+    ) -> Store:
         store: Store
         if database_url is None:
-            store = SQLiteStore(folder)
+            store = SQLiteStore(folder, clock=clock)
         else:
             url = new_database(request.getfixturevalue("postgres")) if apart else database_url
-            store = PostgresStore(url, folder)
+            store = PostgresStore(url, folder, clock=clock)
         opened.append(store)
         return store
 
