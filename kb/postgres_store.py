@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 from kb import sql_postgres, sql_postgres_history, sql_postgres_jobs
 from kb import sql_postgres_schema as schema
 from kb.errors import StoreError
+from kb.jobs import Clock
 from kb.postgres_connection import PostgresConnection
 from kb.postgres_originals import DatabaseOriginals
 from kb.sqlite_readers import Readers
@@ -49,9 +51,11 @@ class PostgresStore(SQLiteStore):
     _sql_checks = sql_postgres
     _sql_jobs = sql_postgres_jobs
 
-    def __init__(self, url: str, folder: Path, readers: int = 2) -> None:
+    def __init__(
+        self, url: str, folder: Path, readers: int = 2, clock: Clock = time.time
+    ) -> None:
         """Open (migrating) the database at `url`; `folder` holds this machine's caches and
-        the kept original files."""
+        the kept original files; `clock`: the ingest queue's time (its leases)."""
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.url = url
         self.folder = folder  # this machine's part of the store: caches, copies of originals
@@ -64,6 +68,7 @@ class PostgresStore(SQLiteStore):
             raise
         self._readers = Readers(partial(PostgresConnection, url), readers)
         self.originals = DatabaseOriginals(url, folder)
+        self._clock = clock
 
     def _migrate(self) -> None:
         with self._transaction():

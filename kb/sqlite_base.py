@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -23,6 +24,7 @@ from kb import (
 )
 from kb.access import LEVELS
 from kb.errors import StoreError
+from kb.jobs import Clock
 from kb.metadata_limits import loads_shown
 from kb.models import DocumentDraft
 from kb.original_files import OriginalFiles
@@ -51,9 +53,10 @@ class SQLiteBase:
     _sql_checks: ModuleType = sql_checks
     _sql_jobs: ModuleType = sql_jobs
 
-    def __init__(self, folder: Path, readers: int = 2) -> None:
+    def __init__(self, folder: Path, readers: int = 2, clock: Clock = time.time) -> None:
         """Open (creating and migrating) the store in `folder`; `readers`: connections that
-        searches read through side by side (`Settings.readers`)."""
+        searches read through side by side (`Settings.readers`); `clock`: the ingest queue's
+        time (its leases)."""
         # Owner only: the store holds confidential text, whatever the API enforces.
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.folder = folder
@@ -71,6 +74,7 @@ class SQLiteBase:
         self._lock = threading.RLock()
         self._readers = Readers(partial(open_reader, self.path), readers)
         self.originals = OriginalFiles(folder)
+        self._clock = clock
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from kb.jobs import Job, JobFile, job_of, lease_end
+from kb.jobs import Job, JobFile, job_of, lease_end, timestamp
 from kb.sqlite_packs import SQLitePacks
-from kb.sqlite_rows import dumps, utc_now
+from kb.sqlite_rows import dumps
 
 
 class SQLiteJobs(SQLitePacks):
@@ -24,7 +24,7 @@ class SQLiteJobs(SQLitePacks):
                     "actor": actor,
                     "owner": owner,
                     "files": len(files),
-                    "now": utc_now(),
+                    "now": timestamp(self._clock()),
                 },
             )
             self._db.executemany(
@@ -41,8 +41,8 @@ class SQLiteJobs(SQLitePacks):
     def claim_job(self, worker: str, lease_seconds: float, most_attempts: int) -> Job | None:
         """The oldest job waiting, or whose worker stopped renewing its lease, now `worker`'s;
         None when there is none. A job whose workers stopped `most_attempts` times fails."""
-        now = utc_now()
-        asked = {"now": now, "most": most_attempts}
+        now = self._clock()
+        asked = {"now": timestamp(now), "most": most_attempts}
         with self._readers.borrow() as db:
             if not db.execute(self._sql_jobs.ANY_WAITING, asked).fetchone()[0]:
                 return None
@@ -50,7 +50,7 @@ class SQLiteJobs(SQLitePacks):
             self._db.execute(self._sql_jobs.GIVE_UP, asked)
             row = self._db.execute(
                 self._sql_jobs.CLAIM_JOB,
-                {**asked, "worker": worker, "until": lease_end(lease_seconds)},
+                {**asked, "worker": worker, "until": lease_end(now, lease_seconds)},
             ).fetchone()
         return None if row is None else job_of(row)
 
@@ -79,13 +79,12 @@ class SQLiteJobs(SQLitePacks):
             worker,
             done=len(outcomes),
             outcomes=dumps(list(outcomes)),
-            until=lease_end(lease_seconds),
+            until=lease_end(self._clock(), lease_seconds),
         )
 
     def renew_job_lease(self, job_id: str, worker: str, lease_seconds: float) -> bool:
-        return self._mine(
-            self._sql_jobs.RENEW_LEASE, job_id, worker, until=lease_end(lease_seconds)
-        )
+        until = lease_end(self._clock(), lease_seconds)
+        return self._mine(self._sql_jobs.RENEW_LEASE, job_id, worker, until=until)
 
     def finish_job(self, job_id: str, worker: str, error: str | None = None) -> bool:
         """Done (or failed, with `error`); its files are dropped."""
@@ -97,7 +96,7 @@ class SQLiteJobs(SQLitePacks):
                     "worker": worker,
                     "state": "failed" if error else "done",
                     "error": error,
-                    "now": utc_now(),
+                    "now": timestamp(self._clock()),
                 },
             )
             if not cursor.rowcount:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 # Before anything imports transformers: no code may reach a model hub.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -24,6 +25,10 @@ from tests.postgres_server import TEMPLATE, PostgresServer, new_database, start_
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpora"
 EXAMPLES = ROOT / "examples" / "corpus"
+
+# tests.tools: programs beside Python that some tests need (skip, or fail under
+# KB_REQUIRE_TOOLS=1); pytester: tests/test_tools.py runs pytest on its marker.
+pytest_plugins = ["tests.tools", "pytester"]
 
 
 @pytest.fixture(scope="session")
@@ -79,16 +84,19 @@ def make_store(
     request: pytest.FixtureRequest, database_url: str | None
 ) -> Iterator[Callable[..., Store]]:
     """Opens a store of the test's backend with its local part in `folder`; `apart=True`: in
-    a database of its own (SQLite stores are apart by their folders). Closed after the test."""
+    a database of its own (SQLite stores are apart by their folders); `clock`: its queue's
+    time. Closed after the test."""
     opened: list[Store] = []
 
-    def open_store(folder: Path, apart: bool = False) -> Store:
+    def open_store(
+        folder: Path, apart: bool = False, clock: Callable[[], float] = time.time
+    ) -> Store:
         store: Store
         if database_url is None:
-            store = SQLiteStore(folder)
+            store = SQLiteStore(folder, clock=clock)
         else:
             url = new_database(request.getfixturevalue("postgres")) if apart else database_url
-            store = PostgresStore(url, folder)
+            store = PostgresStore(url, folder, clock=clock)
         opened.append(store)
         return store
 

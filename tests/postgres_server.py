@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +35,14 @@ def _binaries() -> Path:
     return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Ports on 127.0.0.1 that nothing listens on, all different (held open together while
+    picked); for servers started in other processes."""
+    with ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 @dataclass
@@ -70,7 +75,7 @@ def start_postgres() -> PostgresServer:
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
-    server = PostgresServer(folder, _free_port(), user)
+    server = PostgresServer(folder, free_ports(1)[0], user)
     data = str(folder / "data")
     try:
         server._run("initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")

@@ -19,10 +19,9 @@ import pytest
 
 from kb.settings import Settings
 from kb.users import Users
-from tests.postgres_server import PostgresServer, new_database
+from tests.postgres_server import PostgresServer, free_ports, new_database
 
 KB = Path(sys.executable).parent / "kb"
-PORTS = (18741, 18742)
 TOPICS = ("ceasefire", "refugees", "elections", "fisheries", "amnesty", "water", "land", "courts")
 
 
@@ -54,7 +53,8 @@ def cluster(postgres: PostgresServer, tmp_path: Path) -> Iterator[dict[str, Any]
             processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         return processes[name]
 
-    for n, port in enumerate(PORTS):
+    ports = free_ports(2)
+    for n, port in enumerate(ports):
         start(f"server{n}", "serve", "--port", str(port))
     for n in range(2):
         start(f"worker{n}", "worker")
@@ -64,7 +64,7 @@ def cluster(postgres: PostgresServer, tmp_path: Path) -> Iterator[dict[str, Any]
             headers={"Authorization": f"Bearer {key}"},
             timeout=60,
         )
-        for port in PORTS
+        for port in ports
     ]
     deadline = time.monotonic() + 120
     for server in servers:

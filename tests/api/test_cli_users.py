@@ -162,8 +162,10 @@ def test_the_first_kb_serve_makes_an_admin_whose_key_works(tmp_path: Path) -> No
         assert server.stdout is not None
         key = server.stdout.readline().strip()  # the key is all the server prints on stdout
         url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
         while True:
             assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, f"kb serve did not answer {url}/health in 120 s"
             try:
                 if httpx.get(f"{url}/health").status_code == 200:
                     break

@@ -4,6 +4,7 @@ backends, with the real model. Workers in other processes: tests/test_scale_out.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.schema import load_schema
 from kb.settings import Settings
+from kb.store import Store
 
 pytestmark = pytest.mark.backends
 
@@ -34,12 +36,32 @@ def uploads(**options: object) -> list[Upload]:
     return [Upload(name, text.encode(), chosen) for name, text in TEXTS.items()]
 
 
+class Clock:
+    """The queue's time, moved on by the test: a lease runs out without waiting for it."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def quick(settings: Settings, embedder: Embedder) -> KnowledgeBase:
-    """A knowledge base whose workers' leases run out after a second."""
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def quick(
+    settings: Settings, embedder: Embedder, make_store: Callable[..., Store], clock: Clock
+) -> Iterator[KnowledgeBase]:
+    """A knowledge base whose workers' leases run out after a second of `clock`."""
     fast = settings.model_copy(update={"job_lease_seconds": 1.0})
-    with KnowledgeBase(fast, embedder=embedder) as kb:
-        yield kb  # type: ignore[misc]
+    with KnowledgeBase(fast, make_store(fast.store, clock=clock), embedder=embedder) as kb:
+        yield kb
 
 
 def test_a_queued_upload_is_ingested_by_a_worker_with_every_outcome(kb: KnowledgeBase) -> None:
@@ -79,7 +101,7 @@ def test_bad_metadata_queues_nothing_and_a_bad_file_fails_alone(kb: KnowledgeBas
 
 
 def test_a_job_whose_worker_stops_renewing_goes_to_another_from_where_it_stopped(
-    quick: KnowledgeBase,
+    quick: KnowledgeBase, clock: Clock
 ) -> None:
     job = enqueue_uploads(quick, uploads(), None)
     store = quick.store
@@ -89,7 +111,7 @@ def test_a_job_whose_worker_stops_renewing_goes_to_another_from_where_it_stopped
     # It ingested one file and recorded it, then died.
     one = Worker(quick, load_schema(), "dead-worker")._ingest(store.job_files(job.job_id, 0)[0])
     assert store.record_job_progress(job.job_id, "dead-worker", [one.__dict__], 1.0)
-    time.sleep(2.1)  # times are kept to the second: past the lease whatever the rounding
+    clock.advance(2.1)  # times are kept to the second: past the lease whatever the rounding
     finished = Worker(quick, load_schema(), "second").run_one()
     assert finished is not None and (finished.state, finished.attempts) == ("done", 2)
     assert [o["status"] for o in finished.outcomes] == ["added"] * 3  # the first file once
@@ -99,11 +121,14 @@ def test_a_job_whose_worker_stops_renewing_goes_to_another_from_where_it_stopped
     assert not store.finish_job(job.job_id, "dead-worker")
 
 
-def test_a_job_whose_workers_keep_dying_fails_with_the_reason(quick: KnowledgeBase) -> None:
+def test_a_job_whose_workers_keep_dying_fails_with_the_reason(
+    quick: KnowledgeBase, clock: Clock
+) -> None:
     job = enqueue_uploads(quick, uploads(), None)
     for attempt in range(2):
         assert quick.store.claim_job(f"doomed-{attempt}", 1.0, 2) is not None
-        time.sleep(2.1)
+        assert quick.store.claim_job("other", 1.0, 2) is None  # held until its lease runs out
+        clock.advance(2.1)
     assert quick.store.claim_job("third", 1.0, 2) is None
     failed = quick.store.job(job.job_id)
     assert failed is not None and failed.state == "failed"

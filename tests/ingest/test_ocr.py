@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import SearchRequest
 from tests.docs import make_image_pdf, make_pdf, write
 
-needs_tesseract = pytest.mark.skipif(
-    shutil.which("tesseract") is None,
-    reason="needs the tesseract binary on PATH (Debian: apt-get install tesseract-ocr)",
-)
+needs_tesseract = pytest.mark.needs("tesseract")
 SCAN = [
     ["Article 1. The Parties agree to a ceasefire", "monitored by unarmed observers."],
     ["Article 2. Cantonment sites shall open", "within thirty days of signature."],

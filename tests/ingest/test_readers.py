@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from kb.errors import (
 )
 from tests.conftest import SHARED, shared_corpus
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf, make_pdf, make_scanned_pdf, write
+from tests.tools import tool_path
 
 PAGES = [
     "The Parties agree to a ceasefire across the northern provinces.",
@@ -312,20 +312,20 @@ def sandbox() -> Iterator[Sandbox]:
 def test_every_hostile_pdf_is_read_or_refused_within_bounds_with_ocr(
     row: dict[str, str], sandbox: Sandbox
 ) -> None:
-    """Through the bounded worker, OCR on where Tesseract is: scans may now be read, and a
-    file over the limits is refused as such; the worker carries on with the next file."""
+    """Through the bounded worker, OCR on (KB_OCR=auto, the default): where Tesseract is,
+    scans may now be read; where it is not, they are refused saying how to install it. A file
+    over the limits is refused as such; the worker carries on with the next file."""
     path = shared_corpus("pdf-robustness") / row["file"]
     expected = expected_outcome(row)
-    options = ReadOptions(ocr=shutil.which("tesseract") is not None)
 
     try:
-        content = sandbox.read(path.name, path.read_bytes(), options)
+        content = sandbox.read(path.name, path.read_bytes(), ReadOptions(ocr=True))
     except InputError as exc:
         assert exc.message.startswith(f"{path.name}: ")
         if expected in (EncryptedError, CorruptFileError, NoTextLayerError):
             assert type(exc) in (expected, ParseLimitError), exc.message
-        if type(exc) is NoTextLayerError and not options.ocr:
-            assert "tesseract-ocr" in exc.reason
+        if type(exc) is NoTextLayerError and tool_path("tesseract") is None:
+            assert "apt-get install tesseract-ocr" in exc.reason, exc.reason
         return
     assert expected not in (EncryptedError, CorruptFileError), f"read, expected {expected}"
     assert [p.number for p in content.pages] == list(range(1, len(content.pages) + 1))
@@ -334,7 +334,7 @@ def test_every_hostile_pdf_is_read_or_refused_within_bounds_with_ocr(
         assert any(p.ocr for p in content.pages), "a scan read without OCR"
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs the tesseract binary on PATH")
+@pytest.mark.needs("tesseract")
 def test_a_scanned_two_column_page_of_the_corpus_is_ocrd_into_searchable_words(
     sandbox: Sandbox,
 ) -> None:

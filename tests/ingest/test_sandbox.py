@@ -3,7 +3,6 @@ by killing the worker, and the next file read by a fresh one."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,10 +54,9 @@ def test_a_worker_over_the_memory_limit_is_killed_and_the_next_file_gets_a_new_o
             )
 
 
+@pytest.mark.needs("tesseract")  # only OCR renders the bomb's image
 def test_a_decompression_bomb_is_refused_within_the_memory_limit() -> None:
     bomb = shared_corpus("pdf-robustness") / "files" / "ocrmypdf__hugemono.pdf"
-    if shutil.which("tesseract") is None:
-        pytest.skip("needs the tesseract binary on PATH: only OCR renders the bomb's image")
 
     with Sandbox(Limits(memory_mb=300)) as box:
         with pytest.raises(ParseLimitError) as caught:
@@ -67,7 +65,7 @@ def test_a_decompression_bomb_is_refused_within_the_memory_limit() -> None:
         assert box.read("accord.html", FILES["accord.html"], ReadOptions()).title == "Accord"
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs the tesseract binary on PATH")
+@pytest.mark.needs("tesseract")
 def test_ingest_refuses_a_file_over_the_time_limit_and_carries_on(
     tmp_path: Path, embedder: Embedder
 ) -> None:

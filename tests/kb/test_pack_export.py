@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 from datetime import UTC, datetime
 from io import BytesIO
 
@@ -164,10 +163,8 @@ def test_the_pdf_keeps_unicode_and_its_pages_render(kb: KnowledgeBase, pack_id: 
         assert lightest == 255 and darkest < 100, n  # white paper with ink on it
 
 
+@pytest.mark.needs("tesseract")  # without it, pypdf's text checks above still run
 def test_the_rendered_pdf_reads_back_by_ocr(kb: KnowledgeBase, pack_id: int) -> None:
-    if shutil.which("tesseract") is None:
-        pytest.skip("Tesseract is not installed (apt-get install tesseract-ocr): the OCR check "
-                    "of the rendered PDF is skipped; pypdf's text checks above still ran")
     import pytesseract
 
     document = pypdfium2.PdfDocument(render(gather(kb, pack_id, GUEST), "pdf"))

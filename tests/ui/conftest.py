@@ -1,13 +1,12 @@
 """Fixtures for the web UI: the sample corpus behind a real uvicorn server, users of each role,
-and a real headless Chromium (Debian's package) driven by Playwright.
+and a real headless Chromium (Debian's package; found on PATH, or at $KB_TEST_CHROMIUM) driven
+by Playwright.
 
 Screenshots of every main page go to tests/ui/screenshots/ (not committed; look at them).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 import time
@@ -27,11 +26,11 @@ from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
 from tests.conftest import database_for
+from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "corpus"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM = os.environ.get("KB_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling Google on a closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -103,11 +102,10 @@ def site(
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (.ci/run does)")
+    executable = require_tool("chromium")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         try:
             yield chromium
