@@ -148,6 +148,11 @@ UPDATE document_versions SET
               WHERE g.document_id = document_versions.document_id);
 """
 
+M012_ID_CASE = """
+-- Ids that differ only by case are look-alikes: a new one is refused (kb.knowledge_base).
+CREATE INDEX documents_id_lower ON documents (lower(document_id));
+"""
+
 
 MIGRATIONS: tuple[str, ...] = (
     M001_CREATE_TABLES,
@@ -161,6 +166,7 @@ MIGRATIONS: tuple[str, ...] = (
     M009_JOBS,
     M010_SESSIONS,
     M011_VERSION_MARKINGS,
+    M012_ID_CASE,
 )
 
 # Every write transaction starts so: SQLite takes the write lock at once, not at the first write.
@@ -205,6 +211,8 @@ DOCUMENTS_BY_ID = (
     f"SELECT {DOCUMENT_COLUMNS} FROM documents d "
     "WHERE +d.deleted_at IS NULL AND d.document_id IN ({marks})"
 )
+# Stored ids (trashed ones too) equal to any of these but for case; the keys come lower-cased.
+CASE_VARIANTS = "SELECT document_id FROM documents WHERE lower(document_id) IN ({marks})"
 UPSERT_DOCUMENT = """
 INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
                        created_at, updated_at, simhash, classification, original_sha256,

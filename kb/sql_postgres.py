@@ -13,6 +13,7 @@ from functools import partial
 
 from kb import sql_filters
 from kb.sql import (  # noqa: F401  (the same in both dialects)
+    CASE_VARIANTS,
     CHUNK_COLUMNS,
     CHUNK_IDS_OF_DOCUMENT,
     CHUNK_OWNERS,

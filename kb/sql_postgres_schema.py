@@ -5,6 +5,7 @@ Beside `kb.sql_postgres`, which holds the statements the store runs.
 
 from __future__ import annotations
 
+from kb.sql import M012_ID_CASE  # the same in both dialects
 from kb.sql_postgres_jobs import M003_JOBS
 from kb.sql_users import M010_SESSIONS
 
@@ -218,6 +219,7 @@ MIGRATIONS: tuple[str, ...] = (
     M003_JOBS,
     M004_SESSIONS,
     M005_VERSION_MARKINGS,
+    M012_ID_CASE,
 )
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -146,6 +146,10 @@ class SQLiteStore(SQLiteJobs):
             for r in rows
         }
 
+    def case_variants(self, document_ids: Sequence[str]) -> list[str]:
+        lowered = list(dict.fromkeys(d.lower() for d in document_ids))
+        return [r[0] for r in self._rows_for(self._sql.CASE_VARIANTS, lowered)]
+
     def get_document(self, document_id: str) -> Document | None:
         with self._readers.borrow() as db:
             row = db.execute(self._sql.GET_DOCUMENT, (document_id,)).fetchone()

@@ -76,6 +76,10 @@ class Store(Protocol):
 
     def fingerprints(self, document_ids: Sequence[str]) -> dict[str, Fingerprint]: ...
 
+    def case_variants(self, document_ids: Sequence[str]) -> list[str]:
+        """Stored ids, trashed ones too, that equal one of these when lower-cased."""
+        ...
+
     def write_documents(
         self,
         drafts: Sequence[DocumentDraft],

@@ -145,3 +145,33 @@ def test_a_document_the_uploader_may_not_see_lends_nothing(
     assert type(refused.value) is type(fresh.value)
     assert str(refused.value).replace("memo", "X") == str(fresh.value).replace("memo", "X")
     assert kb.get_document("memo").version == 1
+
+
+def test_an_id_differing_only_by_case_is_refused_as_a_look_alike(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    first_import(kb, tmp_path)
+    hidden = IngestOptions(document_id="Memo-7", classification="confidential")
+    ingest_upload(kb, "memo.md", b"# Memo\n\nA memo on the fuel for the observers' cars.\n", hidden)
+    reader = Viewer("rui", "evaluator", "internal")
+
+    with pytest.raises(Exception) as alike:
+        ingest_upload(kb, "other.md", NOTE_V2.encode(), IngestOptions(document_id="Note"))
+    assert "differs only by case from 'note'" in str(alike.value)
+
+    # A look-alike of a document the uploader may not see is refused as any unusable id.
+    options = IngestOptions(document_id="memo-7", viewer=reader)
+    with pytest.raises(Exception) as hidden_alike:
+        ingest_upload(kb, "memo.md", NOTE_V2.encode(), options)
+    assert str(hidden_alike.value).endswith("document_id 'memo-7' is not available; choose another")
+
+    # Ids given by the caller too: the first is added, its look-alike refused.
+    folder = tmp_path / "batch"
+    for name in ("Lofa.md", "lofa.md"):
+        write(folder, name, f"# {name}\n\nObservers in {name[:4]} county, text {name}.\n")
+    report = ingest_paths(kb, [folder / "Lofa.md"], IngestOptions(document_id="Lofa-Report"))
+    again = ingest_paths(kb, [folder / "lofa.md"], IngestOptions(document_id="lofa-report"))
+    assert [o.status for o in report.outcomes] == ["added"]
+    assert [o.status for o in again.outcomes] == ["failed"]
+    assert "differs only by case" in (again.outcomes[0].reason or "")
+    assert kb.get_document("note").version == 1  # the look-alike wrote nothing
