@@ -7,70 +7,56 @@ ranks all matches, not the latest few thousand: a few milliseconds at a million 
 
 Like the FAISS index it is a cache, rebuilt from SQLite whenever in doubt. The store's
 `keyword_log` (written by triggers, in the transaction of each change, whatever process makes
-it) names every passage added, removed or retitled; the index holds, in the same tantivy
-commit as its passages, a marker with the log position it has read to and the store's
-vectors stamp (which a restore from backup changes). A search uses the index only when that
-marker is the store's present state: a short lag is caught up first (the search waits a few
-milliseconds), a long one or a first build runs in the background while FTS5 serves.
+it) names every passage added, removed, retitled or re-marked; each part of the index
+(kb.keyword_parts: one per marking, so that no reader's scores count passages they may not
+see) records the log position it is current to. A search uses the index only when every part
+is at the store's present state: a short lag is caught up first (the search waits a few
+milliseconds), a long one or a first build runs in the background meanwhile.
+
+A reader who may see several parts searches each, and the scores are put on one scale: each
+word's weight (its IDF) is the one it has over the parts the reader may see together, given to
+tantivy as a boost of the word in each part. A reader of one part gets tantivy's scores as
+they are.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import tantivy
 
+from kb.access import LEVELS, Viewer, may_see
 from kb.allowed import Allowed
+from kb.keyword_parts import FIELD, Parts, PartState, analyzer
 from kb.query import WORD, ParsedQuery
 from kb.settings import Settings
-from kb.store import KeywordText, Store
+from kb.store import KeywordText, Marking, Store
 
 log = logging.getLogger(__name__)
 
-FOLDER = "keyword"
-MARKER = -1  # the chunk id of the document that records the log position read to
-FIELD = "body"
-ANALYZER = "kb_words"  # registered on each opening: an index records only the name
 BATCH = 5_000  # passages read from the store per step of a build
-WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing buffer (at least 3 MB a thread)
 # Filtered searches: a set of at most this many passages is searched within (a term set on
 # chunk ids); a larger one is kept from the best matches, fetched in proportion to its share.
 WITHIN_MOST = 20_000
 FETCH_MOST = 20_000
+Hit = tuple[int, float]
 
 
 @dataclass(frozen=True)
-class Marker:
-    seq: int
-    stamp: str
+class Clause:
+    """One word (one token) or one quoted phrase (its tokens in order) of a query."""
 
+    tokens: tuple[str, ...]
 
-def _schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_integer_field("cid", stored=False, indexed=True, fast=True)
-    builder.add_integer_field("seq", stored=True, indexed=False)
-    builder.add_text_field("stamp", stored=True, tokenizer_name="raw")
-    # Positions kept for quoted phrases.
-    builder.add_text_field(FIELD, stored=False, tokenizer_name=ANALYZER)
-    return builder.build()
-
-
-def _analyzer() -> tantivy.TextAnalyzer:
-    """tantivy's `en_stem` plus accents folded, as FTS5's `remove_diacritics`: "Cote d'Ivoire"
-    finds "Côte d'Ivoire"."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
+    def query(self, schema: tantivy.Schema) -> tantivy.Query:
+        if len(self.tokens) == 1:
+            return tantivy.Query.term_query(schema, FIELD, self.tokens[0], "freq")
+        words: list[str | tuple[int, str]] = list(self.tokens)
+        return tantivy.Query.phrase_query(schema, FIELD, words)
 
 
 def _busy(exc: BaseException) -> bool:
@@ -78,13 +64,19 @@ def _busy(exc: BaseException) -> bool:
     return "LockBusy" in str(exc)
 
 
-def _body(text: KeywordText) -> str:
-    # The title twice: a title word weighs double, as the FTS5 column weights give it.
-    return "\n".join((text.title, text.title, text.heading, text.text))
+def idf(passages: int, holding: int) -> float:
+    """BM25's inverse document frequency, as tantivy computes it."""
+    return math.log(1.0 + (passages - holding + 0.5) / (holding + 0.5))
+
+
+def can_see(viewer: Viewer | None, marking: Marking) -> bool:
+    level, groups = marking
+    return 0 <= level < len(LEVELS) and may_see(viewer, LEVELS[level], groups)
 
 
 class KeywordIndex:
-    """One store's tantivy index; thread-safe (the server's threads share it)."""
+    """One store's tantivy index, in parts by marking; thread-safe (the server's threads share
+    it)."""
 
     def __init__(
         self,
@@ -97,72 +89,73 @@ class KeywordIndex:
         self._within_most = within_most
         self._settings = settings
         self._stamp = stamp  # the store's vectors stamp: changed by a restore from backup
-        self._folder = settings.store / FOLDER
+        self._parts = Parts(settings.store)
         self._lock = threading.Lock()  # one catch-up at a time in this process
-        self._index: tantivy.Index | None = None
-        self._current_at: int | None = None  # store generation at which the index was current
+        self._current: dict[Marking, tantivy.Index] | None = None
+        self._current_at: int | None = None  # store generation at which it was current
         self._builder: threading.Thread | None = None
         self._failed_at: int | None = None  # generation at which a background build failed
-        self._analyzer = _analyzer()  # the index's own, for the query's tokens
+        self._analyzer = analyzer()  # the index's own, for the query's tokens
 
     # -- searching ----------------------------------------------------------------------
 
     def search(
-        self, query: ParsedQuery, limit: int, allowed: Allowed | None
-    ) -> list[tuple[int, float]] | None:
-        """Chunk ids and BM25 scores, best first; None when the index is not at the store's
-        present state (the caller searches FTS5 instead)."""
-        index = self._ready()
-        if index is None:
+        self,
+        query: ParsedQuery,
+        limit: int,
+        allowed: Allowed | None,
+        viewer: Viewer | None = None,
+    ) -> list[Hit] | None:
+        """Chunk ids and BM25 scores, best first, among the passages the viewer may see; None
+        when the index is not at the store's present state (the caller searches otherwise)."""
+        parts = self._ready()
+        if parts is None:
             return None
-        parsed = self._query(index.schema, query)
-        if parsed is None:
+        clauses = self._clauses(query)
+        seen = [parts[m] for m in sorted(parts) if can_see(viewer, m)]
+        if not clauses or not seen:
             return []
-        searcher = index.searcher()
-        fetch = limit
+        searchers = [index.searcher() for index in seen]
+        boosts = _boosts(clauses, searchers) if len(seen) > 1 else None
+        fetch, within = limit, None
         if allowed is not None:
             if len(allowed.ids) <= self._within_most:
-                within = tantivy.Query.term_set_query(
-                    index.schema, "cid", [int(i) for i in allowed.ids]
-                )
-                parsed = tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Must, parsed), (tantivy.Occur.Must, within)]
-                )
+                within = [int(i) for i in allowed.ids]
             else:
-                share = len(allowed.ids) / max(1, searcher.num_docs)
+                share = len(allowed.ids) / max(1, sum(s.num_docs for s in searchers))
                 fetch = min(FETCH_MOST, max(limit, math.ceil(2 * limit / share)))
-        hits = searcher.search(parsed, fetch, count=False).hits
-        ids = searcher.fast_field_values("cid", [address for _, address in hits])
-        found = [(int(i), float(s)) for i, (s, _) in zip(ids, hits, strict=True) if i is not None]
+        found: list[Hit] = []
+        for n, (index, searcher) in enumerate(zip(seen, searchers, strict=True)):
+            parsed = _query(index.schema, clauses, None if boosts is None else boosts[n], within)
+            hits = searcher.search(parsed, fetch, count=False).hits
+            ids = searcher.fast_field_values("cid", [address for _, address in hits])
+            found.extend(
+                (int(i), float(s)) for i, (s, _) in zip(ids, hits, strict=True) if i is not None
+            )
+        if len(seen) > 1:
+            found.sort(key=lambda hit: -hit[1])  # stable: ties keep the parts' order
         return found[:limit] if allowed is None else allowed.keep(found, limit)
 
-    def _query(self, schema: tantivy.Schema, query: ParsedQuery) -> tantivy.Query | None:
+    def _clauses(self, query: ParsedQuery) -> list[Clause]:
         """Any of the query's words or quoted phrases, built from the index's own analyzer's
         tokens rather than by tantivy's query parser: no user text is ever syntax (a parser
         refused some Unicode words outright)."""
-        clauses: list[tantivy.Query] = []
+        clauses: list[Clause] = []
         for phrase in query.phrases:
-            words: list[str | tuple[int, str]] = list(
-                self._analyzer.analyze(" ".join(WORD.findall(phrase)))
-            )
-            if len(words) > 1:
-                clauses.append(tantivy.Query.phrase_query(schema, FIELD, words))
-            elif words:
-                clauses.append(tantivy.Query.term_query(schema, FIELD, str(words[0]), "freq"))
+            words = self._analyzer.analyze(" ".join(WORD.findall(phrase)))
+            if words:
+                clauses.append(Clause(tuple(words)))
         tokens = (token for term in query.terms for token in self._analyzer.analyze(term))
-        for token in dict.fromkeys(tokens):
-            clauses.append(tantivy.Query.term_query(schema, FIELD, token, "freq"))
-        if not clauses:
-            return None
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
+        clauses.extend(Clause((token,)) for token in dict.fromkeys(tokens))
+        return clauses
 
     # -- keeping it current -------------------------------------------------------------
 
-    def _ready(self) -> tantivy.Index | None:
+    def _ready(self) -> dict[Marking, tantivy.Index] | None:
         generation = self._store.generation()
-        index = self._index
-        if index is not None and self._current_at == generation:
-            return index
+        current = self._current
+        if current is not None and self._current_at == generation:
+            return current
         with self._lock:
             if self._builder is not None and self._builder.is_alive():
                 return None
@@ -170,8 +163,8 @@ class KeywordIndex:
                 return None  # tried at this state of the store already; the log says why
             caught_up = self._try_catch_up(generation, self._settings.keyword_sync_rows)
             if caught_up:
-                return self._index
-            if caught_up is None:  # another process is writing it: FTS5 serves this search
+                return self._current
+            if caught_up is None:  # another process is writing it: not this search's index
                 return None
             self._builder = threading.Thread(
                 target=self._build_in_background, name="kb-keyword-build", daemon=True
@@ -180,62 +173,57 @@ class KeywordIndex:
             return None
 
     def _catch_up(self, generation: int, most: int | None) -> bool:
-        """Bring the index to the store's present state if that means re-reading at most
+        """Bring every part to the store's present state if that means re-reading at most
         `most` passages (None: any number); False if it would mean more. Caller holds the lock."""
-        index = self._open()
-        index.reload()  # another process may have committed since
         start, end = self._store.keyword_log_span()
-        marker, stamp = self._marker(index), self._stamp()
-        if marker is not None and marker == Marker(end, stamp):
-            self._current_at = generation
-            return True
-        # No marker, another stamp (a restore), ahead of the log or behind its start: rebuild.
-        if marker is None or marker.stamp != stamp or not start - 1 <= marker.seq <= end:
+        stamp = self._stamp()
+        states = self._parts.states()
+        trusted = states is not None and all(
+            s is not None and s.stamp == stamp and start - 1 <= s.seq <= end
+            for s in states.values()
+        )
+        if states is None or not trusted:
             if most is not None and self._store.keyword_rows() > most:
                 return False
-            self._rebuild(index, end, stamp)
+            count = self._parts.rebuild(self._store.iter_keyword_texts(BATCH), end, stamp)
+            log.info("built the keyword index of %d passages (log position %d)", count, end)
         else:
-            if most is not None and end - marker.seq > most:
+            known = {m: s for m, s in states.items() if s is not None}
+            # A marking first seen now came with writes after the oldest part's position.
+            floor = min(s.seq for s in known.values())
+            for marking in self._store.live_markings():
+                known.setdefault(marking, PartState(floor, stamp, marking))
+            if most is not None and end - floor > most:
                 return False
-            changed = self._store.keyword_changes(marker.seq, end)
-            writer = index.writer(WRITER_HEAP, 1)
-            for chunk_id in changed:
-                writer.delete_documents_by_term("cid", chunk_id)
-            for text in self._store.keyword_texts(changed):
-                writer.add_document(tantivy.Document(cid=text.chunk_id, body=_body(text)))
-            self._commit(writer, end, stamp)
-        index.reload()
+            self._apply_log(known, end, stamp)
+        self._current = {m: self._parts.index(m) for m in self._parts_now()}
         self._current_at = generation
         return True
 
+    def _apply_log(self, states: dict[Marking, PartState], end: int, stamp: str) -> None:
+        """Each part behind `end` re-reads the passages logged since its own position."""
+        for since in sorted({s.seq for s in states.values() if s.seq < end}):
+            changed = self._store.keyword_changes(since, end)
+            texts: list[KeywordText] = self._store.keyword_texts(changed) if changed else []
+            for marking, state in sorted(states.items()):
+                if state.seq == since:
+                    self._parts.apply(marking, changed, texts, end, stamp)
+
+    def _parts_now(self) -> list[Marking]:
+        states = self._parts.states() or {}
+        return sorted(m for m, s in states.items() if s is not None)
+
     def _try_catch_up(self, generation: int, most: int | None) -> bool | None:
-        """As `_catch_up`, but None when another process holds tantivy's writer lock; damaged
-        files are discarded (False: the caller rebuilds). Caller holds the lock."""
+        """As `_catch_up`, but None when another process holds a writer lock; damaged files
+        are discarded (False: the caller rebuilds). Caller holds the lock."""
         try:
             return self._catch_up(generation, most)
         except (OSError, ValueError) as exc:
             if _busy(exc):
                 return None
-            log.warning("keyword index at %s unusable (%s): rebuilding", self._folder, exc)
+            log.warning("keyword index at %s unusable (%s): rebuilding", self._parts.folder, exc)
             self._discard()
             return False
-
-    def _rebuild(self, index: tantivy.Index, end: int, stamp: str) -> None:
-        writer = index.writer(WRITER_HEAP * 4, 0)
-        writer.delete_all_documents()
-        count = 0
-        for batch in self._store.iter_keyword_texts(BATCH):
-            for text in batch:
-                writer.add_document(tantivy.Document(cid=text.chunk_id, body=_body(text)))
-            count += len(batch)
-        self._commit(writer, end, stamp)
-        log.info("built the keyword index of %d passages (log position %d)", count, end)
-
-    def _commit(self, writer: tantivy.IndexWriter, end: int, stamp: str) -> None:
-        writer.delete_documents_by_term("cid", MARKER)
-        writer.add_document(tantivy.Document(cid=MARKER, seq=end, stamp=stamp))
-        writer.commit()
-        writer.wait_merging_threads()  # also lets go of tantivy's writer lock
 
     def _build_in_background(self) -> None:
         generation = self._store.generation()
@@ -244,36 +232,14 @@ class KeywordIndex:
                 self._catch_up(generation, None)
         except Exception as exc:
             if _busy(exc):
-                log.info("keyword index: another process is writing it; FTS5 serves meanwhile")
+                log.info("keyword index: another process is writing it")
             else:
                 log.exception("building the keyword index in the background failed")
                 self._failed_at = generation
 
-    def _open(self) -> tantivy.Index:
-        if self._index is None:
-            self._folder.mkdir(mode=0o700, exist_ok=True)
-            try:
-                index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
-            except ValueError:  # another schema: an index of an older release
-                self._discard()
-                self._folder.mkdir(mode=0o700, exist_ok=True)
-                index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
-            index.register_tokenizer(ANALYZER, _analyzer())
-            self._index = index
-        return self._index
-
     def _discard(self) -> None:
-        self._index, self._current_at = None, None
-        shutil.rmtree(self._folder, ignore_errors=True)
-
-    @staticmethod
-    def _marker(index: tantivy.Index) -> Marker | None:
-        searcher = index.searcher()
-        hits = searcher.search(tantivy.Query.term_query(index.schema, "cid", MARKER), 1).hits
-        if not hits:
-            return None
-        fields = searcher.doc(hits[0][1]).to_dict()
-        return Marker(int(fields["seq"][0]), str(fields["stamp"][0]))
+        self._current, self._current_at = None, None
+        self._parts.discard()
 
     def refresh(self) -> bool:
         """Bring the index current now if that is quick, else start a background catch-up;
@@ -307,3 +273,50 @@ class KeywordIndex:
         if builder is not None:
             builder.join(timeout)
         return builder is None or not builder.is_alive()
+
+
+def _boosts(clauses: Sequence[Clause], searchers: Sequence[tantivy.Searcher]) -> list[list[float]]:
+    """Per part, per clause, the factor that turns the part's IDF into the one over all the
+    parts searched: scores of several parts on one scale, computed from those parts alone."""
+    totals = [s.num_docs for s in searchers]
+    everyone = sum(totals)
+    holding = [
+        [[s.doc_freq(FIELD, token) for token in clause.tokens] for clause in clauses]
+        for s in searchers
+    ]
+    boosts: list[list[float]] = []
+    for n, part in enumerate(holding):
+        row: list[float] = []
+        for c, counts in enumerate(part):
+            own = sum(idf(totals[n], k) for k in counts)
+            shared = sum(
+                idf(everyone, sum(other[c][t] for other in holding)) for t in range(len(counts))
+            )
+            row.append(shared / own if own > 0 else 1.0)
+        boosts.append(row)
+    return boosts
+
+
+def _query(
+    schema: tantivy.Schema,
+    clauses: Sequence[Clause],
+    boosts: Sequence[float] | None,
+    within: list[int] | None,
+) -> tantivy.Query:
+    parts: list[tantivy.Query] = []
+    for n, clause in enumerate(clauses):
+        query = clause.query(schema)
+        if boosts is not None:
+            query = tantivy.Query.boost_query(query, boosts[n])
+        parts.append(query)
+    query = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in parts])
+    if within is None:
+        return query
+    # A filter, not a clause that scores: a matching term set would add 1 to every score, and
+    # whether a reader's search is filtered depends on what else the store holds.
+    allowed = tantivy.Query.const_score_query(
+        tantivy.Query.term_set_query(schema, "cid", within), 0.0
+    )
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, query), (tantivy.Occur.Must, allowed)]
+    )

@@ -25,7 +25,7 @@ from kb.fusion import (
 )
 from kb.generation_cache import GenerationCache
 from kb.index import VECTORS_KEY, VectorIndex
-from kb.keyword_index import KeywordIndex
+from kb.keyword_index import KeywordIndex, can_see
 from kb.models import (
     MODES,
     Filters,
@@ -41,7 +41,7 @@ from kb.reranker import Reranker
 from kb.selectivity import Selectivity, run_plan
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
-from kb.store import Store, Vectors
+from kb.store import Marking, Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
@@ -76,6 +76,7 @@ class Searcher:
             else None
         )
         self._fanout = Fanout(settings.readers)
+        self._markings: GenerationCache[list[Marking]] = GenerationCache(1)
 
     def close(self) -> None:
         self._fanout.close()
@@ -116,6 +117,14 @@ class Searcher:
         )
         scores = scored[0]
         notices = []
+        if self._keywords_held(request):
+            notices.append(
+                "keyword matching is left out until the keyword index is current (it is being "
+                "built): these results are by meaning only"
+                if self.keywords is not None
+                else "keyword matching needs KB_KEYWORD_ENGINE=tantivy for a reader who may not "
+                "see every document: these results are by meaning only"
+            )
         if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
             notices.append(f"long query embedded in {pieces} pieces and combined")
         answered: dict[str, tuple[str, ...]] = {}
@@ -218,9 +227,13 @@ class Searcher:
     def _keyword(self, parsed: ParsedQuery, filters: Filters, allowed: Allowed | None) -> Ranking:
         wanted, budget = self._settings.candidates, self._settings.keyword_max_rows
         if self.keywords is not None:
-            found = self.keywords.search(parsed, wanted, allowed)
+            found = self.keywords.search(parsed, wanted, allowed, filters.viewer)
             if found is not None:
                 return Ranking(tuple(c for c, _ in found), tuple(s for _, s in found))
+        if not self._sees_everything(filters.viewer):
+            # FTS5's BM25 (and the words kb.selectivity keeps) count every passage: for a
+            # reader who may not see them all, no keyword ranking until the index is current.
+            return Ranking((), ())
 
         def search(expression: str) -> list[tuple[int, float]]:
             if allowed is not None:  # the filters' set is at hand: no join, no filter in SQL
@@ -230,6 +243,20 @@ class Searcher:
         plan = self.selectivity.plan(parsed)
         hits = run_plan(plan, search, self._settings.candidates)
         return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))
+
+    def _sees_everything(self, viewer: Viewer | None) -> bool:
+        """Whether the viewer may see every live document's marking."""
+        if viewer is None:
+            return True
+        generation = self._store.generation()
+        markings = self._markings.get(generation, "live", self._store.live_markings)
+        return all(can_see(viewer, marking) for marking in markings)
+
+    def _keywords_held(self, request: SearchRequest) -> bool:
+        """Whether this request's keyword ranking waits for the keyword index (see _keyword)."""
+        if request.mode == "dense" or self._sees_everything(request.filters.viewer):
+            return False
+        return self.keywords is None or not self.keywords.refresh()
 
     # -- fusion -------------------------------------------------------------------------
 

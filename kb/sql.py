@@ -7,7 +7,7 @@ from kb.sql_filters import LIVE as LIVE
 from kb.sql_filters import build_where as build_where
 from kb.sql_filters import fold as fold
 from kb.sql_jobs import M009_JOBS
-from kb.sql_keyword import M008_KEYWORD_LOG
+from kb.sql_keyword import M008_KEYWORD_LOG, M013_KEYWORD_MARKINGS
 from kb.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
 from kb.sql_packs import M005_PACKS, M007_PACK_ITEMS
 from kb.sql_users import M010_SESSIONS
@@ -167,6 +167,7 @@ MIGRATIONS: tuple[str, ...] = (
     M010_SESSIONS,
     M011_VERSION_MARKINGS,
     M012_ID_CASE,
+    M013_KEYWORD_MARKINGS,
 )
 
 # Every write transaction starts so: SQLite takes the write lock at once, not at the first write.

@@ -57,15 +57,25 @@ KEYWORD_LOG_START = "SELECT coalesce(min(seq), 0) FROM keyword_log"
 KEYWORD_LOG_SINCE = """
 SELECT DISTINCT chunk_id FROM keyword_log WHERE seq > :since AND seq <= :until
 """
-KEYWORD_TEXTS = """
-SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
+# With each passage, its document's marking: the index keeps one part per marking.
+_GROUPS = (
+    "(SELECT json_group_array(g.group_name) FROM "
+    "(SELECT group_name FROM document_groups WHERE document_id = d.document_id "
+    "ORDER BY group_name) g)"
+)
+KEYWORD_TEXTS = f"""
+SELECT c.chunk_id, d.title, c.heading, c.text, d.classification, {_GROUPS} FROM chunks c
 JOIN documents d ON d.document_id = c.document_id
-WHERE c.chunk_id IN ({marks}) AND d.deleted_at IS NULL
+WHERE c.chunk_id IN ({{marks}}) AND d.deleted_at IS NULL
 """
-KEYWORD_ALL_TEXTS = """
-SELECT c.chunk_id, d.title, c.heading, c.text FROM chunks c
+KEYWORD_ALL_TEXTS = f"""
+SELECT c.chunk_id, d.title, c.heading, c.text, d.classification, {_GROUPS} FROM chunks c
 JOIN documents d ON d.document_id = c.document_id
 WHERE c.chunk_id > :after AND d.deleted_at IS NULL ORDER BY c.chunk_id LIMIT :batch
+"""
+# The markings live documents carry: each is a part of the keyword index.
+LIVE_MARKINGS = f"""
+SELECT DISTINCT d.classification, {_GROUPS} FROM documents d WHERE d.deleted_at IS NULL
 """
 
 # What the keyword index cache (kb.keyword_index) must re-read: every passage added or
@@ -89,5 +99,26 @@ WHEN old.title IS NOT new.title OR old.deleted_at IS NOT new.deleted_at
 BEGIN
     INSERT INTO keyword_log (chunk_id)
     SELECT chunk_id FROM chunks WHERE document_id = new.document_id ORDER BY chunk_id;
+END;
+"""
+# A document's marking decides which part of the keyword index holds its passages (each part
+# scores with its own statistics, so no reader's scores count what they may not see): a change
+# of classification or groups moves them, and is logged as any other change.
+M013_KEYWORD_MARKINGS = """
+CREATE TRIGGER keyword_log_classification AFTER UPDATE OF classification ON documents
+WHEN old.classification IS NOT new.classification
+BEGIN
+    INSERT INTO keyword_log (chunk_id)
+    SELECT chunk_id FROM chunks WHERE document_id = new.document_id ORDER BY chunk_id;
+END;
+CREATE TRIGGER keyword_log_group_added AFTER INSERT ON document_groups
+BEGIN
+    INSERT INTO keyword_log (chunk_id)
+    SELECT chunk_id FROM chunks WHERE document_id = new.document_id ORDER BY chunk_id;
+END;
+CREATE TRIGGER keyword_log_group_removed AFTER DELETE ON document_groups
+BEGIN
+    INSERT INTO keyword_log (chunk_id)
+    SELECT chunk_id FROM chunks WHERE document_id = old.document_id ORDER BY chunk_id;
 END;
 """

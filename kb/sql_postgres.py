@@ -47,11 +47,9 @@ from kb.sql_checks import (  # noqa: F401
 )
 from kb.sql_filters import Bind, FilterDialect
 from kb.sql_keyword import (  # noqa: F401
-    KEYWORD_ALL_TEXTS,
     KEYWORD_LOG_END,
     KEYWORD_LOG_SINCE,
     KEYWORD_LOG_START,
-    KEYWORD_TEXTS,
 )
 from kb.sql_originals import IS_REFERENCED, ORIGINALS_OF, REFERENCED  # noqa: F401
 from kb.sql_packs import (  # noqa: F401
@@ -279,3 +277,19 @@ ORIGINAL_BYTES = "SELECT bytes FROM original_files WHERE sha256 = ?"
 HAS_ORIGINAL = "SELECT EXISTS (SELECT 1 FROM original_files WHERE sha256 = ?)"
 REMOVE_ORIGINAL = "DELETE FROM original_files WHERE sha256 = ?"
 ORIGINAL_HASHES = "SELECT sha256 FROM original_files"
+
+# The keyword index cache's reads (kb.sql_keyword), with the groups as PostgreSQL lists them.
+KEYWORD_TEXTS = f"""
+SELECT c.chunk_id, d.title, c.heading, c.text, d.classification, {GROUPS.format("d")}
+FROM chunks c JOIN documents d ON d.document_id = c.document_id
+WHERE c.chunk_id IN ({{marks}}) AND d.deleted_at IS NULL
+"""
+KEYWORD_ALL_TEXTS = f"""
+SELECT c.chunk_id, d.title, c.heading, c.text, d.classification, {GROUPS.format("d")}
+FROM chunks c JOIN documents d ON d.document_id = c.document_id
+WHERE c.chunk_id > :after AND d.deleted_at IS NULL ORDER BY c.chunk_id LIMIT :batch
+"""
+LIVE_MARKINGS = f"""
+SELECT DISTINCT d.classification, {GROUPS.format("d")} FROM documents d
+WHERE d.deleted_at IS NULL
+"""

@@ -213,6 +213,24 @@ UPDATE document_versions v SET
               FROM document_groups g WHERE g.document_id = v.document_id);
 """
 
+# As SQLite's migration 13: a change of marking moves a document's passages between the
+# keyword index's parts.
+M007_KEYWORD_MARKINGS = """
+CREATE FUNCTION kb_log_group() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO keyword_log (chunk_id)
+    SELECT chunk_id FROM chunks
+    WHERE document_id = (CASE WHEN TG_OP = 'DELETE' THEN OLD.document_id ELSE NEW.document_id END)
+    ORDER BY chunk_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER keyword_log_classification AFTER UPDATE OF classification ON documents
+FOR EACH ROW WHEN (OLD.classification IS DISTINCT FROM NEW.classification)
+EXECUTE FUNCTION kb_log_document();
+CREATE TRIGGER keyword_log_groups AFTER INSERT OR DELETE ON document_groups
+FOR EACH ROW EXECUTE FUNCTION kb_log_group();
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     M001_SCHEMA,
     M002_ORIGINAL_FILES,
@@ -220,6 +238,7 @@ MIGRATIONS: tuple[str, ...] = (
     M004_SESSIONS,
     M005_VERSION_MARKINGS,
     M012_ID_CASE,
+    M007_KEYWORD_MARKINGS,
 )
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"

@@ -19,7 +19,7 @@ from kb.sqlite_rows import (
     ids_of,
     utc_now,
 )
-from kb.store import Fingerprint, Ids, KeywordText, Vectors, WriteResult
+from kb.store import Fingerprint, Ids, KeywordText, Marking, Vectors, WriteResult
 
 
 class SQLiteStore(SQLiteJobs):
@@ -217,6 +217,11 @@ class SQLiteStore(SQLiteJobs):
             ).fetchall()
         return [int(r[0]) for r in rows]
 
+    def live_markings(self) -> list[Marking]:
+        with self._readers.borrow() as db:
+            rows = db.execute(self._sql_keyword.LIVE_MARKINGS).fetchall()
+        return sorted({(int(r[0]), tuple(sorted(json.loads(r[1])))) for r in rows})
+
     def keyword_texts(self, chunk_ids: Sequence[int]) -> list[KeywordText]:
         rows = self._read_rows_for(self._sql_keyword.KEYWORD_TEXTS, list(chunk_ids))
         return [_keyword_text(r) for r in rows]
@@ -327,4 +332,5 @@ class SQLiteStore(SQLiteJobs):
 
 
 def _keyword_text(row: Sequence[Any]) -> KeywordText:
-    return KeywordText(int(row[0]), str(row[1] or ""), str(row[2] or ""), str(row[3]))
+    marking = (int(row[4]), tuple(sorted(json.loads(row[5]))))
+    return KeywordText(int(row[0]), str(row[1] or ""), str(row[2] or ""), str(row[3]), marking)

@@ -46,6 +46,10 @@ class Fingerprint:
     version: int = 1
 
 
+# A document's marking as the keyword index parts passages by: (level rank, sorted groups).
+Marking = tuple[int, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class KeywordText:
     """What the keyword index holds of one passage."""
@@ -54,6 +58,7 @@ class KeywordText:
     title: str
     heading: str
     text: str
+    marking: Marking = (0, ())
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,10 @@ class Store(Protocol):
 
     def keyword_changes(self, since: int, until: int) -> list[int]:
         """Chunk ids added, removed or retitled between two points of the keyword log."""
+        ...
+
+    def live_markings(self) -> list[Marking]:
+        """The distinct markings of live documents."""
         ...
 
     def keyword_texts(self, chunk_ids: Sequence[int]) -> list[KeywordText]:

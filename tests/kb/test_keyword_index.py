@@ -17,11 +17,13 @@ import numpy as np
 import pytest
 import tantivy
 
+from kb.access import Viewer
 from kb.allowed import Allowed
 from kb.embedder import Embedder
-from kb.keyword_index import FOLDER, KeywordIndex
+from kb.keyword_index import KeywordIndex
+from kb.keyword_parts import FOLDER, part_name
 from kb.knowledge_base import KnowledgeBase
-from kb.models import SearchRequest
+from kb.models import Filters, SearchRequest
 from kb.query import parse_query
 from kb.settings import Settings
 from kb.sqlite_store import SQLiteStore
@@ -48,6 +50,11 @@ def store(tmp_path: Path, make_store: Callable[..., SQLiteStore]) -> SQLiteStore
     folder = make_store(tmp_path / "store")
     write(folder, *enumerate(TEXTS))
     return folder
+
+
+def part(store_folder: Path) -> Path:
+    """The folder of the index part holding the tests' passages (all public)."""
+    return store_folder / FOLDER / part_name((0, ()))
 
 
 def keywords(
@@ -138,7 +145,7 @@ def test_a_damaged_index_gives_way_to_fts5_and_is_rebuilt(
     store: SQLiteStore, tmp_path: Path
 ) -> None:
     assert found(keywords(store), "ceasefire")
-    (tmp_path / "store" / FOLDER / "meta.json").write_text("{ not json")
+    (part(tmp_path / "store") / "meta.json").write_text("{ not json")
     index = keywords(store)
     first = index.search(parse_query("ceasefire"), 10, None)
     if first is None:  # damage seen on opening: FTS5 served, a rebuild runs in the background
@@ -165,7 +172,7 @@ def test_a_writer_in_another_process_leaves_the_search_to_fts5(
     index = keywords(store)
     assert found(index, "ceasefire")
     write(store, (4, "ceasefire again"))
-    other = tantivy.Index.open(str(tmp_path / "store" / FOLDER)).writer(15_000_000, 1)
+    other = tantivy.Index.open(str(part(tmp_path / "store"))).writer(15_000_000, 1)
     assert index.search(parse_query("ceasefire"), 10, None) is None  # busy: no waiting
     other.rollback()
     del other  # lets go of tantivy's writer lock
@@ -221,7 +228,7 @@ def test_a_build_killed_midway_leaves_an_index_that_is_rebuilt_or_whole(
     store: SQLiteStore, tmp_path: Path
 ) -> None:
     write(store, *[(n, f"ceasefire report {n} " + "text " * 200) for n in range(4, 6000)])
-    folder = tmp_path / "store" / FOLDER
+    folder = part(tmp_path / "store")
     url = getattr(store, "url", "")
     builder = subprocess.Popen([sys.executable, "-c", BUILD, str(tmp_path / "store"), url])
     deadline = time.monotonic() + 60
@@ -246,10 +253,37 @@ def test_a_command_brings_the_index_up_to_its_writes_before_it_exits(
     later = keywords(store, sync_rows=0)  # no catching up allowed: current, or FTS5
     assert found(later, "restitution") == ["doc-1"]
     # Held by another process's writer, it is left to whoever searches next.
-    other = tantivy.Index.open(str(settings.store / FOLDER)).writer(15_000_000, 1)
+    other = tantivy.Index.open(str(part(settings.store))).writer(15_000_000, 1)
     write(store, (9, "restitution of land"))
     assert later.prepare() is False
     other.rollback()
     del other
     assert later.prepare() is True
     assert sorted(found(later, "restitution")) == ["doc-1", "doc-9"]
+
+
+def test_while_the_index_is_not_current_a_reader_who_may_not_see_all_gets_no_fts5_ranking(
+    settings: Settings, embedder: Embedder
+) -> None:
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
+        kb.add([passage_draft(9, "ceasefire notes of the envoy", classification="confidential")])
+        assert kb.update_keyword_index()
+        # Another process holds the part's writer: the next write cannot be caught up.
+        other = tantivy.Index.open(str(part(settings.store))).writer(15_000_000, 1)
+        kb.add([passage_draft(5, "a ceasefire in the delta")])
+        reader = Viewer("pia", "reader", "public")
+
+        def ask(viewer: Viewer | None) -> tuple[list[str], tuple[str, ...]]:
+            request = SearchRequest("ceasefire", Filters(viewer=viewer), mode="keyword")
+            answer = kb.search(request)
+            return [r.document_id for r in answer.results], answer.notices
+
+        everything, notices = ask(None)  # FTS5 counts what this caller may see: everything
+        assert "doc-9" in everything and not notices
+        hidden, notices = ask(reader)
+        assert hidden == [] and "keyword matching is left out" in notices[0]
+        other.rollback()
+        del other
+        shown, notices = ask(reader)
+        assert set(shown) == {"doc-0", "doc-3", "doc-5"} and not notices
