@@ -74,6 +74,21 @@ def test_a_disabled_user_loses_the_session(settings: Settings, corpus: Knowledge
         assert_error(http.get("/stats"), 401, "unauthorized")
 
 
+def test_rotating_a_key_ends_the_sessions_opened_with_it(
+    settings: Settings, corpus: KnowledgeBase
+) -> None:
+    key = add_user(settings, "amina", "evaluator", "restricted")
+    other = add_user(settings, "omar", "reader", "internal")
+    with browser(settings, corpus) as http, browser(settings, corpus) as bystander:
+        assert http.post("/session", data={"api_key": key}).status_code == 200
+        assert bystander.post("/session", data={"api_key": other}).status_code == 200
+        assert http.get("/stats").status_code == 200
+        with Users(settings) as users:
+            users.rotate_key("amina")
+        assert_error(http.get("/stats"), 401, "unauthorized")
+        assert bystander.get("/stats").status_code == 200  # only amina's sessions end
+
+
 def test_a_session_holds_on_every_server_of_the_store_and_across_a_restart(
     settings: Settings, corpus: KnowledgeBase, embedder: Embedder, tmp_path: Path
 ) -> None:
