@@ -7,7 +7,6 @@ import http.client
 import json
 import re
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -24,7 +22,7 @@ from ingest.metadata import DOCUMENT_ID
 from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
-from tests.api.conftest import add_user, bearer, signed_in
+from tests.api.conftest import add_user, bearer, served, signed_in
 from tests.api.contract import assert_error
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf
 
@@ -276,8 +274,9 @@ def test_a_background_upload_answers_at_once_with_a_job_its_uploader_follows(
 def test_a_background_upload_with_bad_metadata_is_refused_at_once(
     bare_client: TestClient,
 ) -> None:
-    answer = send(bare_client, [("accord.md", CEASEFIRE.encode())], doc_type="agreement",
-                  background="true")
+    answer = send(
+        bare_client, [("accord.md", CEASEFIRE.encode())], doc_type="agreement", background="true"
+    )
     assert_error(answer, 422, "invalid_metadata")
 
 
@@ -481,26 +480,11 @@ def test_a_request_body_over_the_limit_is_413_in_the_error_shape(
 @pytest.fixture
 def server(limited_settings: Settings, embedder: Embedder) -> Iterator[tuple[str, int]]:
     """The app served by uvicorn on a free local port, in a thread (its admin: `admin`)."""
-    with KnowledgeBase(limited_settings, embedder=embedder) as kb:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        # A failed test must not leave shutdown waiting on its half-sent request.
-        config = uvicorn.Config(
-            create_app(limited_settings, kb=kb), log_level="warning", timeout_graceful_shutdown=5
-        )
-        served = uvicorn.Server(config)
-        thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]})
-        thread.start()
-        try:
-            while not served.started:
-                if not thread.is_alive():
-                    pytest.fail("the server did not start")
-                time.sleep(0.01)
-            yield listener.getsockname()[:2]
-        finally:
-            served.should_exit = True
-            thread.join()
-            listener.close()
+    with (
+        KnowledgeBase(limited_settings, embedder=embedder) as kb,
+        served(create_app(limited_settings, kb=kb)) as address,
+    ):
+        yield address
 
 
 def answer(connection: socket.socket) -> tuple[int, dict[str, Any]]:
