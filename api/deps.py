@@ -7,6 +7,7 @@ action it needs (`ReaderDep`, `WriterDep`, `TrainerDep`, `AdminDep`): one guard 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -111,6 +112,37 @@ def signin_gate(request: Request) -> tuple[SignInLimiter, str]:
             headers={"Retry-After": str(wait)},
         )
     return limiter, address
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse (403) a sign-in or sign-out sent by a page of another site: one whose `Origin`
+    is not this server's own. Without `Origin` (a script, curl) the request passes: browsers
+    send it with every cross-site POST, so its absence is no browser acting for another site."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    sent = _origin_of(origin)
+    if sent is None or sent != _origin_of(own):
+        raise ForbiddenError(
+            f"refused: this request was sent from another site (Origin {origin!r} is not {own})"
+        )
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the default port filled in; None for `null` or junk."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if not host or port is None or parts.path not in ("", "/"):
+        return None
+    return scheme, host, port
 
 
 def _session_viewer(request: Request) -> Viewer:
