@@ -89,11 +89,26 @@ def get_viewer(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Viewer:
     """The user whose key the request carries; 401 without a valid one, 429 after too many
-    wrong ones from the same address."""
+    wrong ones from the same address. A request with a body was signed in before its body
+    was read (`api.early_auth`): that answer is reused."""
+    early: Viewer | None = getattr(request.state, EARLY_VIEWER, None)
+    if early is not None:
+        return early
+    return authenticate(request, None if credentials is None else credentials.credentials)
+
+
+# Where `api.early_auth` leaves the viewer it signed in, in the request's state.
+EARLY_VIEWER = "early_viewer"
+
+
+def authenticate(request: Request, key: str | None) -> Viewer:
+    """The user a request signs in as: by its bearer `key`, else by its session cookie (a
+    change made with the cookie must carry the CSRF token). 401 without either, 403 without
+    the token, 429 after too many wrong keys from the address; a wrong key is counted."""
     limiter, address = signin_gate(request)
-    if credentials is None:
+    if key is None:
         return _session_viewer(request)
-    viewer = get_users(request).authenticate(credentials.credentials)
+    viewer = get_users(request).authenticate(key)
     if viewer is None:
         limiter.failed(address)
         raise UnauthorizedError("the API key is wrong, or its user is disabled")

@@ -499,13 +499,14 @@ def answer(connection: socket.socket) -> tuple[int, dict[str, Any]]:
         response.close()
 
 
-def request_head(headers: dict[str, str]) -> bytes:
+def request_head(settings: Settings, headers: dict[str, str]) -> bytes:
+    # A good key: a wrong one would be refused before the body too (tests/api/test_early_auth.py).
+    key = add_user(settings, f"uploader-{uuid.uuid4().hex[:8]}", "evaluator")
     lines = [
         "POST /documents HTTP/1.1",
         "Host: 127.0.0.1",
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-        # Any bearer key passes the early check; the body limit must answer before the key's.
-        "Authorization: Bearer kb_not-checked-before-the-limit",
+        f"Authorization: Bearer {key}",
         *(f"{k}: {v}" for k, v in headers.items()),
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -536,7 +537,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(
 ) -> None:
     with socket.create_connection(server) as connection:
         # Ten GiB declared, not one byte of it sent.
-        connection.sendall(request_head({"Content-Length": str(10 * 1024**3)}))
+        connection.sendall(request_head(limited_settings, {"Content-Length": str(10 * 1024**3)}))
         status, body = answer(connection)
     assert status == 413
     assert body["ok"] is False and body["error"] == "too_large"
@@ -548,7 +549,7 @@ def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(
     server: tuple[str, int], limited_settings: Settings
 ) -> None:
     with socket.create_connection(server) as connection:
-        connection.sendall(request_head({"Transfer-Encoding": "chunked"}))
+        connection.sendall(request_head(limited_settings, {"Transfer-Encoding": "chunked"}))
         sent = 0
         chunks = body_chunks()
         # Send just past the limit and never finish the body: only a server that counts the
