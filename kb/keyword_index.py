@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import tantivy
 
 from kb.allowed import Allowed
+from kb.files import make_files_private
 from kb.query import WORD, ParsedQuery
 from kb.settings import Settings
 from kb.store import KeywordText, Store
@@ -236,6 +237,7 @@ class KeywordIndex:
         writer.add_document(tantivy.Document(cid=MARKER, seq=end, stamp=stamp))
         writer.commit()
         writer.wait_merging_threads()  # also lets go of tantivy's writer lock
+        make_files_private(self._folder)  # tantivy makes its files with the umask's mode
 
     def _build_in_background(self) -> None:
         generation = self._store.generation()
@@ -259,6 +261,7 @@ class KeywordIndex:
                 self._folder.mkdir(mode=0o700, exist_ok=True)
                 index = tantivy.Index(_schema(), path=str(self._folder), reuse=True)
             index.register_tokenizer(ANALYZER, _analyzer())
+            make_files_private(self._folder)
             self._index = index
         return self._index
 

@@ -20,6 +20,7 @@ import numpy as np
 from kb import sql_postgres, sql_postgres_history, sql_postgres_jobs
 from kb import sql_postgres_schema as schema
 from kb.errors import StoreError
+from kb.files import make_private_folder
 from kb.postgres_connection import PostgresConnection
 from kb.postgres_originals import DatabaseOriginals
 from kb.sqlite_readers import Readers
@@ -52,7 +53,7 @@ class PostgresStore(SQLiteStore):
     def __init__(self, url: str, folder: Path, readers: int = 2) -> None:
         """Open (migrating) the database at `url`; `folder` holds this machine's caches and
         the kept original files."""
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(folder)
         self.url = url
         self.folder = folder  # this machine's part of the store: caches, copies of originals
         self._db = PostgresConnection(url)  # type: ignore[assignment]

@@ -23,6 +23,7 @@ from kb import (
 )
 from kb.access import LEVELS
 from kb.errors import StoreError
+from kb.files import make_private_folder
 from kb.models import DocumentDraft
 from kb.original_files import OriginalFiles
 from kb.sqlite_connection import connect
@@ -54,7 +55,7 @@ class SQLiteBase:
         """Open (creating and migrating) the store in `folder`; `readers`: connections that
         searches read through side by side (`Settings.readers`)."""
         # Owner only: the store holds confidential text, whatever the API enforces.
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(folder)
         self.folder = folder
         self.path = folder / DATABASE_NAME
         try:
