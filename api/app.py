@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from types import MappingProxyType
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.body_limit import BodyLimit
 from api.early_auth import EarlyAuth
@@ -37,6 +40,11 @@ from kb.knowledge_base import KnowledgeBase
 from kb.schema import load_schema
 from kb.settings import Settings
 from kb.users import Users
+
+# How `kb serve` runs the app under uvicorn. uvicorn's own proxy handling is off: it believes
+# X-Forwarded-For from any loopback peer, so one local client could pose as any number of
+# addresses to the sign-in limit. The app applies KB_TRUSTED_PROXIES itself instead.
+UVICORN_OPTIONS: Mapping[str, Any] = MappingProxyType({"proxy_headers": False})
 
 ERRORS = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
@@ -90,6 +98,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         responses=ERRORS,  # type: ignore[arg-type]
     )
     app.add_middleware(EarlyAuth)
+    # Outside EarlyAuth, whose sign-in limit counts by the client address this settles.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so on every answer
     app.state.signin_limiter = SignInLimiter(settings.signin_failures_per_minute)

@@ -7,6 +7,7 @@ action it needs (`ReaderDep`, `WriterDep`, `TrainerDep`, `AdminDep`): one guard 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -88,11 +89,26 @@ def get_viewer(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Viewer:
     """The user whose key the request carries; 401 without a valid one, 429 after too many
-    wrong ones from the same address."""
+    wrong ones from the same address. A request with a body was signed in before its body
+    was read (`api.early_auth`): that answer is reused."""
+    early: Viewer | None = getattr(request.state, EARLY_VIEWER, None)
+    if early is not None:
+        return early
+    return authenticate(request, None if credentials is None else credentials.credentials)
+
+
+# Where `api.early_auth` leaves the viewer it signed in, in the request's state.
+EARLY_VIEWER = "early_viewer"
+
+
+def authenticate(request: Request, key: str | None) -> Viewer:
+    """The user a request signs in as: by its bearer `key`, else by its session cookie (a
+    change made with the cookie must carry the CSRF token). 401 without either, 403 without
+    the token, 429 after too many wrong keys from the address; a wrong key is counted."""
     limiter, address = signin_gate(request)
-    if credentials is None:
+    if key is None:
         return _session_viewer(request)
-    viewer = get_users(request).authenticate(credentials.credentials)
+    viewer = get_users(request).authenticate(key)
     if viewer is None:
         limiter.failed(address)
         raise UnauthorizedError("the API key is wrong, or its user is disabled")
@@ -111,6 +127,37 @@ def signin_gate(request: Request) -> tuple[SignInLimiter, str]:
             headers={"Retry-After": str(wait)},
         )
     return limiter, address
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse (403) a sign-in or sign-out sent by a page of another site: one whose `Origin`
+    is not this server's own. Without `Origin` (a script, curl) the request passes: browsers
+    send it with every cross-site POST, so its absence is no browser acting for another site."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    sent = _origin_of(origin)
+    if sent is None or sent != _origin_of(own):
+        raise ForbiddenError(
+            f"refused: this request was sent from another site (Origin {origin!r} is not {own})"
+        )
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) with the default port filled in; None for `null` or junk."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if not host or port is None or parts.path not in ("", "/"):
+        return None
+    return scheme, host, port
 
 
 def _session_viewer(request: Request) -> Viewer:

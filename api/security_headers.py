@@ -12,7 +12,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it a browser sends `Origin: null` with our own forms' POSTs, and
+    # sign-in refuses a null origin (api.deps.check_same_origin). Other sites still get nothing.
+    "Referrer-Policy": "same-origin",
 }
 # Our own pages load only from this origin and may not be framed.
 HTML_POLICY = (

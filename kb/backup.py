@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kb import sql, sql_checks, sql_originals
 from kb.errors import InvalidRequestError, StoreError
+from kb.files import make_private_folder, write_atomically
 from kb.index import VECTORS_KEY
 from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import MODEL_KEY
@@ -54,7 +55,7 @@ def backup_store(store: Path, destination: Path, *, force: bool = False) -> Back
         force: replace a store already in `destination`.
     """
     source = _store_file(store)
-    destination.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(destination)
     target = destination / DATABASE_NAME
     if target.exists() and not force:
         raise InvalidRequestError(
@@ -73,8 +74,8 @@ def backup_store(store: Path, destination: Path, *, force: bool = False) -> Back
     report = replace(report, originals=copied)
     _drop_sidecars(destination)
     os.replace(partial, target)
-    manifest = destination / MANIFEST_NAME
-    manifest.write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n")
+    manifest = json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n"
+    write_atomically(destination / MANIFEST_NAME, manifest.encode(), ".backup-")
     return report
 
 

@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 
 from kb.faiss_threads import one_thread
-from kb.files import write_atomically, write_file_atomically
+from kb.files import make_private_folder, write_atomically, write_file_atomically
 from kb.index_file import HEADER_NAME, INDEX_NAME, file_crc32, read_header
 from kb.settings import Settings
 from kb.store import Ids, Vectors
@@ -308,7 +308,7 @@ class VectorIndex:
     def save(self, folder: Path) -> None:
         """Write atomically, header last (a torn write is detected), under the store's writer
         lock; the FAISS file only when its vectors changed (masking lives in the header)."""
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(folder)
         path = folder / INDEX_NAME
         if self._dirty or not path.exists():
             write_file_atomically(

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import tantivy
 
+from kb.files import make_files_private, make_private_folder
 from kb.store import KeywordText, Marking
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,10 @@ class Parts:
         opened = self.indexes.get(marking)
         if opened is None:
             folder = self.folder / part_name(marking)
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_folder(folder)
             opened = tantivy.Index(schema(), path=str(folder), reuse=True)
             opened.register_tokenizer(ANALYZER, analyzer())
+            make_files_private(folder)  # tantivy makes its files with the umask's mode
             self.indexes[marking] = opened
         return opened
 
@@ -126,7 +128,7 @@ class Parts:
     def rebuild(self, batches: Iterable[list[KeywordText]], end: int, stamp: str) -> int:
         """Every part afresh, from every live passage in one pass; returns how many."""
         self.discard()
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(self.folder)
         writers: dict[Marking, tantivy.IndexWriter] = {}
         count = 0
         for batch in batches:
@@ -138,9 +140,10 @@ class Parts:
                     )
                 writer.add_document(tantivy.Document(cid=text.chunk_id, body=body(text)))
             count += len(batch)
-        for writer in writers.values():
+        for marking, writer in writers.items():
             writer.commit()
             writer.wait_merging_threads()  # also lets go of tantivy's writer lock
+            make_files_private(self.folder / part_name(marking))
         # States last: a build killed before them leaves parts without one, rebuilt again.
         for marking in writers:
             self.index(marking).reload()
@@ -172,6 +175,7 @@ class Parts:
                 writer.add_document(tantivy.Document(cid=text.chunk_id, body=body(text)))
             writer.commit()
             writer.wait_merging_threads()
+            make_files_private(self.folder / part_name(marking))
             index.reload()
         _write_state(self.folder / part_name(marking), PartState(end, stamp, marking))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from kb.errors import StoreBusyError
+from kb.files import create_private_file, make_private_folder
 
 LOCK_NAME = "writer.lock"
 POLL_SECONDS = 0.05
@@ -82,7 +83,8 @@ class WriterLock:
             self._threads.release()
 
     def _acquire(self, deadline: float) -> IO[str]:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(self.folder)
+        create_private_file(self.path)
         handle = self.path.open("a+", encoding="utf-8")
         try:
             while True:

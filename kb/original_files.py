@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kb.errors import StoreError
-from kb.files import write_atomically
+from kb.files import make_private_folder, write_atomically
 
 FOLDER_NAME = "originals"
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -39,7 +39,7 @@ class OriginalFiles:
         target = self.path(sha256)
         if target.is_file() and target.stat().st_size == len(data):
             return sha256
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(target.parent)
         write_atomically(target, data, TEMP_PREFIX)
         return sha256
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kb import sql_postgres
-from kb.files import write_atomically
+from kb.files import make_private_folder, write_atomically
 from kb.original_files import TEMP_PREFIX, OriginalFiles
 from kb.postgres_connection import PostgresConnection
 
@@ -31,7 +31,7 @@ class DatabaseOriginals(OriginalFiles):
         if not local.is_file():
             rows = self._run(sql_postgres.ORIGINAL_BYTES, (sha256,))
             if rows and isinstance(data := rows[0][0], bytes):
-                local.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                make_private_folder(local.parent)
                 write_atomically(local, data, TEMP_PREFIX)
         return local
 

@@ -21,6 +21,7 @@ import numpy as np
 from kb import sql_postgres, sql_postgres_history, sql_postgres_jobs
 from kb import sql_postgres_schema as schema
 from kb.errors import StoreError
+from kb.files import make_private_folder
 from kb.jobs import Clock
 from kb.postgres_connection import PostgresConnection
 from kb.postgres_originals import DatabaseOriginals
@@ -56,7 +57,7 @@ class PostgresStore(SQLiteStore):
     ) -> None:
         """Open (migrating) the database at `url`; `folder` holds this machine's caches and
         the kept original files; `clock`: the ingest queue's time (its leases)."""
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(folder)
         self.url = url
         self.folder = folder  # this machine's part of the store: caches, copies of originals
         self._db = PostgresConnection(url)  # type: ignore[assignment]

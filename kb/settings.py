@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -284,6 +285,15 @@ class Settings(BaseSettings):
             "request from it gets 429 until the minute has passed."
         ),
     )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description=(
+            "Addresses or networks (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`) of reverse "
+            "proxies in front of the server: only a request from one of them has its "
+            "X-Forwarded-For (the client address the sign-in limit counts) and "
+            "X-Forwarded-Proto believed. Empty: no proxy; each client is its TCP address."
+        ),
+    )
 
     ann_threshold: int = Field(
         50_000,
@@ -336,6 +346,27 @@ class Settings(BaseSettings):
             "number of passages changed."
         ),
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return (
+            [part.strip() for part in value.split(",") if part.strip()]
+            if isinstance(value, str)
+            else value
+        )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"trusted proxy {proxy!r} is not an IP address or network (CIDR)"
+                ) from exc
+        return value
 
     @property
     def readers(self) -> int:

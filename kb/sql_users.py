@@ -32,4 +32,5 @@ CREATE INDEX sessions_expires ON sessions (expires);
 INSERT_SESSION = "INSERT INTO sessions (token_hash, name, csrf, expires) VALUES (?, ?, ?, ?)"
 FIND_SESSION = "SELECT name, csrf, expires FROM sessions WHERE token_hash = ? AND expires > ?"
 DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = ?"
+DELETE_USER_SESSIONS = "DELETE FROM sessions WHERE name = ?"
 DROP_EXPIRED_SESSIONS = "DELETE FROM sessions WHERE expires <= ?"

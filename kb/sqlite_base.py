@@ -24,6 +24,7 @@ from kb import (
 )
 from kb.access import LEVELS
 from kb.errors import StoreError
+from kb.files import make_private_folder
 from kb.jobs import Clock
 from kb.metadata_limits import loads_shown
 from kb.models import DocumentDraft
@@ -58,7 +59,7 @@ class SQLiteBase:
         searches read through side by side (`Settings.readers`); `clock`: the ingest queue's
         time (its leases)."""
         # Owner only: the store holds confidential text, whatever the API enforces.
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(folder)
         self.folder = folder
         self.path = folder / DATABASE_NAME
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import StoreBusyError
+from kb.files import create_private_file
 from kb.lock import describe_holder
 
 BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -55,7 +56,9 @@ class BusyAwareConnection(sqlite3.Connection):
 
 
 def connect(path: Path, **options: Any) -> BusyAwareConnection:
-    """Open the SQLite file at `path` (options as for sqlite3.connect)."""
+    """Open the SQLite file at `path` (options as for sqlite3.connect). A new file is made
+    owner-only first: SQLite gives its -wal and -shm files the database file's mode."""
+    create_private_file(path)
     db = sqlite3.connect(path, factory=BusyAwareConnection, **options)
     assert isinstance(db, BusyAwareConnection)
     db.folder = path.parent

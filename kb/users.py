@@ -31,7 +31,7 @@ from kb.postgres_store import PostgresStore
 from kb.settings import Settings
 from kb.sqlite_base import DATABASE_NAME, SQLiteBase
 from kb.sqlite_connection import connect
-from kb.sqlite_rows import utc_now
+from kb.sqlite_rows import Transaction, utc_now
 
 KEY_PREFIX = "kb_"  # recognisable in logs and by secret scanners
 ADMIN_KEY_FILE = "admin.key"
@@ -82,7 +82,7 @@ class Users:
 
     def __init__(self, settings: Settings) -> None:
         self._db: Any
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         if settings.database_url:
             # Users are shared by every server on the database; its migrations make the table.
             PostgresStore(settings.database_url, settings.store).close()
@@ -164,10 +164,15 @@ class Users:
         return self.get(name)
 
     def rotate_key(self, name: str) -> str:
-        """A new key for the user; the old one stops working at once."""
+        """A new key for the user; the old one stops working at once, and so does every
+        browser session opened with it."""
         key = new_key()
-        if not self._run(sql_users.SET_KEY, (hash_key(key), utc_now(), name)):
-            raise NotFoundError(f"no user named {name!r} (see `kb users list`)")
+        # One transaction (plain BEGIN: both backends' writes), so there is no moment where
+        # the key is new and a session opened with the old one still holds.
+        with Transaction(self._db, self._lock, "BEGIN"):
+            if not self._db.execute(sql_users.SET_KEY, (hash_key(key), utc_now(), name)).rowcount:
+                raise NotFoundError(f"no user named {name!r} (see `kb users list`)")
+            self._db.execute(sql_users.DELETE_USER_SESSIONS, (name,))
         return key
 
     def authenticate(self, key: str) -> Viewer | None:

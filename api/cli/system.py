@@ -75,14 +75,15 @@ def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import UVICORN_OPTIONS, create_app
 
     sign_in(ctx)
     err.print(
         f"Precedent on http://{host}:{port}/  (sign in with an API key; "
         f"API docs: http://{host}:{port}/docs)"
     )
-    uvicorn.run(create_app(ctx.settings), host=host, port=port, log_level="info")
+    app = create_app(ctx.settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", **UVICORN_OPTIONS)
 
 
 def sign_in(ctx: Context) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 
-from api.deps import get_sessions, get_users, signin_gate
+from api.deps import check_same_origin, get_sessions, get_users, signin_gate
 from api.schemas import SessionPublic
 from api.sessions import COOKIE, Session
 from kb.access import Viewer
@@ -15,7 +15,7 @@ from kb.errors import UnauthorizedError
 router = APIRouter(tags=["session"])
 
 
-@router.post("/session", response_model=SessionPublic)
+@router.post("/session", response_model=SessionPublic, dependencies=[Depends(check_same_origin)])
 def sign_in(
     request: Request,
     response: Response,
@@ -23,7 +23,7 @@ def sign_in(
 ) -> SessionPublic:
     """Sign a browser in: sets an HttpOnly, SameSite=Strict session cookie and returns the
     CSRF token to send as `X-CSRF-Token` with every change. Wrong keys count toward the
-    sign-in limit."""
+    sign-in limit; a request whose `Origin` is another site gets 403."""
     limiter, address = signin_gate(request)
     viewer = get_users(request).authenticate(api_key.strip())
     if viewer is None:
@@ -55,9 +55,10 @@ def open_browser_session(request: Request, response: Response, viewer: Viewer) -
     return session
 
 
-@router.delete("/session", status_code=204)
+@router.delete("/session", status_code=204, dependencies=[Depends(check_same_origin)])
 def sign_out(request: Request, response: Response) -> None:
-    """Sign a browser out (its session ends at once)."""
+    """Sign a browser out (its session ends at once); a request whose `Origin` is another
+    site gets 403."""
     token = request.cookies.get(COOKIE)
     if token:
         get_sessions(request).close(token)

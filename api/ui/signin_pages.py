@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.deps import get_sessions, get_users, signin_gate
+from api.deps import check_same_origin, get_sessions, get_users, signin_gate
 from api.routes.session import open_browser_session
 from api.sessions import COOKIE
 from api.ui.auth import check_csrf, page_session
@@ -33,7 +33,7 @@ def signin_page(request: Request, next: str | None = None) -> Response:
     return render(request, "signin.html", None, next=safe_next(next), error=None)
 
 
-@router.post("/signin")
+@router.post("/signin", dependencies=[Depends(check_same_origin)])
 def signin(
     request: Request,
     api_key: Annotated[str, Form(max_length=200)] = "",
@@ -54,7 +54,7 @@ def signin(
     return response
 
 
-@router.post("/signout")
+@router.post("/signout", dependencies=[Depends(check_same_origin)])
 def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
     token = request.cookies.get(COOKIE)

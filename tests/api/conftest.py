@@ -7,14 +7,19 @@ in as an admin cleared for everything (`signed_in`); tests/api/test_auth.py cove
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.app import UVICORN_OPTIONS, create_app
 from ingest.pipeline import ingest_paths
 from kb.embedder import Embedder
 from kb.errors import NotFoundError
@@ -45,6 +50,31 @@ def signed_in(app: FastAPI, settings: Settings) -> TestClient:
         except NotFoundError:
             key = users.add(ADMIN, "admin", "confidential")[1]
     return TestClient(app, headers=bearer(key))
+
+
+@contextmanager
+def served(app: FastAPI) -> Iterator[tuple[str, int]]:
+    """`app` served by uvicorn as `kb serve` runs it, on a free loopback port, in a thread;
+    yields (host, port)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    # A failed test must not leave shutdown waiting on its half-sent request.
+    config = uvicorn.Config(
+        app, log_level="warning", timeout_graceful_shutdown=5, **UVICORN_OPTIONS
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("the server did not start")
+            time.sleep(0.01)
+        yield listener.getsockname()[:2]
+    finally:
+        server.should_exit = True
+        thread.join()
+        listener.close()
 
 
 def load_corpus(kb: KnowledgeBase, folder: Path) -> KnowledgeBase:

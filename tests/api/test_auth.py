@@ -221,7 +221,7 @@ def test_every_answer_carries_the_security_headers(site: Site) -> None:
     ):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
     docs = site.http.get("/docs")
     assert docs.headers["content-type"].startswith("text/html")
     policy = docs.headers["Content-Security-Policy"]

@@ -74,6 +74,21 @@ def test_a_disabled_user_loses_the_session(settings: Settings, corpus: Knowledge
         assert_error(http.get("/stats"), 401, "unauthorized")
 
 
+def test_rotating_a_key_ends_the_sessions_opened_with_it(
+    settings: Settings, corpus: KnowledgeBase
+) -> None:
+    key = add_user(settings, "amina", "evaluator", "restricted")
+    other = add_user(settings, "omar", "reader", "internal")
+    with browser(settings, corpus) as http, browser(settings, corpus) as bystander:
+        assert http.post("/session", data={"api_key": key}).status_code == 200
+        assert bystander.post("/session", data={"api_key": other}).status_code == 200
+        assert http.get("/stats").status_code == 200
+        with Users(settings) as users:
+            users.rotate_key("amina")
+        assert_error(http.get("/stats"), 401, "unauthorized")
+        assert bystander.get("/stats").status_code == 200  # only amina's sessions end
+
+
 def test_a_session_holds_on_every_server_of_the_store_and_across_a_restart(
     settings: Settings, corpus: KnowledgeBase, embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -99,3 +114,42 @@ def test_a_session_holds_on_every_server_of_the_store_and_across_a_restart(
     with browser(settings, corpus) as one:
         one.cookies.update(cookies)
         assert_error(one.get("/stats"), 401, "unauthorized")
+
+
+FOREIGN = ["https://evil.example", "http://127.0.0.1:8080", "https://127.0.0.1", "null"]
+
+
+@pytest.mark.parametrize("origin", FOREIGN)
+def test_a_sign_in_or_out_from_another_site_is_refused(
+    settings: Settings, corpus: KnowledgeBase, origin: str
+) -> None:
+    key = add_user(settings, "amina", "evaluator", "restricted")
+    cross_site = {"Origin": origin}
+    with browser(settings, corpus) as http:
+        refused = http.post("/session", data={"api_key": key}, headers=cross_site)
+        assert "another site" in assert_error(refused, 403, "forbidden")["message"]
+        assert "set-cookie" not in refused.headers
+        page = http.post("/ui/signin", data={"api_key": key}, headers=cross_site)
+        assert page.status_code == 403 and "set-cookie" not in page.headers
+        assert_error(http.get("/stats"), 401, "unauthorized")  # no session was opened
+
+        assert http.post("/session", data={"api_key": key}).status_code == 200
+        assert_error(http.delete("/session", headers=cross_site), 403, "forbidden")
+        assert http.get("/stats").status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize("origin", [None, "http://127.0.0.1", "HTTP://127.0.0.1:80"])
+def test_a_sign_in_and_out_from_this_site_or_a_script_is_accepted(
+    settings: Settings, corpus: KnowledgeBase, origin: str | None
+) -> None:
+    key = add_user(settings, "amina", "evaluator", "restricted")
+    same = {} if origin is None else {"Origin": origin}
+    with browser(settings, corpus) as http:
+        assert http.post("/session", data={"api_key": key}, headers=same).status_code == 200
+        assert http.delete("/session", headers=same).status_code == 204
+        assert_error(http.get("/stats"), 401, "unauthorized")
+        signed = http.post(
+            "/ui/signin", data={"api_key": key}, headers=same, follow_redirects=False
+        )
+        assert signed.status_code == 303 and "kb_session" in signed.headers["set-cookie"]
+        assert http.get("/stats").status_code == 200

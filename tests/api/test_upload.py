@@ -7,7 +7,6 @@ import http.client
 import json
 import re
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -24,7 +22,7 @@ from ingest.metadata import DOCUMENT_ID
 from kb.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
-from tests.api.conftest import add_user, bearer, signed_in
+from tests.api.conftest import add_user, bearer, served, signed_in
 from tests.api.contract import assert_error
 from tests.docs import make_corrupt_pdf, make_encrypted_pdf
 
@@ -277,8 +275,9 @@ def test_a_background_upload_answers_at_once_with_a_job_its_uploader_follows(
 def test_a_background_upload_with_bad_metadata_is_refused_at_once(
     bare_client: TestClient,
 ) -> None:
-    answer = send(bare_client, [("accord.md", CEASEFIRE.encode())], doc_type="agreement",
-                  background="true")
+    answer = send(
+        bare_client, [("accord.md", CEASEFIRE.encode())], doc_type="agreement", background="true"
+    )
     assert_error(answer, 422, "invalid_metadata")
 
 
@@ -482,26 +481,11 @@ def test_a_request_body_over_the_limit_is_413_in_the_error_shape(
 @pytest.fixture
 def server(limited_settings: Settings, embedder: Embedder) -> Iterator[tuple[str, int]]:
     """The app served by uvicorn on a free local port, in a thread (its admin: `admin`)."""
-    with KnowledgeBase(limited_settings, embedder=embedder) as kb:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        # A failed test must not leave shutdown waiting on its half-sent request.
-        config = uvicorn.Config(
-            create_app(limited_settings, kb=kb), log_level="warning", timeout_graceful_shutdown=5
-        )
-        served = uvicorn.Server(config)
-        thread = threading.Thread(target=served.run, kwargs={"sockets": [listener]})
-        thread.start()
-        try:
-            while not served.started:
-                if not thread.is_alive():
-                    pytest.fail("the server did not start")
-                time.sleep(0.01)
-            yield listener.getsockname()[:2]
-        finally:
-            served.should_exit = True
-            thread.join()
-            listener.close()
+    with (
+        KnowledgeBase(limited_settings, embedder=embedder) as kb,
+        served(create_app(limited_settings, kb=kb)) as address,
+    ):
+        yield address
 
 
 def answer(connection: socket.socket) -> tuple[int, dict[str, Any]]:
@@ -516,13 +500,14 @@ def answer(connection: socket.socket) -> tuple[int, dict[str, Any]]:
         response.close()
 
 
-def request_head(headers: dict[str, str]) -> bytes:
+def request_head(settings: Settings, headers: dict[str, str]) -> bytes:
+    # A good key: a wrong one would be refused before the body too (tests/api/test_early_auth.py).
+    key = add_user(settings, f"uploader-{uuid.uuid4().hex[:8]}", "evaluator")
     lines = [
         "POST /documents HTTP/1.1",
         "Host: 127.0.0.1",
         f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-        # Any bearer key passes the early check; the body limit must answer before the key's.
-        "Authorization: Bearer kb_not-checked-before-the-limit",
+        f"Authorization: Bearer {key}",
         *(f"{k}: {v}" for k, v in headers.items()),
     ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -553,7 +538,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(
 ) -> None:
     with socket.create_connection(server) as connection:
         # Ten GiB declared, not one byte of it sent.
-        connection.sendall(request_head({"Content-Length": str(10 * 1024**3)}))
+        connection.sendall(request_head(limited_settings, {"Content-Length": str(10 * 1024**3)}))
         status, body = answer(connection)
     assert status == 413
     assert body["ok"] is False and body["error"] == "too_large"
@@ -565,7 +550,7 @@ def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(
     server: tuple[str, int], limited_settings: Settings
 ) -> None:
     with socket.create_connection(server) as connection:
-        connection.sendall(request_head({"Transfer-Encoding": "chunked"}))
+        connection.sendall(request_head(limited_settings, {"Transfer-Encoding": "chunked"}))
         sent = 0
         chunks = body_chunks()
         # Send just past the limit and never finish the body: only a server that counts the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,24 @@ def test_rotating_a_key_stops_the_old_one_at_once(users: Users) -> None:
     assert new != old
     assert users.authenticate(old) is None
     assert users.authenticate(new) is not None
+
+
+def test_rotating_a_key_ends_that_users_sessions_and_no_one_elses(users: Users) -> None:
+    users.add("amina", "evaluator")
+    users.add("omar", "reader")
+    far = time.time() + 3600
+    users.open_session("amina-laptop", "amina", "csrf-1", far)
+    users.open_session("amina-phone", "amina", "csrf-2", far)
+    users.open_session("omar-laptop", "omar", "csrf-3", far)
+
+    users.rotate_key("amina")
+    assert users.find_session("amina-laptop") is None
+    assert users.find_session("amina-phone") is None
+    assert users.find_session("omar-laptop") == ("omar", "csrf-3", far)
+    # A failed rotation changes nothing.
+    with pytest.raises(NotFoundError):
+        users.rotate_key("ghost")
+    assert users.find_session("omar-laptop") is not None
 
 
 def test_a_disabled_user_cannot_sign_in_until_enabled(users: Users) -> None:
