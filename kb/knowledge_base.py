@@ -16,6 +16,7 @@ from kb.curation import Curation, check_marking
 from kb.embedder import Embedder, make_embedder
 from kb.errors import ForbiddenError, ModelMismatchError
 from kb.facets import Faceting
+from kb.filter_keys import FilterKeys
 from kb.index import EXACT, VectorIndex
 from kb.index_cache import IndexCache
 from kb.integrity import describe
@@ -82,7 +83,8 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         self.index_cache = IndexCache(
             self.store, settings, lambda: self.dimension, self._lock, self._writer
         )
-        self.searcher = Searcher(self.store, self.index, self.embedder, settings)
+        self.filter_keys = FilterKeys(self.store, settings)
+        self.searcher = Searcher(self.store, self.index, self.embedder, settings, self.filter_keys)
 
     def close(self) -> None:
         self.searcher.close()
@@ -308,7 +310,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
     def list_documents(
         self, filters: Filters, limit: int = 20, offset: int = 0, viewer: Viewer | None = None
     ) -> tuple[int, list[Document]]:
-        seen = as_viewer(filters, viewer)
+        seen = self.filter_keys.check(as_viewer(filters, viewer))
         return self.store.count_documents(seen), self.store.list_documents(seen, limit, offset)
 
     def missing(self, document_ids: Sequence[str]) -> list[str]:

@@ -8,13 +8,14 @@ from functools import partial
 
 import numpy as np
 
-from kb.access import LEVELS, Viewer
+from kb.access import Viewer, sight_of
 from kb.allowed import Allowed, AllowedSets
 from kb.aspects import split_aspects
 from kb.diversity import mmr
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
 from kb.fanout import Fanout
+from kb.filter_keys import FilterKeys
 from kb.fusion import (
     Ranking,
     Scores,
@@ -58,11 +59,13 @@ class Searcher:
         index: Callable[[], VectorIndex],
         embedder: Embedder,
         settings: Settings,
+        filter_keys: FilterKeys,
     ) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
         self._settings = settings
+        self._filter_keys = filter_keys
         # Per store generation and per what a viewer may see: a suggestion must never name a
         # value found only in documents hidden from the one asking.
         self._vocabularies: GenerationCache[Vocabulary] = GenerationCache(VOCABULARIES_KEPT)
@@ -84,8 +87,9 @@ class Searcher:
         return self.search_batch([request])[0]
 
     def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
-        for request in requests:
+        for request in requests:  # all refused before any work is done for one
             validate(request)
+            self._filter_keys.check(request.filters)
         # One model call embeds every query that needs a vector.
         dense = [i for i, r in enumerate(requests) if r.mode != "keyword"]
         vectors = (
@@ -158,14 +162,9 @@ class Searcher:
 
     def _current_vocabulary(self, viewer: Viewer | None) -> Vocabulary:
         """The metadata vocabulary of what the viewer may see, rebuilt when the store changed."""
-        generation = self._store.generation()
-        key = (
-            len(LEVELS) if viewer is None else viewer.rank,
-            () if viewer is None else tuple(sorted(viewer.groups)),
-        )
         return self._vocabularies.get(
-            generation,
-            key,
+            self._store.generation(),
+            sight_of(viewer),
             lambda: build_vocabulary(
                 self._store.metadata_values(MAX_VALUE_CHARS, Filters(viewer=viewer))
             ),
@@ -175,6 +174,7 @@ class Searcher:
         self, document_id: str, filters: Filters, limit: int, offset: int = 0
     ) -> SearchResponse:
         """Documents whose passages lie closest to this document's mean passage vector."""
+        self._filter_keys.check(filters)
         own = [c.chunk_id for c in self._store.chunks_of(document_id)]
         if not own:
             raise NotFoundError(f"no document {document_id!r}")
