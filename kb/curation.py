@@ -10,6 +10,7 @@ from typing import Any
 
 from kb.access import LEVELS, Viewer, check_groups, check_level, may_see
 from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError, NotFoundError
+from kb.filters import parse_since
 from kb.models import AuditEntry, Document, DocumentDraft, Filters, Relation, Version
 from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
@@ -210,8 +211,9 @@ class Curation:
     ) -> tuple[int, list[AuditEntry]]:
         """Changes, newest first: for a viewer, only those to documents they may see (a purged
         document's entries only with full rights: its marking is gone with it)."""
+        bound = None if since is None else parse_since(since)
         return self.store.audit_entries(
-            document_id, action, actor, since, limit, offset, Filters(viewer=viewer)
+            document_id, action, actor, bound, limit, offset, Filters(viewer=viewer)
         )
 
     # -- relations ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from kb.access import LEVELS
@@ -127,10 +128,26 @@ def check_bound(key: str, value: str) -> str:
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise InvalidRequestError(
-            f"{key} takes a number or a date ({DATE_FORMS}), not {value!r}"
-        )
+        raise InvalidRequestError(f"{key} takes a number or a date ({DATE_FORMS}), not {value!r}")
     return value
+
+
+def parse_since(since: str) -> str:
+    """An audit log bound in the form the log's times are stored in, so text comparison is
+    time order: a date as given (a prefix of every time in it), a time in UTC to the second
+    (a time without a zone is taken as UTC)."""
+    if is_date(since):
+        return since
+    try:
+        moment = datetime.fromisoformat(since)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError):
+        raise InvalidRequestError(
+            f"since takes a date ({DATE_FORMS}) or a time (YYYY-MM-DDTHH:MM[:SS], UTC unless "
+            f"it ends in a zone such as +02:00 or Z), not {since!r}"
+        ) from None
 
 
 def _text(value: Any, key: str) -> str:

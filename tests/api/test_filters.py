@@ -63,6 +63,18 @@ def test_a_bad_filter_is_refused_wherever_filters_are_taken(reader: TestClient, 
         assert says in body["message"], (key, body["message"])
 
 
+def test_the_audit_log_refuses_a_since_that_is_no_time(reader: TestClient) -> None:
+    for since in ("garbage", "2024-13-01", "2024-02-30T10:00", "9999-12-31T23:59-23:00", ""):
+        body = assert_error(reader.get("/audit", params={"since": since}), 422, "invalid_request")
+        assert body["message"].startswith("since takes a date") and repr(since) in body["message"]
+    everything = reader.get("/audit").json()["total"]
+    assert everything > 0
+    for since in ("2000", "2000-01", "2000-01-01", "2000-01-01T00:00", "2000-01-01T02:00+02:00"):
+        assert reader.get("/audit", params={"since": since}).json()["total"] == everything
+    for since in ("9999", "9999-01-01T00:00:00Z"):
+        assert reader.get("/audit", params={"since": since}).json()["total"] == 0
+
+
 def upload(http: TestClient, name: str, metadata: dict[str, Any], classification: str) -> None:
     text = f"# {name}\n\nThe {name} commission heard the ceasefire monitors of the river sector.\n"
     response = http.post(
