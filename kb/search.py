@@ -37,7 +37,7 @@ from kb.models import (
     Suggestion,
 )
 from kb.owners import ChunkOwners
-from kb.query import ParsedQuery, parse_query
+from kb.query import ParsedQuery, check_query, parse_query
 from kb.reranker import Reranker
 from kb.selectivity import Selectivity, run_plan
 from kb.settings import Settings
@@ -88,7 +88,7 @@ class Searcher:
 
     def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
         for request in requests:  # all refused before any work is done for one
-            validate(request)
+            validate(request, self._settings.max_query_chars)
             self._filter_keys.check(request.filters)
         # One model call embeds every query that needs a vector.
         dense = [i for i, r in enumerate(requests) if r.mode != "keyword"]
@@ -383,12 +383,12 @@ def _answered(aspects: tuple[str, ...], per_aspect: list[Scores]) -> dict[str, t
     return {d: tuple(a) for d, a in found.items()}
 
 
-def validate(request: SearchRequest) -> None:
+def validate(request: SearchRequest, max_query_chars: int) -> None:
     if request.mode not in MODES:
         raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}, not {request.mode!r}")
-    if not request.query.strip():
-        raise InvalidRequestError("the query is empty")
+    check_query(request.query, max_query_chars)
     if not 1 <= request.limit <= MAX_LIMIT:
         raise InvalidRequestError(f"limit must be between 1 and {MAX_LIMIT}")
     if request.offset < 0:
         raise InvalidRequestError("offset must not be negative")
+
