@@ -67,8 +67,10 @@ class Curation:
         viewer: Seen = None,
     ) -> Document:
         """Change title, doc_type, date and metadata without re-embedding. `metadata` is a
-        merge patch: a key set to None is removed, the others are set. With a schema, the
-        edited document must still meet its type's rule (InvalidMetadataError names the field)."""
+        merge patch: a key set to None is removed, the others are set. Groups None stay as
+        they are (an empty list removes them): a client that sends untouched fields as null
+        must never open a document to everyone. With a schema, the edited document must still
+        meet its type's rule (InvalidMetadataError names the field)."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise InvalidRequestError(
@@ -83,6 +85,7 @@ class Curation:
             else:
                 metadata[key] = value
         title = changes.get("title") or document.title
+        groups = changes.get("groups")
         doc_type = changes.get("doc_type") or document.doc_type
         if schema is not None:
             try:
@@ -99,7 +102,7 @@ class Curation:
             date=changes["date"] if "date" in changes else document.date,
             chunks=(),
             classification=changes.get("classification") or document.classification,
-            groups=check_groups(changes["groups"]) if "groups" in changes else document.groups,
+            groups=document.groups if groups is None else check_groups(groups),
         )
         check_marking(draft, viewer)
         before = (

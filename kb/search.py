@@ -46,6 +46,7 @@ from kb.store import Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1  # far past any page anyone reads; a bigger one is refused, not run
 VOCABULARIES_KEPT = 64  # kinds of viewer (clearance, groups) whose vocabulary is kept
 ASPECT_TOP = 10  # a document "answers" an aspect it is among the top ten for
 
@@ -389,6 +390,6 @@ def validate(request: SearchRequest, max_query_chars: int) -> None:
     check_query(request.query, max_query_chars)
     if not 1 <= request.limit <= MAX_LIMIT:
         raise InvalidRequestError(f"limit must be between 1 and {MAX_LIMIT}")
-    if request.offset < 0:
-        raise InvalidRequestError("offset must not be negative")
+    if not 0 <= request.offset <= MAX_OFFSET:
+        raise InvalidRequestError(f"offset must be between 0 and {MAX_OFFSET}")
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from api.deps import KBDep, ReaderDep
+from api.deps import IdPath, KBDep, ReaderDep
 from kb.models import Original
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -44,7 +44,7 @@ def get_original(kb: KBDep, viewer: ReaderDep, document_id: str) -> FileResponse
     responses=ORIGINAL_RESPONSES,
 )
 def get_version_original(
-    kb: KBDep, viewer: ReaderDep, document_id: str, version: int
+    kb: KBDep, viewer: ReaderDep, document_id: str, version: IdPath
 ) -> FileResponse:
     """The file one version (current or earlier) was read from."""
     return _served(*kb.version_original(document_id, version, viewer))
