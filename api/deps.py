@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
@@ -19,8 +19,9 @@ from kb.access import ACTIONS, Viewer
 from kb.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
-from kb.models import Filters
+from kb.models import MAX_ID, Filters
 from kb.schema import MetadataSchema
+from kb.search import MAX_OFFSET
 from kb.users import Users
 
 
@@ -39,8 +40,10 @@ def get_filters(
     filter: Annotated[
         list[str],
         Query(
-            description="`key=value`, repeatable: doc_type, date_from, date_to, KEY_min, "
-            "KEY_max or any metadata key; a repeated key means any of its values."
+            description="`key=value`, repeatable: doc_type, date_from, date_to, classification, "
+            "a relation label, KEY_min / KEY_max (a number or a date), or a metadata key (a "
+            "schema field or a key of a document you may see); a repeated key means any of "
+            "its values. An unknown key or a bad value is refused (422)."
         ),
     ] = [],  # noqa: B006 - FastAPI copies query defaults
     doc_type: Annotated[list[str], Query(description="Document type(s).")] = [],  # noqa: B006
@@ -59,6 +62,10 @@ def get_filters(
 
 KBDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FiltersDep = Annotated[Filters, Depends(get_filters)]
+# Every integer a request carries is bounded here, so a number past what the store holds is
+# a 422 naming it, never an overflow deep inside.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
 
 
 # auto_error=False: a missing key is answered by get_viewer, in the one error shape.

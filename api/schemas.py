@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kb.models import SearchResponse
-from kb.search import MAX_LIMIT
+from kb.search import MAX_LIMIT, MAX_OFFSET
 
 FilterValue = bool | str | int | float | list[bool | str | int | float]
 
@@ -25,14 +25,16 @@ class SearchRequest(BaseModel):
     filters: dict[str, FilterValue] = Field(
         default_factory=dict,
         description=(
-            "doc_type, date_from/date_to (YYYY[-MM[-DD]]), KEY_min/KEY_max ranges, or any "
-            "metadata key for equality; a list means any of its values."
+            "doc_type, date_from/date_to (YYYY[-MM[-DD]]), classification, a relation label, "
+            "KEY_min/KEY_max ranges (a number or a date), or a metadata key for equality (a "
+            "schema field or a key of a document you may see); a list means any of its values. "
+            "An unknown key or a bad value is refused (422)."
         ),
         examples=[{"doc_type": "agreement", "region": ["Aurel Highlands"], "year_min": 2000}],
     )
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
     limit: int = Field(10, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class PassagePublic(Public):

@@ -32,7 +32,9 @@ class EditRequest(BaseModel):
         None, description="A new marking, up to your own clearance."
     )
     groups: list[str] | None = Field(
-        None, description="New need-to-know groups ([] for none); you must stay in one of them."
+        None,
+        description="New need-to-know groups ([] for none, null keeps them); you must stay in "
+        "one of them.",
     )
 
 

@@ -3,10 +3,12 @@ change them."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import Public
-from kb.models import Chunk, Document, Pack
+from kb.models import MAX_ID, Chunk, Document, Pack
 
 
 class PackItemPublic(Public):
@@ -99,7 +101,9 @@ class PackItemRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     document_id: str = Field(min_length=1)
-    chunk_id: int | None = Field(None, description="One passage of the document (its chunk_id).")
+    chunk_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="One passage of the document (its chunk_id)."
+    )
     note: str = ""
 
 
@@ -112,7 +116,7 @@ class PackNoteRequest(BaseModel):
 class PackOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_ids: list[int] = Field(
+    item_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         description="Every item id you see in the pack, once, in the new order; items withheld "
         "from you keep their places."
     )

@@ -11,6 +11,8 @@ from typing import Any
 
 from kb.access import check_groups, check_level
 from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
+from kb.filters import DOCUMENT_ID as DOCUMENT_ID  # the id rule is the core's (filters name ids)
+from kb.filters import check_document_id as check_document_id
 from kb.filters import check_key
 from kb.metadata_limits import check_metadata
 from kb.models import DOC_TYPES, DocumentDraft
@@ -18,7 +20,6 @@ from kb.relations import check_relation
 from kb.schema import MetadataSchema, validate_metadata
 
 SIDECAR_SUFFIX = ".meta.json"
-DOCUMENT_ID = re.compile(r"^[^\W_][\w.:-]{0,199}\Z")
 # Fields that are columns of a document rather than free metadata.
 RESERVED = ("document_id", "title", "doc_type", "relations", "classification", "groups")
 DATE_FORMATS = (
@@ -57,15 +58,6 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CorruptFileError(path.name, "a metadata sidecar must hold a JSON object")
     return data
-
-
-def check_document_id(document_id: str) -> str:
-    if not DOCUMENT_ID.match(document_id):
-        raise InvalidRequestError(
-            f"document_id {document_id!r} must be 1-200 letters, digits, '.', '_', ':' or '-', "
-            "starting with a letter or digit"
-        )
-    return document_id
 
 
 def check_doc_type(doc_type: str, source: str) -> str:

@@ -62,6 +62,14 @@ def check_groups(groups: Sequence[str]) -> tuple[str, ...]:
     return cleaned
 
 
+def sight_of(viewer: Viewer | None) -> tuple[int, tuple[str, ...]]:
+    """What decides what a viewer sees (clearance, groups): viewers alike in it see alike, so
+    what is worked out from the documents one sees may be kept for the others."""
+    if viewer is None:
+        return len(LEVELS), ()
+    return viewer.rank, tuple(sorted(viewer.groups))
+
+
 def may_see(viewer: Viewer | None, classification: str, groups: Sequence[str]) -> bool:
     """The visibility rule itself (SQL applies the same; tests compare the two)."""
     if viewer is None:

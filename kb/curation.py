@@ -10,6 +10,7 @@ from typing import Any
 
 from kb.access import LEVELS, Viewer, check_groups, check_level, may_see
 from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError, NotFoundError
+from kb.filters import parse_since
 from kb.metadata_limits import check_metadata
 from kb.models import AuditEntry, Document, DocumentDraft, Filters, Relation, Version
 from kb.relations import check_relation
@@ -67,8 +68,10 @@ class Curation:
         viewer: Seen = None,
     ) -> Document:
         """Change title, doc_type, date and metadata without re-embedding. `metadata` is a
-        merge patch: a key set to None is removed, the others are set. With a schema, the
-        edited document must still meet its type's rule (InvalidMetadataError names the field)."""
+        merge patch: a key set to None is removed, the others are set. Groups None stay as
+        they are (an empty list removes them): a client that sends untouched fields as null
+        must never open a document to everyone. With a schema, the edited document must still
+        meet its type's rule (InvalidMetadataError names the field)."""
         unknown = set(changes) - set(EDITABLE)
         if unknown:
             raise InvalidRequestError(
@@ -83,6 +86,7 @@ class Curation:
             else:
                 metadata[key] = value
         title = changes.get("title") or document.title
+        groups = changes.get("groups")
         doc_type = changes.get("doc_type") or document.doc_type
         try:
             check_metadata(metadata)  # before anything is written: reads must be able to show it
@@ -100,7 +104,7 @@ class Curation:
             date=changes["date"] if "date" in changes else document.date,
             chunks=(),
             classification=changes.get("classification") or document.classification,
-            groups=check_groups(changes["groups"]) if "groups" in changes else document.groups,
+            groups=document.groups if groups is None else check_groups(groups),
         )
         check_marking(draft, viewer)
         before = (
@@ -216,8 +220,9 @@ class Curation:
     ) -> tuple[int, list[AuditEntry]]:
         """Changes, newest first: for a viewer, only those to documents they may see (a purged
         document's entries only with full rights: its marking is gone with it)."""
+        bound = None if since is None else parse_since(since)
         return self.store.audit_entries(
-            document_id, action, actor, since, limit, offset, Filters(viewer=viewer)
+            document_id, action, actor, bound, limit, offset, Filters(viewer=viewer)
         )
 
     # -- relations ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from kb.access import LEVELS, Viewer
+from kb.filter_keys import FilterKeys
 from kb.models import Filters
 from kb.store import Store
 
@@ -30,11 +31,12 @@ class Facets:
 
 class Faceting:
     store: Store
+    filter_keys: FilterKeys
 
     def facets(self, filters: Filters, viewer: Viewer | None = None) -> Facets:
         """Counts per value of each facet over the documents that meet the filters and that
         the viewer may see (None: full rights)."""
-        seen = filters if viewer is None else replace(filters, viewer=viewer)
+        seen = self.filter_keys.check(replace(filters, viewer=viewer) if viewer else filters)
         found: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
         for facet, value, count in self.store.facet_counts(seen):
             shown = LEVELS[int(value)] if facet == "classification" else value

@@ -12,14 +12,16 @@ import numpy as np
 
 from kb.access import Viewer, may_see
 from kb.backends import open_store
-from kb.curation import Curation, check_marking, visible
+from kb.curation import Curation, check_marking
 from kb.embedder import Embedder, make_embedder
 from kb.errors import ForbiddenError, InvalidMetadataError, ModelMismatchError
 from kb.facets import Faceting
+from kb.filter_keys import FilterKeys
 from kb.index import EXACT, VectorIndex
 from kb.index_cache import IndexCache
 from kb.integrity import describe
 from kb.lock import WriterLock
+from kb.look_alikes import look_alike_refusal, look_alikes
 from kb.metadata_limits import check_metadata
 from kb.models import (
     AddOutcome,
@@ -83,7 +85,8 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         self.index_cache = IndexCache(
             self.store, settings, lambda: self.dimension, self._lock, self._writer
         )
-        self.searcher = Searcher(self.store, self.index, self.embedder, settings)
+        self.filter_keys = FilterKeys(self.store, settings)
+        self.searcher = Searcher(self.store, self.index, self.embedder, settings, self.filter_keys)
 
     def close(self) -> None:
         self.searcher.close()
@@ -135,14 +138,15 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         not see is as if absent: its id cannot be written, its content is no duplicate."""
         known = self.store.fingerprints([d.document_id for d in drafts])
         holders = self._holders([d.sha256 for d in drafts], viewer)
-        alikes = self._look_alikes([d.document_id for d in drafts if d.document_id not in known])
+        fresh_ids = [d.document_id for d in drafts if d.document_id not in known]
+        alikes = look_alikes(self.store, fresh_ids)
         results: dict[str, AddResult] = {}
         to_write: list[DocumentDraft] = []
         for given in drafts:
             before = known.get(given.document_id)
             draft = self._marked(given, before)
-            refusal = self._refusal(draft, before, viewer) or self._look_alike(
-                draft.document_id, alikes, viewer
+            refusal = self._refusal(draft, before, viewer) or look_alike_refusal(
+                self.store, draft.document_id, alikes, viewer
             )
             if refusal is not None:
                 results[draft.document_id] = AddResult(
@@ -209,32 +213,6 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
         if not draft.chunks and (before is None or before.deleted or before.sha256 != draft.sha256):
             return "the stored document changed during this import; ingest it again"
         return None
-
-    def _look_alikes(self, new_ids: list[str]) -> dict[str, list[str]]:
-        """For each lower-cased id, the ids (stored ones, then these new ones) that take it."""
-        taken: dict[str, list[str]] = {}
-        for document_id in [*self.store.case_variants(new_ids), *new_ids]:
-            ids = taken.setdefault(document_id.lower(), [])
-            if document_id not in ids:
-                ids.append(document_id)
-        return taken
-
-    def _look_alike(
-        self, document_id: str, alikes: dict[str, list[str]], viewer: Viewer | None
-    ) -> str | None:
-        """Why a new id that differs only by case from a stored (or earlier) one is refused:
-        "Accord-1" beside "accord-1" would be two documents a reader cannot tell apart."""
-        first = (alikes.get(document_id.lower()) or [document_id])[0]
-        if first == document_id:
-            return None
-        stored = self.store.get_document(first)
-        if stored is not None and not visible(stored, viewer):
-            # Said as of any id one may not use, so it tells nothing of what is there.
-            return f"document_id {document_id!r} is not available; choose another"
-        return (
-            f"document_id {document_id!r} differs only by case from {first!r}; use {first!r} "
-            "for a new version of it, or another id"
-        )
 
     def _update_fields(self, draft: DocumentDraft, before: Fingerprint, actor: str) -> AddOutcome:
         """Same content: apply changed fields and marking without re-embedding."""
@@ -341,7 +319,7 @@ class KnowledgeBase(Curation, PackMaking, PackSuggesting, OriginalReading, Facet
     def list_documents(
         self, filters: Filters, limit: int = 20, offset: int = 0, viewer: Viewer | None = None
     ) -> tuple[int, list[Document]]:
-        seen = as_viewer(filters, viewer)
+        seen = self.filter_keys.check(as_viewer(filters, viewer))
         return self.store.count_documents(seen), self.store.list_documents(seen, limit, offset)
 
     def missing(self, document_ids: Sequence[str]) -> list[str]:

@@ -10,6 +10,9 @@ from typing import Any, Literal
 from kb.access import Viewer
 
 DOC_TYPES = ("agreement", "evaluation", "lessons-learned", "other")
+# The largest id (pack, item, passage, version, audit entry) SQLite and PostgreSQL can hold:
+# a bigger number names nothing, and is refused before it reaches a query.
+MAX_ID = 2**63 - 1
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 

@@ -20,6 +20,8 @@ from kb.access import Viewer
 from kb.aspects import MAX_ASPECTS, split_aspects
 from kb.errors import InvalidRequestError
 from kb.models import DOC_TYPES, Filters, Precedent, Relation, SearchRequest, SearchResponse
+from kb.query import check_query
+from kb.settings import Settings
 from kb.store import Store
 
 Order = Literal["relevance", "chronological", "type"]
@@ -82,6 +84,7 @@ class PackSuggestion:
 
 class PackSuggesting:
     store: Store
+    settings: Settings
 
     def search_batch(
         self, requests: Sequence[SearchRequest], viewer: Viewer | None = None
@@ -98,9 +101,7 @@ class PackSuggesting:
     ) -> PackSuggestion:
         """Up to `limit` items for a theme among the documents the viewer may see (and the
         filters let through), diverse and each with a `why`, in the trainer's `order`."""
-        theme = " ".join(theme.split())
-        if not theme:
-            raise InvalidRequestError("the theme is empty")
+        theme = " ".join(check_query(theme, self.settings.max_query_chars, "theme").split())
         if not 1 <= limit <= MAX_SUGGESTIONS:
             raise InvalidRequestError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
         if order not in ORDERS:

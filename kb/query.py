@@ -1,9 +1,12 @@
-"""Reading a user's query: terms and phrases, and the FTS5 expression built from them."""
+"""Reading a user's query: within its length limit, its terms and phrases, and the FTS5
+expression built from them."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from kb.errors import InvalidRequestError
 
 WORD = re.compile(r"\w+")
 PHRASE = re.compile(r'"([^"]+)"')
@@ -54,3 +57,16 @@ def fts_expression(query: ParsedQuery) -> str | None:
 
 def quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+def check_query(query: str, max_chars: int, what: str = "query") -> str:
+    """A query (or a pack's theme) worth searching: not empty, and within the length limit,
+    checked before anything reads or embeds it."""
+    if len(query) > max_chars:
+        raise InvalidRequestError(
+            f"the {what} is {len(query):,} characters long; the limit is {max_chars:,} "
+            "(KB_MAX_QUERY_CHARS)"
+        )
+    if not query.strip():
+        raise InvalidRequestError(f"the {what} is empty")
+    return query

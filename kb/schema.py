@@ -189,14 +189,15 @@ def _check(rule: FieldRule, value: Any) -> Any:
         return FieldProblem(
             rule.name, f"must be one of {', '.join(rule.choices)}, not {_shown(value)}"
         )
-    if isinstance(value, str) and _is_date(value):
+    if isinstance(value, str) and is_date(value):
         return value
     return FieldProblem(
         rule.name, f"must be a date (YYYY, YYYY-MM or YYYY-MM-DD), not {_shown(value)}"
     )
 
 
-def _is_date(text: str) -> bool:
+def is_date(text: str) -> bool:
+    """Whether `text` is a real calendar date written YYYY, YYYY-MM or YYYY-MM-DD."""
     match = ISO_DATE.match(text)
     if match is None:
         return False

@@ -8,13 +8,14 @@ from functools import partial
 
 import numpy as np
 
-from kb.access import LEVELS, Viewer
+from kb.access import Viewer, sight_of
 from kb.allowed import Allowed, AllowedSets
 from kb.aspects import split_aspects
 from kb.diversity import mmr
 from kb.embedder import Embedder
 from kb.errors import InvalidRequestError, NotFoundError
 from kb.fanout import Fanout
+from kb.filter_keys import FilterKeys
 from kb.fusion import (
     Ranking,
     Scores,
@@ -36,7 +37,7 @@ from kb.models import (
     Suggestion,
 )
 from kb.owners import ChunkOwners
-from kb.query import ParsedQuery, parse_query
+from kb.query import ParsedQuery, check_query, parse_query
 from kb.reranker import Reranker
 from kb.selectivity import Selectivity, run_plan
 from kb.settings import Settings
@@ -45,6 +46,7 @@ from kb.store import Marking, Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
+MAX_OFFSET = 2**31 - 1  # far past any page anyone reads; a bigger one is refused, not run
 VOCABULARIES_KEPT = 64  # kinds of viewer (clearance, groups) whose vocabulary is kept
 ASPECT_TOP = 10  # a document "answers" an aspect it is among the top ten for
 
@@ -58,11 +60,13 @@ class Searcher:
         index: Callable[[], VectorIndex],
         embedder: Embedder,
         settings: Settings,
+        filter_keys: FilterKeys,
     ) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
         self._settings = settings
+        self._filter_keys = filter_keys
         # Per store generation and per what a viewer may see: a suggestion must never name a
         # value found only in documents hidden from the one asking.
         self._vocabularies: GenerationCache[Vocabulary] = GenerationCache(VOCABULARIES_KEPT)
@@ -85,8 +89,9 @@ class Searcher:
         return self.search_batch([request])[0]
 
     def search_batch(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:
-        for request in requests:
-            validate(request)
+        for request in requests:  # all refused before any work is done for one
+            validate(request, self._settings.max_query_chars)
+            self._filter_keys.check(request.filters)
         # One model call embeds every query that needs a vector.
         dense = [i for i, r in enumerate(requests) if r.mode != "keyword"]
         vectors = (
@@ -167,14 +172,9 @@ class Searcher:
 
     def _current_vocabulary(self, viewer: Viewer | None) -> Vocabulary:
         """The metadata vocabulary of what the viewer may see, rebuilt when the store changed."""
-        generation = self._store.generation()
-        key = (
-            len(LEVELS) if viewer is None else viewer.rank,
-            () if viewer is None else tuple(sorted(viewer.groups)),
-        )
         return self._vocabularies.get(
-            generation,
-            key,
+            self._store.generation(),
+            sight_of(viewer),
             lambda: build_vocabulary(
                 self._store.metadata_values(MAX_VALUE_CHARS, Filters(viewer=viewer))
             ),
@@ -184,6 +184,7 @@ class Searcher:
         self, document_id: str, filters: Filters, limit: int, offset: int = 0
     ) -> SearchResponse:
         """Documents whose passages lie closest to this document's mean passage vector."""
+        self._filter_keys.check(filters)
         own = [c.chunk_id for c in self._store.chunks_of(document_id)]
         if not own:
             raise NotFoundError(f"no document {document_id!r}")
@@ -410,12 +411,12 @@ def _answered(aspects: tuple[str, ...], per_aspect: list[Scores]) -> dict[str, t
     return {d: tuple(a) for d, a in found.items()}
 
 
-def validate(request: SearchRequest) -> None:
+def validate(request: SearchRequest, max_query_chars: int) -> None:
     if request.mode not in MODES:
         raise InvalidRequestError(f"mode must be one of {', '.join(MODES)}, not {request.mode!r}")
-    if not request.query.strip():
-        raise InvalidRequestError("the query is empty")
+    check_query(request.query, max_query_chars)
     if not 1 <= request.limit <= MAX_LIMIT:
         raise InvalidRequestError(f"limit must be between 1 and {MAX_LIMIT}")
-    if request.offset < 0:
-        raise InvalidRequestError("offset must not be negative")
+    if not 0 <= request.offset <= MAX_OFFSET:
+        raise InvalidRequestError(f"offset must be between 0 and {MAX_OFFSET}")
+

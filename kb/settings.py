@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         le=1.0,
         description="Weight of dense scores in `score` fusion (keyword: 1 - it).",
     )
+    max_query_chars: int = Field(
+        20_000,
+        ge=1,
+        description=(
+            "Longest query, brief or pack theme accepted, in characters (two pages of brief "
+            "fit); a longer one is refused (422, exit 2) before it is read or embedded."
+        ),
+    )
     aspect_min_words: int = Field(
         40, ge=5, description="Queries this long or longer are also searched sentence by sentence."
     )

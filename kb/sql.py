@@ -295,6 +295,8 @@ SELECT j.key, a.value, count(*) FROM documents d, json_each(d.metadata) j, json_
 WHERE {where} AND j.type = 'array' AND a.type = 'text' AND length(a.value) <= :longest
 GROUP BY j.key, a.value
 """
+# The metadata keys a filter may name (kb.filter_keys).
+METADATA_KEYS = "SELECT DISTINCT j.key FROM documents d, json_each(d.metadata) j WHERE {where}"
 # Counts of what a viewer may see.
 COUNT_FILTERED_CHUNKS = (
     "SELECT count(*) FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE {where}"

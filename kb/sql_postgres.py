@@ -158,6 +158,9 @@ METADATA_VALUES = METADATA_VALUES.replace(
     "jsonb_array_elements_text(CASE WHEN jsonb_typeof(j.value) = 'array' "
     "THEN j.value ELSE '[]' END)",
 )
+# The metadata keys a filter may name (kb.filter_keys).
+METADATA_KEYS = "SELECT DISTINCT jsonb_object_keys(d.meta) FROM documents d WHERE {where}"
+
 
 def postgres_equals(key: str, values: tuple[str, ...], bind: Bind) -> str:
     # A value may be one scalar or a list of them: both are read as a list.

@@ -288,6 +288,12 @@ class SQLiteStore(SQLiteJobs):
             ).fetchall()
         return [(str(k), str(v), int(n)) for k, v, n in rows]
 
+    def metadata_keys(self, filters: Filters) -> set[str]:
+        where, params = self._sql.build_where(filters)
+        with self._readers.borrow() as db:
+            rows = db.execute(self._sql.METADATA_KEYS.format(where=where), params).fetchall()
+        return {str(r[0]) for r in rows}
+
     def counts(self) -> tuple[int, int, dict[str, int]]:
         with self._lock:
             documents = int(self._db.execute(self._sql.COUNT_DOCUMENTS).fetchone()[0])

@@ -271,6 +271,10 @@ class Store(Protocol):
         """(key, value, documents) for every text value up to `longest` characters."""
         ...
 
+    def metadata_keys(self, filters: Filters) -> set[str]:
+        """Every metadata key held by a document the filters (and their viewer) pass."""
+        ...
+
     def visible_counts(self, filters: Filters) -> tuple[int, int, dict[str, int]]: ...
 
     def facet_counts(self, filters: Filters) -> list[tuple[str, str, int]]:

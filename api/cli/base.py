@@ -13,9 +13,10 @@ import click
 from pydantic import ValidationError
 
 from kb.access import Viewer
+from kb.errors import InvalidRequestError
 from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
-from kb.models import Filters
+from kb.models import MAX_ID, Filters
 from kb.schema import MetadataSchema, is_list_field, split_list
 from kb.settings import Settings
 from kb.users import Users
@@ -62,6 +63,7 @@ def user_name() -> str:
 
 
 pass_context = click.make_pass_decorator(Context)
+ID = click.IntRange(1, MAX_ID)  # a pack, item or passage id
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 as_option = click.option(
     "--as",
@@ -74,8 +76,10 @@ filter_option = click.option(
     "filters",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Filter (repeatable): doc_type, date_from, date_to, KEY_min, KEY_max or any metadata "
-    "key; a repeated key means any of its values.",
+    help="Filter (repeatable): doc_type, date_from, date_to, classification, a relation label, "
+    "KEY_min / KEY_max (a number or a date), or a metadata key (a schema field or a key of a "
+    "document you may see); a repeated key means any of its values. An unknown key or a bad "
+    "value exits 2.",
 )
 
 
@@ -118,3 +122,13 @@ def metadata_of(pairs: tuple[str, ...], schema: MetadataSchema) -> dict[str, Any
         else:
             metadata[key] = values[0] if len(values) == 1 else values
     return metadata
+
+
+@contextmanager
+def bad_input_as_usage() -> Iterator[None]:
+    """A query, filter or bound the core refuses is a usage error: its reason and exit 2, as
+    click answers an option it refuses itself."""
+    try:
+        yield
+    except InvalidRequestError as exc:
+        raise click.UsageError(exc.message) from exc

@@ -10,7 +10,14 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.base import Context, cli, json_option, metadata_of, pass_context
+from api.cli.base import (
+    Context,
+    bad_input_as_usage,
+    cli,
+    json_option,
+    metadata_of,
+    pass_context,
+)
 from api.schemas import DocumentPublic, RelationPublic
 from api.schemas_curation import AuditEntryPublic, TrashedPublic, VersionPublic
 from api.terminal import err, out, print_json, print_page, print_table
@@ -18,7 +25,7 @@ from ingest.metadata import check_doc_type, normalise_changes
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
 from kb.schema import load_schema
-from kb.search import MAX_LIMIT
+from kb.search import MAX_LIMIT, MAX_OFFSET
 
 
 @cli.command()
@@ -142,9 +149,11 @@ def _print_links(document_id: str, links: list[Any], as_json: bool) -> None:
 @click.option("--document", "document_id", help="Changes to this document only.")
 @click.option("--action", help="add, replace, edit, delete, restore, purge, relate, unrelate.")
 @click.option("--actor", help="Changes by this actor only.")
-@click.option("--since", help="ISO time: changes at or after it.")
+@click.option(
+    "--since", help="A date or ISO time (UTC unless it names a zone): changes at or after it."
+)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_LIMIT))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, MAX_OFFSET))
 @json_option
 @pass_context
 def audit(
@@ -158,7 +167,7 @@ def audit(
     as_json: bool,
 ) -> None:
     """The audit log: every change, newest first, with who, when and before/after."""
-    with ctx.open() as kb:
+    with bad_input_as_usage(), ctx.open() as kb:
         total, entries = kb.audit(document_id, action, actor, since, limit, offset)
     rows = [AuditEntryPublic.model_validate(e).model_dump() for e in entries]
     if as_json:
@@ -214,7 +223,7 @@ def trash() -> None:
 
 @trash.command(name="list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, MAX_OFFSET))
 @json_option
 @pass_context
 def trash_list(ctx: Context, limit: int, offset: int, as_json: bool) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from api.cli.base import (
     Context,
     as_option,
+    bad_input_as_usage,
     cli,
     filter_option,
     filters_of,
@@ -28,7 +29,7 @@ from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_fi
 from kb.access import LEVELS, check_groups
 from kb.models import DOC_TYPES
 from kb.schema import load_schema
-from kb.search import MAX_LIMIT
+from kb.search import MAX_LIMIT, MAX_OFFSET
 
 
 @cli.command()
@@ -126,7 +127,7 @@ def ingest(
 
 @cli.command(name="list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_LIMIT))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, MAX_OFFSET))
 @filter_option
 @as_option
 @json_option
@@ -141,7 +142,7 @@ def list_(
 ) -> None:
     """Current documents, newest first."""
     viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
-    with ctx.open() as kb:
+    with bad_input_as_usage(), ctx.open() as kb:
         total, documents = kb.list_documents(filters_of(filters), limit, offset, viewer)
     if as_json:
         print_page(

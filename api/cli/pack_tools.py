@@ -9,7 +9,16 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.base import Context, as_option, filter_option, filters_of, json_option, pass_context
+from api.cli.base import (
+    ID,
+    Context,
+    as_option,
+    bad_input_as_usage,
+    filter_option,
+    filters_of,
+    json_option,
+    pass_context,
+)
 from api.cli.packs import packs
 from api.schemas_pack_tools import PackSuggestionPublic
 from api.terminal import out, print_json, print_table
@@ -31,7 +40,7 @@ from kb.pack_suggest import MAX_SUGGESTIONS, ORDERS
 @click.option(
     "--into",
     "pack_id",
-    type=int,
+    type=ID,
     metavar="PACK_ID",
     help="Append the suggestions to this pack, each with its why as the note.",
 )
@@ -52,7 +61,8 @@ def suggest(
     spread over regions, decades, types and processes, each with why it was picked."""
     viewer = ctx.viewer(as_user)
     with ctx.open() as kb:
-        suggestion = kb.suggest_pack(theme, filters_of(filters), limit, order, viewer)
+        with bad_input_as_usage():
+            suggestion = kb.suggest_pack(theme, filters_of(filters), limit, order, viewer)
         if pack_id is not None:
             items = [(i.document_id, i.chunk_id, i.why) for i in suggestion.items]
             kb.add_all_to_pack(pack_id, items, viewer)
@@ -79,7 +89,7 @@ def suggest(
 
 
 @packs.command(name="export")
-@click.argument("pack_id", type=int)
+@click.argument("pack_id", type=ID)
 @click.option(
     "--format",
     "fmt",

@@ -6,11 +6,12 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.base import Context, as_option, cli, json_option, pass_context
+from api.cli.base import ID, Context, as_option, cli, json_option, pass_context
 from api.schemas_packs import PackPublic, PackSummaryPublic
 from api.terminal import out, print_json, print_table
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
+from kb.search import MAX_OFFSET
 
 
 @cli.group()
@@ -36,9 +37,9 @@ def create(
 
 
 @packs.command(name="add")
-@click.argument("pack_id", type=int)
+@click.argument("pack_id", type=ID)
 @click.argument("document_id")
-@click.option("--chunk", "chunk_id", type=int, help="One passage of the document (its chunk_id).")
+@click.option("--chunk", "chunk_id", type=ID, help="One passage of the document (its chunk_id).")
 @click.option("--note", default="", help="The trainer's note on this item.")
 @json_option
 @pass_context
@@ -51,7 +52,7 @@ def add(
 
 
 @packs.command(name="show")
-@click.argument("pack_id", type=int)
+@click.argument("pack_id", type=ID)
 @as_option
 @json_option
 @pass_context
@@ -82,7 +83,7 @@ def list_(ctx: Context, as_user: str | None, as_json: bool) -> None:
 
 
 @packs.command(name="edit")
-@click.argument("pack_id", type=int)
+@click.argument("pack_id", type=ID)
 @click.option("--title", help="A new title.")
 @click.option("--audience", help="Who the pack is for (\"\" for nobody in particular).")
 @click.option(
@@ -114,7 +115,7 @@ def edit(
 
 
 @packs.command(name="delete")
-@click.argument("pack_id", type=int)
+@click.argument("pack_id", type=ID)
 @json_option
 @pass_context
 def delete(ctx: Context, pack_id: int, as_json: bool) -> None:
@@ -128,8 +129,8 @@ def delete(ctx: Context, pack_id: int, as_json: bool) -> None:
 
 
 @packs.command(name="note")
-@click.argument("pack_id", type=int)
-@click.argument("item_id", type=int)
+@click.argument("pack_id", type=ID)
+@click.argument("item_id", type=ID)
 @click.argument("text")
 @json_option
 @pass_context
@@ -140,8 +141,8 @@ def note(ctx: Context, pack_id: int, item_id: int, text: str, as_json: bool) -> 
 
 
 @packs.command(name="remove")
-@click.argument("pack_id", type=int)
-@click.argument("item_id", type=int)
+@click.argument("pack_id", type=ID)
+@click.argument("item_id", type=ID)
 @json_option
 @pass_context
 def remove(ctx: Context, pack_id: int, item_id: int, as_json: bool) -> None:
@@ -151,9 +152,9 @@ def remove(ctx: Context, pack_id: int, item_id: int, as_json: bool) -> None:
 
 
 @packs.command(name="move")
-@click.argument("pack_id", type=int)
-@click.argument("item_id", type=int)
-@click.argument("to_index", type=int)
+@click.argument("pack_id", type=ID)
+@click.argument("item_id", type=ID)
+@click.argument("to_index", type=click.IntRange(0, MAX_OFFSET))
 @json_option
 @pass_context
 def move(ctx: Context, pack_id: int, item_id: int, to_index: int, as_json: bool) -> None:
@@ -163,7 +164,7 @@ def move(ctx: Context, pack_id: int, item_id: int, to_index: int, as_json: bool)
 
 
 @packs.command(name="duplicate")
-@click.argument("pack_id", type=int)
+@click.argument("pack_id", type=ID)
 @click.option("--title", help='Title of the copy (default: "Copy of" the title).')
 @json_option
 @pass_context

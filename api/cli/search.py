@@ -10,6 +10,7 @@ from rich.markup import escape
 from api.cli.base import (
     Context,
     as_option,
+    bad_input_as_usage,
     cli,
     filter_option,
     filters_of,
@@ -20,13 +21,13 @@ from api.terminal import out, print_json, print_results, progress
 from ingest.pipeline import IngestOptions, count_items, ingest_files
 from kb.evaluation import corpus_ids, evaluate, read_qrels, read_queries
 from kb.models import MODES, SearchRequest, SearchResponse
-from kb.search import MAX_LIMIT
+from kb.search import MAX_LIMIT, MAX_OFFSET
 
 
 @cli.command()
 @click.argument("query")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, MAX_LIMIT))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, MAX_OFFSET))
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @filter_option
 @as_option
@@ -44,9 +45,10 @@ def search(
 ) -> None:
     """Ranked precedents for QUERY (a few words or a whole brief)."""
     viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
-    request = SearchRequest(query, filters_of(filters), mode, limit, offset)  # type: ignore[arg-type]
-    with ctx.open() as kb:
-        response = kb.search(request, viewer)
+    with bad_input_as_usage():
+        request = SearchRequest(query, filters_of(filters), mode, limit, offset)  # type: ignore[arg-type]
+        with ctx.open() as kb:
+            response = kb.search(request, viewer)
     print_results(response, limit, offset, as_json)
 
 
@@ -67,7 +69,7 @@ def similar(
 ) -> None:
     """More like this: documents closest in meaning to DOCUMENT_ID."""
     viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
-    with ctx.open() as kb:
+    with bad_input_as_usage(), ctx.open() as kb:
         response = kb.similar(document_id, filters_of(filters), limit, viewer=viewer)
     print_results(response, limit, 0, as_json)
 
@@ -117,7 +119,7 @@ def facets(ctx: Context, filters: tuple[str, ...], as_user: str | None, as_json:
     """Document counts per type, region, period (decade), stage and classification among
     the documents that meet the filters (and that --as may see), most frequent first."""
     viewer = ctx.viewer(as_user)  # refuses an unknown or disabled user
-    with ctx.open() as kb:
+    with bad_input_as_usage(), ctx.open() as kb:
         found = kb.facets(filters_of(filters), viewer)
     if as_json:
         print_json(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminDep, KBDep
+from api.deps import AdminDep, KBDep, Offset
 from api.schemas_curation import AuditEntryPublic, AuditPublic
 from kb.search import MAX_LIMIT
 
@@ -22,7 +22,7 @@ def read_audit(
     actor: Annotated[str | None, Query(description="Changes by this actor.")] = None,
     since: Annotated[str | None, Query(description="ISO time; changes at or after it.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPublic:
     """Changes, newest first, filtered and paginated (admins only)."""
     total, entries = kb.audit(document_id, action, actor, since, limit, offset, viewer)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import ActorDep, AdminDep, KBDep, ReaderDep, SchemaDep, WriterDep
+from api.deps import ActorDep, AdminDep, IdPath, KBDep, Offset, ReaderDep, SchemaDep, WriterDep
 from api.schemas import DocumentPublic
 from api.schemas_curation import (
     DocumentRelationsPublic,
@@ -52,7 +52,7 @@ def list_trash(
     kb: KBDep,
     viewer: WriterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TrashPublic:
     """Deleted documents, most recent first, with when each may be purged."""
     total, documents = kb.trash(limit, offset, viewer)
@@ -90,7 +90,7 @@ def list_versions(kb: KBDep, viewer: ReaderDep, document_id: str) -> VersionsPub
 
 @router.get("/documents/{document_id}/versions/{version}", response_model=VersionDetailPublic)
 def get_version(
-    kb: KBDep, viewer: ReaderDep, document_id: str, version: int
+    kb: KBDep, viewer: ReaderDep, document_id: str, version: IdPath
 ) -> VersionDetailPublic:
     """An earlier version with its passages (history only: search never sees it)."""
     found, passages = kb.version(document_id, version, viewer)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ActorDep, FiltersDep, KBDep, ReaderDep, WriterDep
+from api.deps import ActorDep, FiltersDep, KBDep, Offset, ReaderDep, WriterDep
 from api.schemas import (
     DeleteResponse,
     DocumentDetailPublic,
@@ -25,7 +25,7 @@ def list_documents(
     viewer: ReaderDep,
     filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DocumentsPublic:
     """Current documents, newest first, filtered and paginated."""
     total, documents = kb.list_documents(filters, limit, offset, viewer)
@@ -71,7 +71,7 @@ def similar_documents(
     filters: FiltersDep,
     document_id: str,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SearchResponsePublic:
     """More like this: documents closest in meaning to this one."""
     return SearchResponsePublic.of(

@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from api.deps import KBDep, ReaderDep
+from api.deps import IdPath, KBDep, ReaderDep
+from ingest.readers import MEDIA_TYPES
 from kb.models import Original
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -23,10 +24,17 @@ UPLOADED_HTML_POLICY = (
     "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 )
 MARKUP = ("text/html", "application/xhtml+xml")
+# What an original is served as: the media type ingest recorded for its kind of file (an
+# unknown kind, none so far, would be octet-stream). Never JSON.
+SERVED_TYPES = (*sorted(set(MEDIA_TYPES.values())), "application/octet-stream")
 ORIGINAL_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {"application/pdf": {}, "application/octet-stream": {}},
-        "description": "The file as it was ingested, with its media type, shown inline.",
+        "content": {
+            media_type: {"schema": {"type": "string", "format": "binary"}}
+            for media_type in SERVED_TYPES
+        },
+        "description": "The file as it was ingested, byte for byte, shown inline, with the "
+        "media type recorded for it (PDF, Word, HTML, XHTML, plain text or Markdown).",
     }
 }
 
@@ -44,7 +52,7 @@ def get_original(kb: KBDep, viewer: ReaderDep, document_id: str) -> FileResponse
     responses=ORIGINAL_RESPONSES,
 )
 def get_version_original(
-    kb: KBDep, viewer: ReaderDep, document_id: str, version: int
+    kb: KBDep, viewer: ReaderDep, document_id: str, version: IdPath
 ) -> FileResponse:
     """The file one version (current or earlier) was read from."""
     return _served(*kb.version_original(document_id, version, viewer))

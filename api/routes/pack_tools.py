@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from api.deps import KBDep, ReaderDep
+from api.deps import IdPath, KBDep, ReaderDep
 from api.schemas_pack_tools import PackSuggestionPublic, PackSuggestRequest
 from kb.filters import parse_filters
 from kb.pack_export import MEDIA_TYPES, file_name, gather, render
@@ -35,7 +35,7 @@ def suggest(kb: KBDep, viewer: ReaderDep, body: PackSuggestRequest) -> PackSugge
     },
 )
 def export(
-    kb: KBDep, viewer: ReaderDep, pack_id: int, format: Literal["md", "html", "pdf"] = "md"
+    kb: KBDep, viewer: ReaderDep, pack_id: IdPath, format: Literal["md", "html", "pdf"] = "md"
 ) -> Response:
     """The pack with a cover, its items cited and quoted, and a bibliography; items the
     caller may not see are withheld (the export says how many)."""

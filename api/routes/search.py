@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import FiltersDep, KBDep, ReaderDep
+from api.deps import FiltersDep, KBDep, Offset, ReaderDep
 from api.schemas import SearchRequest, SearchResponsePublic
 from kb.filters import parse_filters
 from kb.models import SearchRequest as CoreSearchRequest
@@ -23,7 +23,7 @@ def search_get(
     q: Annotated[str, Query(min_length=1, description="A few words or a whole crisis brief.")],
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> SearchResponsePublic:
     """Ranked precedents for a query: whole documents, each with its best passages and pages."""
     request = CoreSearchRequest(query=q, filters=filters, mode=mode, limit=limit, offset=offset)

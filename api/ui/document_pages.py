@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api.deps import KBDep
 from api.ui.auth import PageViewerDep
 from api.ui.templating import render
+from kb.models import MAX_ID
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -18,7 +21,7 @@ def document_page(
     kb: KBDep,
     viewer: PageViewerDep,
     document_id: str,
-    chunk: int | None = None,
+    chunk: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """`chunk` marks the passage a search result pointed at; the page opens on it."""
     document = kb.get_document(document_id, viewer)

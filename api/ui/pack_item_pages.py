@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import KBDep
+from api.deps import IdPath, KBDep
 from api.ui.auth import PageTrainerDep, check_csrf
 from api.ui.flash import flash
 from api.ui.pack_pages import CsrfForm, back_to
@@ -22,7 +22,7 @@ from api.ui.signin_pages import safe_next
 from api.ui.templating import pages_label
 from kb.errors import InvalidRequestError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
-from kb.models import Pack
+from kb.models import MAX_ID, Pack
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 MAX_AT_ONCE = 50  # "Add all" of the largest suggestion
@@ -36,8 +36,8 @@ def chunk_of(raw: str) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    if not raw.isdigit():
-        raise InvalidRequestError(f"a passage is named by a number, not {raw!r}")
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise InvalidRequestError(f"a passage is named by a number up to {MAX_ID}, not {raw!r}")
     return int(raw)
 
 
@@ -57,7 +57,7 @@ def add_to_pack(
     kb: KBDep,
     viewer: PageTrainerDep,
     csrf: CsrfForm = "",
-    pack_id: Annotated[int, Form()] = 0,
+    pack_id: Annotated[int, Form(ge=0, le=MAX_ID)] = 0,
     document_id: IdForm = "",
     chunk_id: IdForm = "",
     note: NoteForm = "",
@@ -77,7 +77,7 @@ def add_items(
     request: Request,
     kb: KBDep,
     viewer: PageTrainerDep,
-    pack_id: int,
+    pack_id: IdPath,
     csrf: CsrfForm = "",
     # (max_length on a list counts its entries; the core checks each note's length)
     document_id: Annotated[list[str], Form(max_length=MAX_AT_ONCE)] = [],  # noqa: B006
@@ -107,8 +107,8 @@ def write_note(
     request: Request,
     kb: KBDep,
     viewer: PageTrainerDep,
-    pack_id: int,
-    item_id: int,
+    pack_id: IdPath,
+    item_id: IdPath,
     csrf: CsrfForm = "",
     note: NoteForm = "",
 ) -> Response:
@@ -123,8 +123,8 @@ def move_item(
     request: Request,
     kb: KBDep,
     viewer: PageTrainerDep,
-    pack_id: int,
-    item_id: int,
+    pack_id: IdPath,
+    item_id: IdPath,
     csrf: CsrfForm = "",
     direction: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
@@ -147,8 +147,8 @@ def remove_item(
     request: Request,
     kb: KBDep,
     viewer: PageTrainerDep,
-    pack_id: int,
-    item_id: int,
+    pack_id: IdPath,
+    item_id: IdPath,
     csrf: CsrfForm = "",
 ) -> Response:
     check_csrf(request, csrf)

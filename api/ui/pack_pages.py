@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from api.deps import KBDep
+from api.deps import IdPath, KBDep
 from api.ui.auth import PageTrainerDep, PageViewerDep, check_csrf
 from api.ui.flash import flash
 from api.ui.page_memory import last_pack, remember_pack
@@ -144,7 +144,7 @@ def create_pack(
 
 
 @router.get("/{pack_id}")
-def builder_page(request: Request, kb: KBDep, viewer: PageViewerDep, pack_id: int) -> Response:
+def builder_page(request: Request, kb: KBDep, viewer: PageViewerDep, pack_id: IdPath) -> Response:
     pack = kb.pack(pack_id, viewer)
     return render(
         request,
@@ -162,7 +162,7 @@ def edit_pack(
     request: Request,
     kb: KBDep,
     viewer: PageTrainerDep,
-    pack_id: int,
+    pack_id: IdPath,
     csrf: CsrfForm = "",
     title: TextForm = "",
     audience: TextForm = "",
@@ -176,7 +176,7 @@ def edit_pack(
 
 @router.post("/{pack_id}/duplicate")
 def duplicate_pack(
-    request: Request, kb: KBDep, viewer: PageTrainerDep, pack_id: int, csrf: CsrfForm = ""
+    request: Request, kb: KBDep, viewer: PageTrainerDep, pack_id: IdPath, csrf: CsrfForm = ""
 ) -> Response:
     check_csrf(request, csrf)
     copy = kb.duplicate_pack(pack_id, owner_of(viewer), None, viewer)
@@ -189,7 +189,7 @@ def delete_pack(
     request: Request,
     kb: KBDep,
     viewer: PageTrainerDep,
-    pack_id: int,
+    pack_id: IdPath,
     csrf: CsrfForm = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:

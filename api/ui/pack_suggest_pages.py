@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api.deps import KBDep
+from api.deps import IdPath, KBDep
 from api.ui.auth import PageViewerDep
 from api.ui.search_pages import PERIODS, filters_of
 from api.ui.templating import render, with_query
@@ -25,7 +25,7 @@ def suggest_page(
     request: Request,
     kb: KBDep,
     viewer: PageViewerDep,
-    pack_id: int,
+    pack_id: IdPath,
     theme: Annotated[str, Query(max_length=5000)] = "",
     doc_type: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies query defaults
     region: Annotated[str, Query(max_length=200)] = "",

@@ -231,6 +231,30 @@ def test_main_exits_2_on_a_usage_error(
     assert "QUERY" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("search", "peace", "--filter", "year_min=abc"), "year_min takes a number or a date"),
+        (("search", "peace", "--filter", "colour=blue"), "unknown filter key 'colour'"),
+        (("search", "x" * 20_001), "the limit is 20,000 (KB_MAX_QUERY_CHARS)"),
+        (("list", "--filter", "date_from=2020-13-45"), "date_from takes one real date"),
+        (("facets", "--filter", "colour=blue"), "unknown filter key 'colour'"),
+        (("similar", AUREL, "--filter", "colour=blue"), "unknown filter key 'colour'"),
+        (("packs", "suggest", "peace", "--filter", "colour=blue"), "unknown filter key"),
+        (("packs", "suggest", "x " * 10_001), "the theme is 20,002 characters long"),
+        (("audit", "--since", "garbage"), "since takes a date"),
+        (("search", "peace", "--offset", str(2**63)), "--offset"),
+        (("packs", "show", "12345678901234567890123"), "PACK_ID"),
+    ],
+)
+def test_bad_input_is_a_usage_error_naming_it(
+    store: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = run(store, *args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert says in result.stderr
+
+
 # -- writing --------------------------------------------------------------------------------
 
 

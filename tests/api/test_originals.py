@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from ingest.readers import MEDIA_TYPES
 from tests.kb.test_originals import FILES
 
 pytestmark = pytest.mark.backends
@@ -40,7 +41,21 @@ def test_an_upload_is_served_back_byte_for_byte(bare_client: TestClient, name: s
     assert bare_client.get(f"/documents/{document_id}").json()["has_original"] is True
     versions = bare_client.get(f"/documents/{document_id}/versions").json()["versions"]
     assert [v["has_original"] for v in versions] == [True]
-    assert bare_client.get(f"/documents/{document_id}/versions/1/original").content == data
+    version = bare_client.get(f"/documents/{document_id}/versions/1/original")
+    assert version.content == data
+    assert version.headers["content-type"].split(";")[0] == media_type
+
+
+def test_originals_are_declared_with_the_types_they_are_served_as(bare_client: TestClient) -> None:
+    paths = bare_client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    served = {*MEDIA_TYPES.values(), "application/octet-stream"}
+    for path in (
+        "/documents/{document_id}/original",
+        "/documents/{document_id}/versions/{version}/original",
+    ):
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert set(content) == served, path
+        assert all(c["schema"] == {"type": "string", "format": "binary"} for c in content.values())
 
 
 def test_a_duplicate_upload_keeps_no_second_copy(bare_client: TestClient, tmp_path: Path) -> None:

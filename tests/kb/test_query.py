@@ -68,3 +68,36 @@ def test_filters_parse_every_kind_of_key() -> None:
 def test_bad_filters_are_refused_with_a_reason(pair: str) -> None:
     with pytest.raises(InvalidRequestError):
         parse_filters(split_pairs([pair]))
+
+
+@pytest.mark.parametrize(
+    ("pair", "allowed"),
+    [
+        ("year_min=abc", "a number or a date"),
+        ("year_max=nan", "a number or a date"),
+        ("year_max=1e999", "a number or a date"),  # inf
+        ("date_min=2020-13-45", "a number or a date"),
+        ("date_from=2020-13-45", "one real date as YYYY, YYYY-MM or YYYY-MM-DD"),
+        ("date_to=2019-02-29", "one real date"),
+        ("date_to=20", "one real date"),
+        ("evaluates=two words", "a document id"),
+        ("related_to=", "a document id"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_key_and_what_it_takes(pair: str, allowed: str) -> None:
+    key, _, value = pair.partition("=")
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_filters(split_pairs([pair]))
+    assert caught.value.message.startswith(key) and allowed in caught.value.message
+    assert repr(value) in caught.value.message
+
+
+def test_bounds_take_numbers_and_dates() -> None:
+    filters = parse_filters(
+        {"year_min": 1995, "budget_max": "2.5e6", "date_min": "2004-06", "date_max": "2020-02-29"}
+    )
+    assert filters.ranges == {
+        "year": ("1995", None),
+        "budget": (None, "2.5e6"),
+        "date": ("2004-06", "2020-02-29"),
+    }
