@@ -210,12 +210,6 @@ def test_the_store_generation_does_not_move_for_hidden_writes(site: Site) -> Non
         assert site.ok(pat, "/stats")["generation"] == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIDE CHANNEL: keyword (BM25) scores of visible documents move when a hidden "
-    "document containing the query terms is added: BM25 statistics (tantivy's, FTS5's) cover "
-    "every document",
-)
 def test_keyword_scores_do_not_move_for_hidden_writes(site: Site) -> None:
     pat = BY_NAME["pat"]
 
