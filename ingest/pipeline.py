@@ -19,6 +19,7 @@ from ingest.metadata import (
     check_document_id,
     fields_draft,
     is_sidecar,
+    printable_name,
     read_sidecar,
     sidecar_for,
 )
@@ -182,7 +183,7 @@ def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOpti
 
 
 def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iterator[Prepared]:
-    name = str(path)
+    name = printable_name(str(path))  # an outcome line must not reorder the terminal's text
     settings = kb.settings
     try:
         check_file(path.name, path.stat().st_size, settings)
@@ -206,7 +207,8 @@ def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iter
             return
         yield name, prepare_file(path.name, data, sidecar, options, settings), None
     except (InputError, InvalidRequestError) as exc:
-        yield name, None, ItemOutcome(name, "failed", reason=_reason(exc, path.name))
+        reason = _reason(exc, printable_name(path.name))
+        yield name, None, ItemOutcome(name, "failed", reason=reason)
     except OSError as exc:
         yield (
             name,
@@ -234,6 +236,7 @@ def check_file(name: str, size: int, settings: Settings) -> None:
 def prepare_file(
     name: str, data: bytes, sidecar: Mapping[str, Any], options: IngestOptions, settings: Settings
 ) -> DocumentDraft:
+    name = printable_name(name)
     check_file(name, len(data), settings)
     content = read_bounded(name, data, settings)
     fields = {**sidecar, **options.metadata}
@@ -261,12 +264,12 @@ def prepare_file(
 def _prepare_records(
     path: Path, data: bytes, options: IngestOptions, settings: Settings
 ) -> Iterator[Prepared]:
-    for item in read_records(str(path), data):
+    for item in read_records(printable_name(str(path)), data):
         if isinstance(item, InputError):
             yield item.source, None, ItemOutcome(item.source, "failed", reason=item.reason)
             continue
         record: Record = item
-        where = f"{path} record {record.record_id}"
+        where = f"{printable_name(str(path))} record {printable_name(record.record_id)}"
         fields = {**record.metadata, **options.metadata}
         if fields.get("doc_type") not in DOC_TYPES and "doc_type" in fields:
             # Third-party records use their own type vocabularies: keep it, as metadata.

@@ -120,6 +120,22 @@ def test_ingest_json_prints_counts_and_failures(tmp_path: Path) -> None:
     assert (again["unchanged"], again["added"], again["failures"]) == (1, 0, [])
 
 
+def test_ingest_strips_bidirectional_controls_from_names(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    folder = tmp_path / "inbox"
+    write(folder, "minutes\u202edm.md", "Monitors walked the ceasefire line every morning.\n")
+    write(folder, "empty\u2067\u200f.txt", "")
+    result = run(store, "ingest", str(folder))
+
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.stderr.splitlines() if "failed" in line and "empty" in line]
+    assert len(failed) == 1 and "empty.txt" in failed[0], result.stderr
+    for mark in ("\u202e", "\u2067", "\u200f"):
+        assert mark not in result.stderr
+    shown = ok_json(store, "list")["items"]
+    assert [d["source_name"] for d in shown] == ["minutesdm.md"]
+
+
 def test_ingest_type_and_meta_apply_to_every_file(tmp_path: Path) -> None:
     store = tmp_path / "store"
     folder = tmp_path / "inbox"

@@ -452,6 +452,18 @@ def test_upload_names_are_never_used_as_paths(
     assert not absolute.exists() and not Path(f"/tmp/{token}-up.md").exists()
 
 
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_upload_names_lose_bidirectional_controls(bare_client: TestClient) -> None:
+    # "invoice\u202eam.exe" would show as "invoiceexe.ma"... in any page that printed it.
+    name = "report\u202egpj\u2066-\u2069\u200f" + BIDI + "2024.md"
+    body = created(raw_upload(bare_client, name.encode(), f"# Note\n\n{NOTE}".encode()))
+    source = body["document"]["source_name"]
+    assert source == "reportgpj-2024.md"
+    assert not any(c in source for c in BIDI)
+
+
 # -- 413 before the body is read -------------------------------------------------------------
 
 REQUEST_LIMIT_MB = 0.0625  # 64 KiB
