@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.batch import Batch, outcome_of
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
+from ingest.content import tidy_text
 from ingest.metadata import (
     check_document_id,
     fields_draft,
@@ -275,7 +276,8 @@ def _prepare_records(
             # Third-party records use their own type vocabularies: keep it, as metadata.
             fields["source_doc_type"] = fields.pop("doc_type")
         try:
-            content = Content((Page(1, record.text or record.title),), record.title or None)
+            text = tidy_text(record.text or record.title)
+            content = Content((Page(1, text),), record.title or None)
             fingerprint = json.dumps([record.title, record.text], ensure_ascii=False)
             yield (
                 where,
