@@ -35,6 +35,7 @@ from ingest.readers import (
     MEDIA_TYPES,
     RECORD_SUFFIXES,
     SUPPORTED_SUFFIXES,
+    TEXT_LIMITED_SUFFIXES,
     Content,
     Record,
     read_records,
@@ -219,6 +220,7 @@ def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iter
 
 
 def check_file(name: str, size: int, settings: Settings) -> None:
+    """Refuse, before reading it, a file of a type we cannot read or over its size limit."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedTypeError(
@@ -231,6 +233,12 @@ def check_file(name: str, size: int, settings: Settings) -> None:
             name,
             f"{size / 1048576:.1f} MiB is over the {settings.max_upload_mb:g} MiB limit "
             "(KB_MAX_UPLOAD_MB)",
+        )
+    if suffix in TEXT_LIMITED_SUFFIXES and size > settings.max_text_bytes:
+        raise TooLargeError(
+            name,
+            f"{size / 1048576:.3g} MiB is over the {settings.max_text_mb:g} MiB limit for text, "
+            "Markdown and HTML files (KB_MAX_TEXT_MB)",
         )
 
 
@@ -318,6 +326,12 @@ def _draft(
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
         raise InputError(name, "no text to index after reading")
+    if len(chunks) > settings.max_passages:
+        raise TooLargeError(
+            name,
+            f"{len(chunks):,} passages is over the limit of {settings.max_passages:,} passages "
+            "per document (KB_MAX_PASSAGES)",
+        )
     return replace(draft, chunks=chunks)
 
 

@@ -3,7 +3,7 @@
 pypdf reads PDFs (text per page, page numbers kept; pages without a text layer are OCR'd by
 `ingest.ocr` when asked); python-docx reads Word files (`ingest.docx_reader`), BeautifulSoup
 HTML (`ingest.html_reader`); text and Markdown are decoded here; `.jsonl` files hold records
-in BEIR corpus form. PDF, Word and HTML parsing runs in a bounded worker (`ingest.sandbox`).
+in BEIR corpus form. All but records are read in a bounded worker (`ingest.sandbox`).
 """
 
 from __future__ import annotations
@@ -51,8 +51,12 @@ PDF_SUFFIXES = (".pdf",)
 RECORD_SUFFIXES = (".jsonl",)
 DOCX_SUFFIXES = (".docx",)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-# Formats whose parsing may be costly or hostile: read in the bounded worker process.
-SANDBOXED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES
+# Formats read in the bounded worker process: every document format (records are read line
+# by line, in process).
+SANDBOXED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES + TEXT_SUFFIXES
+# Formats whose size is held to KB_MAX_TEXT_MB: their bytes are nearly all text, and every
+# few hundred words of it is a passage to embed.
+TEXT_LIMITED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 SUPPORTED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
 # The media type an original file is served with; fixed here, not guessed from the system's
 # mime.types, so every machine serves the same.

@@ -426,3 +426,27 @@ def test_stats_shows_the_index_kind_and_recall_on_request(store: Path) -> None:
     stats = json.loads(measured.stdout)
     assert stats["index_kind"] == "hnsw" and stats["recall_queries"] == min(20, stats["chunks"])
     assert 0.9 <= stats["recall_at_10"] <= 1.0
+
+
+def test_kb_ingest_refuses_a_text_file_over_the_default_text_limit_at_once(
+    tmp_path: Path,
+) -> None:
+    limit = Settings().max_text_mb
+    folder = tmp_path / "inbox"
+    # Just over the default; a NUL byte in it: read, it would be refused as binary instead.
+    size = int(limit * 1048576) + 4096
+    write(folder, "transcripts.txt", b"\x00" + b"Talks resumed at noon.\n" * (size // 23))
+    write(folder, "fine.md", "# Fine\n\nMonitors walked the ceasefire line.\n")
+
+    done = kb("--store", str(tmp_path / "store"), "ingest", str(folder), check=False)
+
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    refused = [line for line in lines if "transcripts.txt" in line]
+    assert len(refused) == 1 and refused[0].startswith("failed "), lines
+    mib = (folder / "transcripts.txt").stat().st_size / 1048576
+    assert refused[0].endswith(
+        f"transcripts.txt: {mib:.3g} MiB is over the {limit:g} MiB limit for text, Markdown "
+        "and HTML files (KB_MAX_TEXT_MB)"
+    ), refused[0]
+    assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 1 failed" in lines

@@ -321,6 +321,26 @@ def test_a_file_over_the_size_limit_fails_alone_among_many(
     assert "over the 0.001 MiB upload limit" in body["items"][0]["reason"]
 
 
+def test_a_text_file_over_the_text_limit_is_413_naming_it_the_limit_and_the_setting(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = Settings(store=tmp_path / "texts", max_text_mb=0.0625)
+    with (
+        KnowledgeBase(settings, embedder=embedder) as kb,
+        signed_in(create_app(settings, kb=kb), settings) as http,
+    ):
+        big = (NOTE * 1000).encode()
+        body = assert_error(send(http, [("minutes.md", big)], field="file"), 413, "too_large")
+        assert body["message"] == (
+            f"minutes.md: {len(big) / 1048576:.3g} MiB is over the 0.0625 MiB limit for text, "
+            "Markdown and HTML files (KB_MAX_TEXT_MB)"
+        )
+        many = created(send(http, [("minutes.md", big), ("note.txt", NOTE.encode())]))
+        assert [i["status"] for i in many["items"]] == ["failed", "added"]
+        assert "(KB_MAX_TEXT_MB)" in many["items"][0]["reason"]
+        assert http.get("/stats").json()["documents"] == 1
+
+
 MALFORMED = {
     "no file": ([], {}, "no file"),
     "document_id with many files": (
