@@ -1,9 +1,11 @@
 """Large text files through `kb ingest`: refused at once over KB_MAX_TEXT_MB, bounded below it.
 
-    .venv/bin/python bench/large_text.py [--sizes 1,40] [--under] [--keep DIR]
+    .venv/bin/python -P bench/large_text.py [--sizes 1,40] [--under] [--keep DIR]
+
+(-P: bench/keyword.py would otherwise stand in for the standard library's `keyword`.)
 
 Writes English-like prose (seeded, paragraphs of sentences) of each size in MiB to a temporary
-folder, and runs `kb ingest FILE --json` on each in a subprocess against a new store. For each:
+folder, and runs `kb ingest FILE` on each in a subprocess against a new store. For each:
 the wall time, the peak resident memory of `kb` and its children together (the parsing worker
 included; sampled every 50 ms from /proc), and the outcome line `kb` printed. `--under` adds a
 file just under the default text limit, to show what the largest accepted file costs.
@@ -87,7 +89,7 @@ def tree_rss_mib(pid: int) -> float:
 
 
 def ingest(label: str, path: Path, store: Path) -> Row:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "1000"}
     env.pop("KB_STORE", None)
     start = time.perf_counter()
     process = subprocess.Popen(
