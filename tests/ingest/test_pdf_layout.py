@@ -16,6 +16,7 @@ from ingest.chunking import chunk_pages
 from ingest.pipeline import IngestOptions, prepare_file
 from ingest.readers import read_bytes
 from kb.settings import Settings
+from tests.conftest import shared_corpus
 
 HEADER = "LATIN AMERICA & THE CARIBBEAN"
 TITLE = "Hurricane Response Situation Report No. 7"
@@ -175,3 +176,31 @@ def test_passages_of_a_pdf_have_single_spaces() -> None:
     assert "damage, and about 40% of facilities closed." in content.pages[0].text
     for chunk in chunk_pages(content.pages):
         assert "  " not in chunk.text and "\t" not in chunk.text
+
+
+# -- real situation reports ----------------------------------------------------------------
+
+
+def situation_report(prefix: str) -> bytes:
+    folder = shared_corpus("reliefweb-humanitarian-reports") / "pdfs"
+    return next(folder.glob(f"{prefix}_*.pdf")).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "begins"),
+    [
+        ("4185497", "WFP HAITI Situation Report #1"),  # was "Page | 1", its running footer
+        ("4194684", "LATIN AMERICA & THE CARIBBEAN: Weekly Situation Update"),  # was the kicker
+        ("4197285", "HAITI: Hurricane Melissa Response"),  # not a section: "HIGHLIGHTS"
+    ],
+)
+def test_situation_reports_get_their_own_titles(prefix: str, begins: str) -> None:
+    title = read_bytes(f"{prefix}.pdf", situation_report(prefix)).title or ""
+    assert title.startswith(begins), title
+
+
+def test_a_situation_report_drawn_word_by_word_reads_as_sentences() -> None:
+    content = read_bytes("4188743.pdf", situation_report("4188743"))
+    text = " ".join(chunk.text for chunk in chunk_pages(content.pages))
+    assert "severe damage, and about 40% of all health facilities" in text
+    assert "  " not in text
