@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, UnicodeDammit
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from ingest.chunking import Page
@@ -65,6 +65,17 @@ BLOCKS = (
 CELLS = ("td", "th")
 SPACES = re.compile(r"[ \t\r\n\f\v]+")
 BLANK_LINES = re.compile(r"\n\s*\n\s*")
+# A DOCTYPE with an internal subset (`<!DOCTYPE x [ <!ENTITY ...> ]>`) at the start: HTML
+# parsers end the DOCTYPE at its first ">" and read the rest of the subset as body text. Only
+# the prolog is looked at (one anchored match), and quoted values may hold "]" or ">". Every
+# alternative starts differently, so a file built to make it backtrack costs linear time.
+QUOTED = r"\"[^\"]*\"|'[^']*'"
+COMMENT = r"<!--(?:[^-]|-(?!->))*-->"
+DOCTYPE_SUBSET = re.compile(
+    rf"\A(\ufeff?\s*(?:<\?[^>]*>\s*|{COMMENT}\s*)*)"
+    rf"<!DOCTYPE\b(?:[^\[>\"']|{QUOTED})*\[(?:[^\]\"']|{QUOTED})*\]\s*>",
+    re.IGNORECASE,
+)
 HEADING_MARK = "\x01"  # a control character no text keeps: marks our heading lines
 
 
@@ -75,7 +86,7 @@ def read_html(name: str, data: bytes) -> Content:
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CorruptFileError(name, "binary content in an HTML file")
     try:
-        soup = BeautifulSoup(data, "lxml")
+        soup = BeautifulSoup(_markup(data), "lxml")
         title = _title(soup)
         for tag in soup.find_all(DROPPED):
             tag.decompose()
@@ -85,6 +96,15 @@ def read_html(name: str, data: bytes) -> Content:
     if not text.strip():
         raise EmptyInputError(name, "the page has no text")
     return Content((Page(1, text),), title)
+
+
+def _markup(data: bytes) -> str | bytes:
+    """The page's markup with any internal DTD subset cut out (decoded as BeautifulSoup would
+    decode it, from a BOM, a declared charset or a guess)."""
+    markup = UnicodeDammit(data, is_html=True).unicode_markup
+    if markup is None:
+        return data  # no decoding found: BeautifulSoup makes of it what it can
+    return DOCTYPE_SUBSET.sub(r"\1", markup, count=1)
 
 
 def _title(soup: BeautifulSoup) -> str | None:

@@ -36,6 +36,14 @@ DATE_FORMATS = (
     "%Y%m%d",
 )
 MONTH_FORMATS = ("%Y-%m", "%B %Y", "%b %Y", "%Y/%m")
+# Control characters, and the bidirectional controls that can make "evil\u202egpj.exe" show
+# as "evilexe.jpg": never part of a name we store or print.
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable_name(name: str) -> str:
+    """A file name or path as stored and shown: without control or bidirectional characters."""
+    return UNPRINTABLE.sub("", name)
 
 
 def sidecar_for(path: Path) -> Path | None:
@@ -230,7 +238,7 @@ def fields_draft(
         document_id=document_id,
         title=title,
         doc_type=doc_type,
-        source_name=name,
+        source_name=printable_name(name),
         sha256=sha256,
         metadata=metadata,
         date=str(normalise_date(date)) if date is not None else None,

@@ -15,11 +15,13 @@ from typing import Any
 
 from ingest.batch import Batch, outcome_of
 from ingest.chunking import MARKDOWN_HEADING, Page, chunk_pages
+from ingest.content import tidy_text
 from ingest.inheritance import Given, inherit, stored_document
 from ingest.metadata import (
     check_document_id,
     fields_draft,
     is_sidecar,
+    printable_name,
     read_sidecar,
     sidecar_for,
 )
@@ -34,6 +36,7 @@ from ingest.readers import (
     MEDIA_TYPES,
     RECORD_SUFFIXES,
     SUPPORTED_SUFFIXES,
+    TEXT_LIMITED_SUFFIXES,
     Content,
     Record,
     read_records,
@@ -184,7 +187,7 @@ def ingest_upload(kb: KnowledgeBase, name: str, data: bytes, options: IngestOpti
 
 
 def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iterator[Prepared]:
-    name = str(path)
+    name = printable_name(str(path))  # an outcome line must not reorder the terminal's text
     settings = kb.settings
     try:
         check_file(path.name, path.stat().st_size, settings)
@@ -205,7 +208,8 @@ def _prepare_path(path: Path, options: IngestOptions, kb: KnowledgeBase) -> Iter
             return
         yield name, prepare_file(path.name, data, sidecar, options, settings, stored), None
     except (InputError, InvalidRequestError) as exc:
-        yield name, None, ItemOutcome(name, "failed", reason=_reason(exc, path.name))
+        reason = _reason(exc, printable_name(path.name))
+        yield name, None, ItemOutcome(name, "failed", reason=reason)
     except OSError as exc:
         yield (
             name,
@@ -237,6 +241,7 @@ def given_of(
 
 
 def check_file(name: str, size: int, settings: Settings) -> None:
+    """Refuse, before reading it, a file of a type we cannot read or over its size limit."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedTypeError(
@@ -250,6 +255,12 @@ def check_file(name: str, size: int, settings: Settings) -> None:
             f"{size / 1048576:.1f} MiB is over the {settings.max_upload_mb:g} MiB limit "
             "(KB_MAX_UPLOAD_MB)",
         )
+    if suffix in TEXT_LIMITED_SUFFIXES and size > settings.max_text_bytes:
+        raise TooLargeError(
+            name,
+            f"{size / 1048576:.3g} MiB is over the {settings.max_text_mb:g} MiB limit for text, "
+            "Markdown and HTML files (KB_MAX_TEXT_MB)",
+        )
 
 
 def prepare_file(
@@ -262,6 +273,7 @@ def prepare_file(
 ) -> DocumentDraft:
     """A file read and chunked into a draft; with `stored`, the live document it will go into,
     whose fields it keeps where it gives none."""
+    name = printable_name(name)
     check_file(name, len(data), settings)
     content = read_bounded(name, data, settings)
     given = given_of(sidecar, options, stored)
@@ -297,18 +309,19 @@ def prepare_upload(
 def _prepare_records(
     path: Path, data: bytes, options: IngestOptions, settings: Settings
 ) -> Iterator[Prepared]:
-    for item in read_records(str(path), data):
+    for item in read_records(printable_name(str(path)), data):
         if isinstance(item, InputError):
             yield item.source, None, ItemOutcome(item.source, "failed", reason=item.reason)
             continue
         record: Record = item
-        where = f"{path} record {record.record_id}"
+        where = f"{printable_name(str(path))} record {printable_name(record.record_id)}"
         fields = {**record.metadata, **options.metadata}
         if fields.get("doc_type") not in DOC_TYPES and "doc_type" in fields:
             # Third-party records use their own type vocabularies: keep it, as metadata.
             fields["source_doc_type"] = fields.pop("doc_type")
         try:
-            content = Content((Page(1, record.text or record.title),), record.title or None)
+            text = tidy_text(record.text or record.title)
+            content = Content((Page(1, text),), record.title or None)
             fingerprint = json.dumps([record.title, record.text], ensure_ascii=False)
             yield (
                 where,
@@ -349,6 +362,12 @@ def _draft(
     chunks = chunk_pages(content.pages, settings.chunk_words, settings.chunk_overlap_words)
     if not chunks:
         raise InputError(name, "no text to index after reading")
+    if len(chunks) > settings.max_passages:
+        raise TooLargeError(
+            name,
+            f"{len(chunks):,} passages is over the limit of {settings.max_passages:,} passages "
+            "per document (KB_MAX_PASSAGES)",
+        )
     return replace(draft, chunks=chunks)
 
 

@@ -3,7 +3,7 @@
 pypdf reads PDFs (text per page, page numbers kept; pages without a text layer are OCR'd by
 `ingest.ocr` when asked); python-docx reads Word files (`ingest.docx_reader`), BeautifulSoup
 HTML (`ingest.html_reader`); text and Markdown are decoded here; `.jsonl` files hold records
-in BEIR corpus form. PDF, Word and HTML parsing runs in a bounded worker (`ingest.sandbox`).
+in BEIR corpus form. All but records are read in a bounded worker (`ingest.sandbox`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +22,19 @@ from pypdf.errors import FileNotDecryptedError, PyPdfError
 from ingest.chunking import Page
 from ingest.content import Content as Content  # re-exported: callers read Content here
 from ingest.content import ReadOptions as ReadOptions
+from ingest.content import tidy_content
 from ingest.docx_reader import read_docx
 from ingest.html_reader import read_html
 from ingest.ocr import ENABLE_OCR, recognise_pages, tesseract_available
+from ingest.pdf_layout import (
+    PAGE_NUMBER_LINE,
+    Run,
+    choose_title,
+    drop_running_lines,
+    mend_scattered_words,
+    page_runs,
+    running_lines,
+)
 from kb.errors import (
     CorruptFileError,
     EmptyInputError,
@@ -42,8 +51,12 @@ PDF_SUFFIXES = (".pdf",)
 RECORD_SUFFIXES = (".jsonl",)
 DOCX_SUFFIXES = (".docx",)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-# Formats whose parsing may be costly or hostile: read in the bounded worker process.
-SANDBOXED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES
+# Formats read in the bounded worker process: every document format (records are read line
+# by line, in process).
+SANDBOXED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES + TEXT_SUFFIXES
+# Formats whose size is held to KB_MAX_TEXT_MB: their bytes are nearly all text, and every
+# few hundred words of it is a passage to embed.
+TEXT_LIMITED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES
 SUPPORTED_SUFFIXES = PDF_SUFFIXES + DOCX_SUFFIXES + HTML_SUFFIXES + TEXT_SUFFIXES + RECORD_SUFFIXES
 # The media type an original file is served with; fixed here, not guessed from the system's
 # mime.types, so every machine serves the same.
@@ -58,12 +71,8 @@ MEDIA_TYPES = {
     ".markdown": "text/markdown",
 }
 MIN_CHARS_PER_PAGE = 20  # fewer extracted characters than this: a scanned page, in effect
-# A line that is only a page number ("12", "Page 3 of 5", "- 7 -"): a running footer, not text.
-PAGE_NUMBER_LINE = re.compile(
-    r"^[ \t]*(?:page[ \t]+\d{1,4}(?:[ \t]*(?:of|/)[ \t]*\d{1,4})?|[-–]?[ \t]*\d{1,3}[ \t]*[-–]?"
-    r"|\d{1,3}[ \t]*(?:of|/)[ \t]*\d{1,3})[ \t]*(?:\n|$)",
-    re.IGNORECASE | re.MULTILINE,
-)
+TITLE_PAGES = 2  # the pages a title is looked for on (a cover may be an image)
+RUNNING_MIN_PAGES = 3  # a line repeated on fewer pages is kept: it may be the text's own
 
 
 @dataclass(frozen=True)
@@ -93,8 +102,16 @@ def read_pdf(name: str, data: bytes, options: ReadOptions | None = None) -> Cont
                 raise EncryptedError(name, "the PDF is encrypted and needs a password") from exc
             if not _can_read(reader):
                 raise EncryptedError(name, "the PDF is encrypted and needs a password")
-        texts = [(page.extract_text() or "") for page in reader.pages]
-        title = _pdf_title(reader)
+        texts: list[str] = []
+        runs: list[list[Run]] = []
+        for number, page in enumerate(reader.pages):
+            if number < TITLE_PAGES:
+                text, drawn = page_runs(page)
+                runs.append(drawn)
+            else:
+                text = page.extract_text() or ""
+            texts.append(text)
+        declared = _pdf_title(reader)
     except InputError:
         raise
     except FileNotDecryptedError as exc:
@@ -114,7 +131,13 @@ def read_pdf(name: str, data: bytes, options: ReadOptions | None = None) -> Cont
         raise CorruptFileError(name, f"the PDF is damaged and cannot be read ({exc})") from exc
     if not texts:
         raise EmptyInputError(name, "the PDF has no pages")
-    pages = [Page(i, PAGE_NUMBER_LINE.sub("", _tidy(t))) for i, t in enumerate(texts, start=1)]
+    texts = [PAGE_NUMBER_LINE.sub("", mend_scattered_words(_tidy(t))) for t in texts]
+    running = running_lines(texts, RUNNING_MIN_PAGES)
+    pages = [
+        Page(i, drop_running_lines(text, running, MIN_CHARS_PER_PAGE))
+        for i, text in enumerate(texts, start=1)
+    ]
+    title = choose_title(declared, list(zip(texts, runs, strict=False)), running_lines(texts, 2))
     bare = [p.number for p in pages if len(p.text.strip()) < MIN_CHARS_PER_PAGE]
     options = options or ReadOptions()
     if bare and options.ocr and tesseract_available():
@@ -226,15 +249,18 @@ def read_file(path: Path, options: ReadOptions | None = None) -> Content:
 
 
 def read_bytes(name: str, data: bytes, options: ReadOptions | None = None) -> Content:
-    """Pages of a file's bytes by its suffix, in this process (no limits: see ingest.sandbox)."""
+    """Pages of a file's bytes by its suffix, their whitespace tidied, in this process (no
+    limits: see ingest.sandbox)."""
     suffix = Path(name).suffix.lower()
     if suffix in PDF_SUFFIXES:
-        return read_pdf(name, data, options)
-    if suffix in DOCX_SUFFIXES:
-        return read_docx(name, data)
-    if suffix in HTML_SUFFIXES:
-        return read_html(name, data)
-    return read_text(name, data)
+        content = read_pdf(name, data, options)
+    elif suffix in DOCX_SUFFIXES:
+        content = read_docx(name, data)
+    elif suffix in HTML_SUFFIXES:
+        content = read_html(name, data)
+    else:
+        content = read_text(name, data)
+    return tidy_content(content)
 
 
 def _tidy(text: str) -> str:

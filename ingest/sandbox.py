@@ -1,6 +1,6 @@
-"""Reading files within bounds: PDF, Word and HTML are parsed (and OCR'd) in a worker process
-(`ingest.worker`) with a wall-time and a memory limit, so a hostile file is refused with a
-reason and never takes the server down.
+"""Reading files within bounds: PDF, Word, HTML, text and Markdown are parsed (and OCR'd) in a
+worker process (`ingest.worker`) with a wall-time and a memory limit, so a hostile file is
+refused with a reason and never takes the server down.
 
 One worker is started on first use and reused, file after file, so a small file costs a pipe
 round trip, not a process start. A worker that overruns is killed with its process group
@@ -298,7 +298,7 @@ def shared_sandbox(limits: Limits) -> Sandbox:
 
 
 def read_bounded(name: str, data: bytes, settings: Settings) -> Content:
-    """A file's pages: PDF, Word and HTML through the bounded worker, plain text in process."""
+    """A file's pages, read in the bounded worker (only formats it does not read, in process)."""
     if Path(name).suffix.lower() not in SANDBOXED_SUFFIXES:
         return read_bytes(name, data)
     options = ReadOptions(

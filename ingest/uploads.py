@@ -6,12 +6,11 @@ default document_id, which is slugged): nothing is opened or written under it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from ingest.metadata import document_metadata
+from ingest.metadata import document_metadata, printable_name
 from ingest.outcomes import IngestReport, ItemOutcome, Prepared
 from ingest.pipeline import (
     IngestOptions,
@@ -24,7 +23,6 @@ from kb.errors import FieldProblem, InputError, InvalidMetadataError, InvalidReq
 from kb.knowledge_base import KnowledgeBase
 
 MAX_NAME_CHARS = 255
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,9 @@ class Upload:
 
 def upload_name(raw: str | None) -> str:
     """A client's file name made safe to show and store: its last path part, without control
-    characters, at most 255 characters with its suffix kept; "upload" if nothing is left."""
-    name = CONTROL.sub("", (raw or "").replace("\\", "/")).rsplit("/", 1)[-1].strip()
+    or bidirectional characters, at most 255 characters with its suffix kept; "upload" if
+    nothing is left."""
+    name = printable_name((raw or "").replace("\\", "/")).rsplit("/", 1)[-1].strip()
     if name in ("", ".", ".."):
         return "upload"
     if len(name) > MAX_NAME_CHARS:

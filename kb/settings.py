@@ -175,6 +175,22 @@ class Settings(BaseSettings):
         3, ge=1, le=10, description="Best passages shown for each precedent."
     )
     max_upload_mb: float = Field(50.0, gt=0, description="Largest file accepted, in MiB.")
+    max_text_mb: float = Field(
+        4.0,
+        gt=0,
+        description=(
+            "Largest text, Markdown or HTML file accepted, in MiB (4 MiB of text is some "
+            "700,000 words); a bigger one is refused before it is read."
+        ),
+    )
+    max_passages: int = Field(
+        6000,
+        ge=1,
+        description=(
+            "Most passages one document may have, in any format; a document cut into more is "
+            "refused, naming the count (a document is embedded and written whole)."
+        ),
+    )
     max_request_mb: float = Field(
         200.0,
         gt=0,
@@ -384,6 +400,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_text_bytes(self) -> int:
+        return int(self.max_text_mb * 1024 * 1024)
 
     @property
     def max_request_bytes(self) -> int:

@@ -120,6 +120,22 @@ def test_ingest_json_prints_counts_and_failures(tmp_path: Path) -> None:
     assert (again["unchanged"], again["added"], again["failures"]) == (1, 0, [])
 
 
+def test_ingest_strips_bidirectional_controls_from_names(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    folder = tmp_path / "inbox"
+    write(folder, "minutes\u202edm.md", "Monitors walked the ceasefire line every morning.\n")
+    write(folder, "empty\u2067\u200f.txt", "")
+    result = run(store, "ingest", str(folder))
+
+    assert result.exit_code == 1, result.output
+    failed = [line for line in result.stderr.splitlines() if "failed" in line and "empty" in line]
+    assert len(failed) == 1 and "empty.txt" in failed[0], result.stderr
+    for mark in ("\u202e", "\u2067", "\u200f"):
+        assert mark not in result.stderr
+    shown = ok_json(store, "list")["items"]
+    assert [d["source_name"] for d in shown] == ["minutesdm.md"]
+
+
 def test_ingest_type_and_meta_apply_to_every_file(tmp_path: Path) -> None:
     store = tmp_path / "store"
     folder = tmp_path / "inbox"
@@ -450,3 +466,27 @@ def test_ingesting_the_same_file_again_keeps_its_type_and_metadata(tmp_path: Pat
     assert {k: shown["metadata"][k] for k in ("region", "date", "programme")} == {
         "region": "Kassel", "date": "2020-01-02", "programme": "P1"
     }
+
+
+def test_kb_ingest_refuses_a_text_file_over_the_default_text_limit_at_once(
+    tmp_path: Path,
+) -> None:
+    limit = Settings().max_text_mb
+    folder = tmp_path / "inbox"
+    # Just over the default; a NUL byte in it: read, it would be refused as binary instead.
+    size = int(limit * 1048576) + 4096
+    write(folder, "transcripts.txt", b"\x00" + b"Talks resumed at noon.\n" * (size // 23))
+    write(folder, "fine.md", "# Fine\n\nMonitors walked the ceasefire line.\n")
+
+    done = kb("--store", str(tmp_path / "store"), "ingest", str(folder), check=False)
+
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    refused = [line for line in lines if "transcripts.txt" in line]
+    assert len(refused) == 1 and refused[0].startswith("failed "), lines
+    mib = (folder / "transcripts.txt").stat().st_size / 1048576
+    assert refused[0].endswith(
+        f"transcripts.txt: {mib:.3g} MiB is over the {limit:g} MiB limit for text, Markdown "
+        "and HTML files (KB_MAX_TEXT_MB)"
+    ), refused[0]
+    assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 1 failed" in lines

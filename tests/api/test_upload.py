@@ -321,6 +321,26 @@ def test_a_file_over_the_size_limit_fails_alone_among_many(
     assert "over the 0.001 MiB upload limit" in body["items"][0]["reason"]
 
 
+def test_a_text_file_over_the_text_limit_is_413_naming_it_the_limit_and_the_setting(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = Settings(store=tmp_path / "texts", max_text_mb=0.0625)
+    with (
+        KnowledgeBase(settings, embedder=embedder) as kb,
+        signed_in(create_app(settings, kb=kb), settings) as http,
+    ):
+        big = (NOTE * 1000).encode()
+        body = assert_error(send(http, [("minutes.md", big)], field="file"), 413, "too_large")
+        assert body["message"] == (
+            f"minutes.md: {len(big) / 1048576:.3g} MiB is over the 0.0625 MiB limit for text, "
+            "Markdown and HTML files (KB_MAX_TEXT_MB)"
+        )
+        many = created(send(http, [("minutes.md", big), ("note.txt", NOTE.encode())]))
+        assert [i["status"] for i in many["items"]] == ["failed", "added"]
+        assert "(KB_MAX_TEXT_MB)" in many["items"][0]["reason"]
+        assert http.get("/stats").json()["documents"] == 1
+
+
 MALFORMED = {
     "no file": ([], {}, "no file"),
     "document_id with many files": (
@@ -450,6 +470,18 @@ def test_upload_names_are_never_used_as_paths(
     assert {p.parent for p in added} <= {store}, sorted(map(str, added))
     assert {p.name for p in added} <= {"index.faiss", "index.json", "writer.lock"}
     assert not absolute.exists() and not Path(f"/tmp/{token}-up.md").exists()
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_upload_names_lose_bidirectional_controls(bare_client: TestClient) -> None:
+    # "invoice\u202eam.exe" would show as "invoiceexe.ma"... in any page that printed it.
+    name = "report\u202egpj\u2066-\u2069\u200f" + BIDI + "2024.md"
+    body = created(raw_upload(bare_client, name.encode(), f"# Note\n\n{NOTE}".encode()))
+    source = body["document"]["source_name"]
+    assert source == "reportgpj-2024.md"
+    assert not any(c in source for c in BIDI)
 
 
 # -- 413 before the body is read -------------------------------------------------------------

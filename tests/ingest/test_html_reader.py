@@ -63,3 +63,30 @@ def test_read_html_refuses_binary_content() -> None:
         read_html("photo.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
 
     assert caught.value.message == "photo.html: binary content in an HTML file"
+
+
+SUBSETS = [
+    b'<!DOCTYPE html [ <!ENTITY org "the Commission"> <!ELEMENT note ANY> ]>\n'
+    b"<html><body><p>Refugees return voluntarily.</p></body></html>",
+    b'<?xml version="1.0" encoding="utf-8"?>\n<!-- exported -->\n'
+    b'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "xhtml1-strict.dtd" [\n'
+    b'  <!ENTITY bracket "]>">\n  <!ATTLIST p id ID #IMPLIED>\n]>\n'
+    b'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Refugees return voluntarily.</p>'
+    b"</body></html>",
+    "<!DOCTYPE x [ <!ENTITY a '<p>injected</p>'> ]><p>Refugees return voluntarily.</p>".encode(
+        "utf-16"
+    ),
+]
+
+
+@pytest.mark.parametrize("data", SUBSETS)
+def test_an_internal_dtd_subset_leaves_nothing_in_the_text(data: bytes) -> None:
+    text = read_html("entities.xhtml", data).pages[0].text
+
+    assert text == "Refugees return voluntarily."
+
+
+def test_a_doctype_inside_the_body_is_left_to_the_parser() -> None:
+    # Only the prolog's DOCTYPE is cut: text that merely looks like one is kept as text.
+    data = b"<p>Write &lt;!DOCTYPE x [ ]&gt; at the top.</p>"
+    assert read_html("howto.html", data).pages[0].text == "Write <!DOCTYPE x [ ]> at the top."

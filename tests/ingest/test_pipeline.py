@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from kb.errors import (
     EmptyInputError,
     EncryptedError,
     NoTextLayerError,
+    TooLargeError,
     UnsupportedTypeError,
 )
 from kb.knowledge_base import KnowledgeBase
@@ -562,3 +564,64 @@ def test_sidecar_relations_link_documents_and_bad_ones_fail_the_file(
     again = {o.document_id: o.status for o in ingest_paths(kb, [folder]).outcomes}
     assert again["later"] == "updated" and again["review"] == "unchanged"
     assert {r.document_id for r in kb.relations("later")} == {"not-yet", "accord"}
+
+
+# -- limits ------------------------------------------------------------------------------
+
+LONG_PAGES = [
+    f"Round {n} of the talks. " + " ".join(["Delegates reviewed the ceasefire map."] * 60)
+    for n in range(1, 5)
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("long.md", "\n\n".join(LONG_PAGES).encode()), ("long.pdf", make_pdf(LONG_PAGES))],
+)
+def test_a_document_over_the_passage_limit_is_refused_naming_it(
+    tmp_path: Path, embedder: Embedder, name: str, data: bytes
+) -> None:
+    settings = Settings(store=tmp_path / "store", max_passages=3)
+    folder = tmp_path / "in"
+    long = write(folder, name, data)
+    good = write(folder, "review.txt", REVIEW)
+
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        outcomes = by_source(ingest_paths(kb, [folder]).outcomes)
+        assert kb.stats().documents == 1
+
+    refused = outcomes[str(long)]
+    assert refused.status == "failed"
+    assert refused.reason is not None
+    assert re.fullmatch(
+        r"\d+ passages is over the limit of 3 passages per document \(KB_MAX_PASSAGES\)",
+        refused.reason,
+    ), refused.reason
+    assert outcomes[str(good)].status == "added"
+    with pytest.raises(TooLargeError) as caught:
+        with KnowledgeBase(settings, embedder=embedder) as kb:
+            ingest_upload(kb, name, data, IngestOptions())
+    assert caught.value.message == f"{name}: {refused.reason}"
+
+
+def test_a_text_file_over_the_text_limit_is_refused_before_it_is_read(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    settings = Settings(store=tmp_path / "store", max_text_mb=0.01)
+    folder = tmp_path / "in"
+    # NUL bytes: read, it would be refused as binary; its size is looked at first.
+    big = write(folder, "minutes.txt", b"\x00" + REVIEW.encode() * 60)
+    page = write(folder, "page.html", b"<p>" + REVIEW.encode() * 60 + b"</p>")
+    pdf = write(folder, "mission.pdf", make_pdf(MISSION_PAGES * 40))  # PDFs: KB_MAX_UPLOAD_MB
+    assert pdf.stat().st_size > settings.max_text_bytes
+
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        outcomes = by_source(ingest_paths(kb, [folder]).outcomes)
+
+    for path in (big, page):
+        size = path.stat().st_size / 1048576
+        assert outcomes[str(path)].reason == (
+            f"{size:.3g} MiB is over the 0.01 MiB limit for text, Markdown and HTML files "
+            "(KB_MAX_TEXT_MB)"
+        )
+    assert outcomes[str(pdf)].status == "added"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,14 @@ from kb.errors import (
     ParseLimitError,
 )
 from tests.conftest import SHARED, shared_corpus
-from tests.docs import make_corrupt_pdf, make_encrypted_pdf, make_pdf, make_scanned_pdf, write
+from tests.docs import (
+    make_corrupt_pdf,
+    make_docx,
+    make_encrypted_pdf,
+    make_pdf,
+    make_scanned_pdf,
+    write,
+)
 from tests.tools import tool_path
 
 PAGES = [
@@ -120,6 +128,28 @@ def test_read_bytes_and_read_file_choose_the_reader_by_suffix(tmp_path: Path) ->
     assert read_file(text).pages[0].text == "# Notes\n\nSome notes."
     with pytest.raises(CorruptFileError):
         read_bytes("accord.pdf", b"plain text, not a PDF")
+
+
+SPACED = "Health partners report damage,  and \u00a0about\t\t40%   of facilities closed.  "
+TIDY = "Health partners report damage, and about 40% of facilities closed."
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("spaced.txt", f"{SPACED}\n\n\n\n  {SPACED}\n".encode()),
+        ("spaced.md", f"#   Damage\n\n{SPACED}\n".encode()),
+        ("spaced.html", f"<h1>Damage</h1><pre>{SPACED}</pre><p>{SPACED}</p>".encode()),
+        ("spaced.docx", make_docx([("h1", "Damage"), ("p", SPACED)])),
+        ("spaced.pdf", make_pdf([SPACED, SPACED])),
+    ],
+)
+def test_every_reader_gives_pages_with_single_spaces(name: str, data: bytes) -> None:
+    content = read_bytes(name, data)
+
+    for page in content.pages:
+        assert TIDY in page.text, page.text
+        assert not re.search(r"[^\S\n]{2}|\t|\u00a0|\n\n\n| \n|\n ", page.text), page.text
 
 
 # -- text ------------------------------------------------------------------------------

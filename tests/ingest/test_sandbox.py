@@ -10,7 +10,7 @@ import pytest
 
 from ingest.pipeline import ingest_paths
 from ingest.readers import ReadOptions, read_bytes
-from ingest.sandbox import Limits, Sandbox
+from ingest.sandbox import Limits, Sandbox, read_bounded, shared_sandbox
 from kb.embedder import Embedder
 from kb.errors import EncryptedError, ParseLimitError
 from kb.knowledge_base import KnowledgeBase
@@ -23,6 +23,10 @@ FILES = {
     "accord.docx": make_docx([("h1", "Article 1"), ("p", "Forces withdraw.")], title="Accord"),
     "accord.html": b"<title>Accord</title><h1>Article 1</h1><p>Forces withdraw.</p>",
 }
+TEXTS = {
+    "accord.md": b"# Article 1\n\nForces  withdraw.\fArticle 2. Cantonment.",
+    "accord.txt": "Article 1. Forces withdraw \u2013 in\tsafety.".encode("cp1252"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +38,20 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_the_worker_reads_what_the_reader_reads_in_process(sandbox: Sandbox, name: str) -> None:
     assert sandbox.read(name, FILES[name], ReadOptions()) == read_bytes(name, FILES[name])
+
+
+@pytest.mark.parametrize("name", sorted(TEXTS))
+def test_text_and_markdown_are_read_in_the_bounded_worker_too(tmp_path: Path, name: str) -> None:
+    # Limits of their own, so that this test's shared worker is new and did nothing before.
+    settings = Settings(store=tmp_path / "store", parse_timeout_seconds=117.0 + len(name))
+    worker = shared_sandbox(Limits.from_settings(settings))
+    assert worker.last_peak_mb == 0.0
+
+    content = read_bounded(name, TEXTS[name], settings)
+
+    assert content == read_bytes(name, TEXTS[name])
+    assert worker.last_peak_mb > 0.0  # the worker's memory was measured: it read the file
+    worker.close()
 
 
 def test_a_refusal_in_the_worker_keeps_its_class_and_reason(sandbox: Sandbox) -> None:
