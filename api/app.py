@@ -46,8 +46,10 @@ from kb.users import Users
 # addresses to the sign-in limit. The app applies KB_TRUSTED_PROXIES itself instead.
 UVICORN_OPTIONS: Mapping[str, Any] = MappingProxyType({"proxy_headers": False})
 
+# Every operation may answer these, in the one error shape (400: a body that cannot be parsed).
 ERRORS = {
-    code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
+    code: {"model": ErrorResponse}
+    for code in (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503)
 }
 
 

@@ -50,7 +50,9 @@ def get_filters(
     date_from: Annotated[str | None, Query(description="Earliest date, YYYY[-MM[-DD]].")] = None,
     date_to: Annotated[str | None, Query(description="Latest date, YYYY[-MM[-DD]].")] = None,
 ) -> Filters:
-    pairs: dict[str, list[str]] = split_pairs(filter)
+    pairs: dict[str, list[str]] = split_pairs(f for f in filter if f.strip())
+    # An empty field (a form left blank) is no filter.
+    doc_type = [t for t in doc_type if t.strip()]
     if doc_type:
         pairs.setdefault("doc_type", []).extend(doc_type)
     if date_from:

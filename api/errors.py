@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from kb.errors import (
     ForbiddenError,
@@ -61,6 +62,7 @@ CODE_BY_STATUS = {
     422: "invalid_request",
     429: "rate_limited",
 }
+METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
 # RFC 6750: a 401 names the scheme the client should use.
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -86,6 +88,19 @@ def detail_of(error: KBError) -> list[dict[str, Any]] | None:
 # Renders an error for a person (the web UI's pages) rather than for a program.
 PageRenderer = Callable[[Request, int, str], Response]
 PAGES = "/ui/"
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route of the app answers at this request's path (each asked of the
+    router as that method: included routers nest their routes)."""
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in app.router.routes
+        )
+    ]
 
 
 def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> None:
@@ -134,7 +149,10 @@ def install_error_handlers(app: FastAPI, page: PageRenderer | None = None) -> No
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> Response:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
-        headers = getattr(exc, "headers", None)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the one route it tried; a path may have several.
+            headers["Allow"] = ", ".join(allowed_methods(app, request))
         return answer(request, exc.status_code, code, str(exc.detail), None, headers)
 
     @app.exception_handler(Exception)

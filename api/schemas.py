@@ -33,8 +33,9 @@ class SearchRequest(BaseModel):
         examples=[{"doc_type": "agreement", "region": ["Aurel Highlands"], "year_min": 2000}],
     )
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    limit: int = Field(10, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    # Strict: `true` is not a number of results.
+    limit: int = Field(10, ge=1, le=MAX_LIMIT, strict=True)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, strict=True)
 
 
 class PassagePublic(Public):

@@ -9,6 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import Public
 from kb.models import MAX_ID, Chunk, Document, Pack
+from kb.packs import (
+    MAX_AUDIENCE_CHARS,
+    MAX_OBJECTIVE_CHARS,
+    MAX_OBJECTIVES,
+    MAX_TITLE_CHARS,
+)
 
 
 class PackItemPublic(Public):
@@ -79,12 +85,20 @@ class PacksPublic(BaseModel):
     items: list[PackSummaryPublic]
 
 
+# As the core checks them (kb.packs), declared so the schema says what is accepted.
+Objective = Annotated[str, Field(min_length=1, max_length=MAX_OBJECTIVE_CHARS, pattern=r"\S")]
+
+
 class PackCreateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, examples=["Ceasefire monitoring"])
-    audience: str = Field("", examples=["new mediators"])
-    objectives: list[str] = Field(default_factory=list, description="Learning objectives.")
+    title: str = Field(
+        min_length=1, max_length=MAX_TITLE_CHARS, pattern=r"\S", examples=["Ceasefire monitoring"]
+    )
+    audience: str = Field("", max_length=MAX_AUDIENCE_CHARS, examples=["new mediators"])
+    objectives: list[Objective] = Field(
+        default_factory=list, max_length=MAX_OBJECTIVES, description="Learning objectives."
+    )
 
 
 class PackEditRequest(BaseModel):
@@ -92,9 +106,9 @@ class PackEditRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, min_length=1)
-    audience: str | None = None
-    objectives: list[str] | None = None
+    title: str | None = Field(None, min_length=1, max_length=MAX_TITLE_CHARS, pattern=r"\S")
+    audience: str | None = Field(None, max_length=MAX_AUDIENCE_CHARS)
+    objectives: list[Objective] | None = Field(None, max_length=MAX_OBJECTIVES)
 
 
 class PackItemRequest(BaseModel):

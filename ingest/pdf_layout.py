@@ -25,6 +25,12 @@ PAGE_NUMBER_LINE = re.compile(
     rf"^[ \t]*(?:{PAGE_LABEL})[ \t]*(?:\n|$)", re.IGNORECASE | re.MULTILINE
 )
 PAGE_LABEL_ONLY = re.compile(rf"(?:{PAGE_LABEL})", re.IGNORECASE)
+# A page label within a longer line: one that says "page", or "N of M".
+PAGE_LABEL_IN_LINE = re.compile(
+    r"page[ \t]*[|:]?[ \t]*\d{1,4}(?:[ \t]*(?:of|/)[ \t]*\d{1,4})?|\d{1,4}[ \t]*\|[ \t]*page"
+    r"|\b\d{1,4}[ \t]*(?:of|/)[ \t]*\d{1,4}\b",
+    re.IGNORECASE,
+)
 # A /Title that names no document: a word processor's placeholder or a file name.
 PLACEHOLDER_TITLE = re.compile(
     r"^(?:untitled\W*\d*|title|document\s*\d*|doc\d*|presentation\s*\d*|powerpoint presentation"
@@ -114,8 +120,13 @@ def mend_scattered_words(text: str) -> str:
 
 
 def line_key(line: str) -> str:
-    """A line as compared across pages: numbers, case and spacing aside ("Page 3" = "Page 4")."""
-    return re.sub(r"\d+", "#", " ".join(line.split()).casefold())
+    """A line as compared across pages: case, spacing and page labels aside ("Page 3" =
+    "Page 4", "Weekly update | Page 3" = "Weekly update | Page 4"). Other numbers count:
+    "Article 2" and "Article 3" are headings, not one running line."""
+    text = " ".join(line.split()).casefold()
+    if PAGE_NUMBER_LINE.fullmatch(text):
+        return "#"
+    return PAGE_LABEL_IN_LINE.sub("#", text)
 
 
 def running_lines(texts: Sequence[str], min_pages: int) -> frozenset[str]:

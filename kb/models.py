@@ -10,9 +10,11 @@ from typing import Any, Literal
 from kb.access import Viewer
 
 DOC_TYPES = ("agreement", "evaluation", "lessons-learned", "other")
-# The largest id (pack, item, passage, version, audit entry) SQLite and PostgreSQL can hold:
-# a bigger number names nothing, and is refused before it reaches a query.
-MAX_ID = 2**63 - 1
+# The largest id (pack, item, passage, version) a request may name: the largest integer every
+# JSON reader holds exactly (JavaScript's safe integers; a schema's 2**63 - 1 reads as a float
+# that 2**63 + 191 rounds to). Far past any id the store hands out: a bigger number names
+# nothing, and is refused before it reaches a query.
+MAX_ID = 2**53 - 1
 Mode = Literal["hybrid", "dense", "keyword"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "keyword")
 

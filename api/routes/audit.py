@@ -25,6 +25,7 @@ def read_audit(
     offset: Offset = 0,
 ) -> AuditPublic:
     """Changes, newest first, filtered and paginated (admins only)."""
+    since = since if since and since.strip() else None  # left blank: no bound
     total, entries = kb.audit(document_id, action, actor, since, limit, offset, viewer)
     return AuditPublic(
         total=total,

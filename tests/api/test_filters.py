@@ -64,12 +64,14 @@ def test_a_bad_filter_is_refused_wherever_filters_are_taken(reader: TestClient, 
 
 
 def test_the_audit_log_refuses_a_since_that_is_no_time(reader: TestClient) -> None:
-    for since in ("garbage", "2024-13-01", "2024-02-30T10:00", "9999-12-31T23:59-23:00", ""):
+    for since in ("garbage", "2024-13-01", "2024-02-30T10:00", "9999-12-31T23:59-23:00"):
         body = assert_error(reader.get("/audit", params={"since": since}), 422, "invalid_request")
         assert body["message"].startswith("since takes a date") and repr(since) in body["message"]
     everything = reader.get("/audit").json()["total"]
     assert everything > 0
-    for since in ("2000", "2000-01", "2000-01-01", "2000-01-01T00:00", "2000-01-01T02:00+02:00"):
+    # An empty since (a form left blank) is no bound.
+    bounds = ("", "2000", "2000-01", "2000-01-01", "2000-01-01T00:00", "2000-01-01T02:00+02:00")
+    for since in bounds:
         assert reader.get("/audit", params={"since": since}).json()["total"] == everything
     for since in ("9999", "9999-01-01T00:00:00Z"):
         assert reader.get("/audit", params={"since": since}).json()["total"] == 0

@@ -17,6 +17,7 @@ from ingest.pipeline import IngestOptions, prepare_file
 from ingest.readers import read_bytes
 from kb.settings import Settings
 from tests.conftest import shared_corpus
+from tests.docs import make_pdf
 
 HEADER = "LATIN AMERICA & THE CARIBBEAN"
 TITLE = "Hurricane Response Situation Report No. 7"
@@ -204,3 +205,11 @@ def test_a_situation_report_drawn_word_by_word_reads_as_sentences() -> None:
     text = " ".join(chunk.text for chunk in chunk_pages(content.pages))
     assert "severe damage, and about 40% of all health facilities" in text
     assert "  " not in text
+
+
+def test_numbered_headings_on_each_page_are_not_running_lines() -> None:
+    pages = [f"Article {n}\nThe parties agree to clause {n} of the settlement." for n in (1, 2, 3)]
+    pdf = make_pdf(pages)
+    content = read_bytes("accord.pdf", pdf)
+    firsts = [p.text.splitlines()[0] for p in content.pages]
+    assert firsts == ["Article 1", "Article 2", "Article 3"]
