@@ -69,6 +69,7 @@ TITLE_SCALE = 1.3  # a title is drawn at least this much larger than the page's 
 SECTION_HEADINGS = 3
 COVER_CHARS = 20  # a first page with less text than this is a cover: the title may follow
 RUNNING_MAX_WORDS = 15
+EDGE_LINES = 3  # lines at the top and at the foot of a page where running lines are looked for
 # Scattered words: a page whose every word is on a line of its own, between whitespace-only
 # lines (some PDF producers place each word separately); past these shares it is mended.
 SCATTERED_MIN_LINES = 20
@@ -129,11 +130,24 @@ def line_key(line: str) -> str:
     return PAGE_LABEL_IN_LINE.sub("#", text)
 
 
+def edge_lines(text: str) -> list[str]:
+    """The lines a running header or footer can be: the first and last few of a page."""
+    lines = text.split("\n")
+    return [lines[i] for i in sorted(_edge_positions(lines))]
+
+
+def _edge_positions(lines: Sequence[str]) -> set[int]:
+    """Where the first and last few non-blank lines of a page are."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return set(filled[:EDGE_LINES] + filled[-EDGE_LINES:])
+
+
 def running_lines(texts: Sequence[str], min_pages: int) -> frozenset[str]:
-    """Keys of the short lines found on at least `min_pages` pages and half of them."""
+    """Keys of the short lines found at the top or foot of at least `min_pages` pages and half
+    of them (a sentence a page repeats within its body is its text)."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update({line_key(line) for line in text.splitlines() if line.strip()})
+        counts.update({line_key(line) for line in edge_lines(text)})
     least = max(min_pages, math.ceil(len(texts) / 2))
     return frozenset(
         key
@@ -147,7 +161,11 @@ def drop_running_lines(text: str, running: frozenset[str], min_chars: int) -> st
     characters: a line on every page that is all a page holds is its text, not its header."""
     if not running:
         return text
-    kept = "\n".join(line for line in text.split("\n") if line_key(line) not in running)
+    lines = text.split("\n")
+    edges = _edge_positions(lines)
+    kept = "\n".join(
+        line for i, line in enumerate(lines) if i not in edges or line_key(line) not in running
+    )
     return kept if sum(1 for c in kept if not c.isspace()) >= min_chars else text
 
 
