@@ -77,3 +77,9 @@ def may_see(viewer: Viewer | None, classification: str, groups: Sequence[str]) -
     if LEVELS.index(classification) > viewer.rank:
         return False
     return not groups or bool(set(groups) & set(viewer.groups))
+
+
+def may_see_marking(viewer: Viewer | None, marking: tuple[int, tuple[str, ...]]) -> bool:
+    """The visibility rule for a marking given as (level rank, groups)."""
+    level, groups = marking
+    return 0 <= level < len(LEVELS) and may_see(viewer, LEVELS[level], groups)

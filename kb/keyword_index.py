@@ -15,8 +15,8 @@ milliseconds), a long one or a first build runs in the background meanwhile.
 
 A reader who may see several parts searches each, and the scores are put on one scale: each
 word's weight (its IDF) is the one it has over the parts the reader may see together, given to
-tantivy as a boost of the word in each part. A reader of one part gets tantivy's scores as
-they are.
+tantivy as a boost of the word in each part (each part keeps its own average passage length).
+A reader of one part gets tantivy's scores as they are.
 """
 
 from __future__ import annotations
@@ -29,9 +29,17 @@ from dataclasses import dataclass
 
 import tantivy
 
-from kb.access import LEVELS, Viewer, may_see
+from kb.access import Viewer, may_see_marking
 from kb.allowed import Allowed
-from kb.keyword_parts import FIELD, Parts, PartState, analyzer
+from kb.keyword_parts import (
+    EVERY,
+    EVERY_TERM,
+    FIELD,
+    Parts,
+    PartsBusyError,
+    PartState,
+    analyzer,
+)
 from kb.query import WORD, ParsedQuery
 from kb.settings import Settings
 from kb.store import KeywordText, Marking, Store
@@ -60,18 +68,14 @@ class Clause:
 
 
 def _busy(exc: BaseException) -> bool:
-    """Whether tantivy refused a writer because another one (maybe in another process) works."""
-    return "LockBusy" in str(exc)
+    """Whether another writer (tantivy's, or another process's hold on the parts) is at work."""
+    return isinstance(exc, PartsBusyError) or "LockBusy" in str(exc)
 
 
 def idf(passages: int, holding: int) -> float:
-    """BM25's inverse document frequency, as tantivy computes it."""
+    """BM25's inverse document frequency, as tantivy computes it (both counts include
+    passages deleted since the last merge, as tantivy's do)."""
     return math.log(1.0 + (passages - holding + 0.5) / (holding + 0.5))
-
-
-def can_see(viewer: Viewer | None, marking: Marking) -> bool:
-    level, groups = marking
-    return 0 <= level < len(LEVELS) and may_see(viewer, LEVELS[level], groups)
 
 
 class KeywordIndex:
@@ -112,7 +116,7 @@ class KeywordIndex:
         if parts is None:
             return None
         clauses = self._clauses(query)
-        seen = [parts[m] for m in sorted(parts) if can_see(viewer, m)]
+        seen = [parts[m] for m in sorted(parts) if may_see_marking(viewer, m)]
         if not clauses or not seen:
             return []
         searchers = [index.searcher() for index in seen]
@@ -196,8 +200,10 @@ class KeywordIndex:
             if most is not None and end - floor > most:
                 return False
             self._apply_log(known, end, stamp)
-        self._current = {m: self._parts.index(m) for m in self._parts_now()}
-        self._current_at = generation
+        current = {m: self._parts.index(m) for m in self._parts_now()}
+        for index in current.values():
+            index.reload()  # parts another process moved on: their searchers see it now
+        self._current, self._current_at = current, generation
         return True
 
     def _apply_log(self, states: dict[Marking, PartState], end: int, stamp: str) -> None:
@@ -214,21 +220,28 @@ class KeywordIndex:
         return sorted(m for m, s in states.items() if s is not None)
 
     def _try_catch_up(self, generation: int, most: int | None) -> bool | None:
-        """As `_catch_up`, but None when another process holds a writer lock; damaged files
-        are discarded (False: the caller rebuilds). Caller holds the lock."""
+        """As `_catch_up`, holding the index against other processes; None when another
+        process is changing it; damaged files are discarded (False: the caller rebuilds).
+        Caller holds the lock."""
         try:
-            return self._catch_up(generation, most)
-        except (OSError, ValueError) as exc:
-            if _busy(exc):
-                return None
-            log.warning("keyword index at %s unusable (%s): rebuilding", self._parts.folder, exc)
-            self._discard()
-            return False
+            with self._parts.exclusive():
+                try:
+                    return self._catch_up(generation, most)
+                except (OSError, ValueError) as exc:
+                    if _busy(exc):
+                        return None
+                    log.warning(
+                        "keyword index at %s unusable (%s): rebuilding", self._parts.folder, exc
+                    )
+                    self._discard()
+                    return False
+        except PartsBusyError:
+            return None
 
     def _build_in_background(self) -> None:
         generation = self._store.generation()
         try:
-            with self._lock:
+            with self._lock, self._parts.exclusive():
                 self._catch_up(generation, None)
         except Exception as exc:
             if _busy(exc):
@@ -257,13 +270,14 @@ class KeywordIndex:
             if caught_up is None:
                 return False
             if not caught_up:  # its files were damaged and are gone
-                self._catch_up(generation, None)
+                return self._try_catch_up(generation, None) is not None
         return True
 
     def rebuild(self) -> None:
-        """Build the index afresh from the store, whatever its files hold (`kb reindex`)."""
+        """Build the index afresh from the store, whatever its files hold (`kb reindex`);
+        waits for another process changing it."""
         self.wait()
-        with self._lock:
+        with self._lock, self._parts.exclusive(wait=True):
             self._discard()
             self._catch_up(self._store.generation(), None)
 
@@ -278,7 +292,7 @@ class KeywordIndex:
 def _boosts(clauses: Sequence[Clause], searchers: Sequence[tantivy.Searcher]) -> list[list[float]]:
     """Per part, per clause, the factor that turns the part's IDF into the one over all the
     parts searched: scores of several parts on one scale, computed from those parts alone."""
-    totals = [s.num_docs for s in searchers]
+    totals = [s.doc_freq(EVERY, EVERY_TERM) for s in searchers]
     everyone = sum(totals)
     holding = [
         [[s.doc_freq(FIELD, token) for token in clause.tokens] for clause in clauses]

@@ -17,26 +17,33 @@ touch what they read.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import tantivy
 
-from kb.files import make_files_private, make_private_folder
+from kb.files import create_private_file, make_files_private, make_private_folder
 from kb.store import KeywordText, Marking
 
 log = logging.getLogger(__name__)
 
 FOLDER = "keywords"  # one sub-folder per part
 OLD_FOLDER = "keyword"  # the single index of earlier releases: removed, rebuilt as parts
+LOCK = "keywords.lock"  # beside the folder: a rebuild removes the folder itself
 STATE = "state.json"
 FIELD = "body"
+# Every passage holds this one term: its document frequency is the passage count BM25 uses
+# (deleted passages included until segments merge), which `Searcher.num_docs` is not.
+EVERY = "every"
+EVERY_TERM = "1"
 ANALYZER = "kb_words"  # registered on each opening: an index records only the name
 WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing buffer (at least 3 MB a thread)
 
@@ -53,6 +60,7 @@ class PartState:
 def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("cid", stored=False, indexed=True, fast=True)
+    builder.add_text_field(EVERY, stored=False, tokenizer_name="raw", index_option="basic")
     # Positions kept for quoted phrases.
     builder.add_text_field(FIELD, stored=False, tokenizer_name=ANALYZER)
     return builder.build()
@@ -71,9 +79,14 @@ def analyzer() -> tantivy.TextAnalyzer:
     )
 
 
-def body(text: KeywordText) -> str:
+def document(text: KeywordText) -> tantivy.Document:
     # The title twice: a title word weighs double, as the FTS5 column weights give it.
-    return "\n".join((text.title, text.title, text.heading, text.text))
+    body = "\n".join((text.title, text.title, text.heading, text.text))
+    return tantivy.Document(cid=text.chunk_id, body=body, every=EVERY_TERM)
+
+
+class PartsBusyError(OSError):
+    """Another process is changing the keyword index (its `keywords.lock`)."""
 
 
 def part_name(marking: Marking) -> str:
@@ -91,14 +104,27 @@ class Parts:
 
     def __init__(self, store_folder: Path) -> None:
         self.folder = store_folder / FOLDER
-        self._old = store_folder / OLD_FOLDER
-        self.indexes: dict[Marking, tantivy.Index] = {}
+        self._lock_path = store_folder / LOCK
+        shutil.rmtree(store_folder / OLD_FOLDER, ignore_errors=True)
+        # Each part's index with the identity of the folder it was opened in: a rebuild by
+        # another process makes new folders, whose indexes must be opened anew.
+        self.indexes: dict[Marking, tuple[int, tantivy.Index]] = {}
+
+    @contextmanager
+    def exclusive(self, wait: bool = False) -> Iterator[None]:
+        """Hold the index for changing it, across processes; PartsBusyError at once if another
+        process holds it, unless `wait` (the kernel lets go of it when its holder dies)."""
+        create_private_file(self._lock_path)
+        with open(self._lock_path, "a") as held:
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError as exc:
+                raise PartsBusyError("LockBusy: another process is changing the index") from exc
+            yield  # closing the file lets go of the lock
 
     def states(self) -> dict[Marking, PartState | None] | None:
         """Each part's state as its files say (None: unreadable, so not to be trusted); None
         when there are no parts at all."""
-        if self._old.exists():
-            shutil.rmtree(self._old, ignore_errors=True)
         if not self.folder.is_dir():
             return None
         found: dict[Marking, PartState | None] = {}
@@ -110,16 +136,18 @@ class Parts:
         return found or None
 
     def index(self, marking: Marking) -> tantivy.Index:
-        """A part's index, opened (or created) once per process."""
+        """A part's index, opened (or created) once per folder and process."""
+        folder = self.folder / part_name(marking)
+        make_private_folder(folder)
+        identity = folder.stat().st_ino
         opened = self.indexes.get(marking)
-        if opened is None:
-            folder = self.folder / part_name(marking)
-            make_private_folder(folder)
-            opened = tantivy.Index(schema(), path=str(folder), reuse=True)
-            opened.register_tokenizer(ANALYZER, analyzer())
-            make_files_private(folder)  # tantivy makes its files with the umask's mode
-            self.indexes[marking] = opened
-        return opened
+        if opened is not None and opened[0] == identity:
+            return opened[1]
+        index = tantivy.Index(schema(), path=str(folder), reuse=True)
+        index.register_tokenizer(ANALYZER, analyzer())
+        make_files_private(folder)  # tantivy makes its files with the umask's mode
+        self.indexes[marking] = (identity, index)
+        return index
 
     def discard(self) -> None:
         self.indexes.clear()
@@ -138,7 +166,7 @@ class Parts:
                     writer = writers[text.marking] = self.index(text.marking).writer(
                         WRITER_HEAP * 2, 0
                     )
-                writer.add_document(tantivy.Document(cid=text.chunk_id, body=body(text)))
+                writer.add_document(document(text))
             count += len(batch)
         for marking, writer in writers.items():
             writer.commit()
@@ -162,6 +190,7 @@ class Parts:
         of `texts` carrying its marking come back (as they are now). No commit when nothing of
         this part changed."""
         index = self.index(marking)
+        index.reload()  # another process may have committed to it since it was last read
         mine = [t for t in texts if t.marking == marking]
         present = False
         if changed:
@@ -172,7 +201,7 @@ class Parts:
             for chunk_id in changed:
                 writer.delete_documents_by_term("cid", int(chunk_id))
             for text in mine:
-                writer.add_document(tantivy.Document(cid=text.chunk_id, body=body(text)))
+                writer.add_document(document(text))
             writer.commit()
             writer.wait_merging_threads()
             make_files_private(self.folder / part_name(marking))

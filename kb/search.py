@@ -26,7 +26,7 @@ from kb.fusion import (
 )
 from kb.generation_cache import GenerationCache
 from kb.index import VECTORS_KEY, VectorIndex
-from kb.keyword_index import KeywordIndex, can_see
+from kb.keyword_index import KeywordIndex
 from kb.models import (
     MODES,
     Filters,
@@ -42,7 +42,7 @@ from kb.reranker import Reranker
 from kb.selectivity import Selectivity, run_plan
 from kb.settings import Settings
 from kb.snippet import make_snippet, matched_terms
-from kb.store import Marking, Store, Vectors
+from kb.store import Store, Vectors
 from kb.suggestions import MAX_VALUE_CHARS, Vocabulary, build_vocabulary, satisfies, suggest
 
 MAX_LIMIT = 100
@@ -80,7 +80,6 @@ class Searcher:
             else None
         )
         self._fanout = Fanout(settings.readers)
-        self._markings: GenerationCache[list[Marking]] = GenerationCache(1)
 
     def close(self) -> None:
         self._fanout.close()
@@ -114,21 +113,22 @@ class Searcher:
         allowed = self._allowed(request.filters) if wanted else None
         # The whole text and each aspect are searched side by side (kb.fanout).
         queries = [parsed, *(parse_query(a) for a in aspects)]
+        held: list[bool] = []  # set by a keyword search that had no ranking to give
         scored = self._fanout.run(
             [
-                partial(self._candidates, request, query, vectors[n], allowed)
+                partial(self._candidates, request, query, vectors[n], allowed, held)
                 for n, query in enumerate(queries)
             ]
         )
         scores = scored[0]
         notices = []
-        if self._keywords_held(request):
+        if held:
             notices.append(
                 "keyword matching is left out until the keyword index is current (it is being "
                 "built): these results are by meaning only"
                 if self.keywords is not None
-                else "keyword matching needs KB_KEYWORD_ENGINE=tantivy for a reader who may not "
-                "see every document: these results are by meaning only"
+                else "keyword matching needs KB_KEYWORD_ENGINE=tantivy for a signed-in reader: "
+                "these results are by meaning only"
             )
         if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
             notices.append(f"long query embedded in {pieces} pieces and combined")
@@ -159,13 +159,14 @@ class Searcher:
         parsed: ParsedQuery,
         vector: Vectors | None,
         allowed: Allowed | None,
+        held: list[bool],
     ) -> Scores:
         """Document and passage scores for one text, by the request's mode."""
         rankings: list[Ranking] = []
         if vector is not None:
             rankings.append(self._dense(vector, allowed))
         if request.mode != "dense":
-            rankings.append(self._keyword(parsed, request.filters, allowed))
+            rankings.append(self._keyword(parsed, request.filters, allowed, held))
         if request.mode == "hybrid":
             return self._fuse(rankings)
         return self._best_scores(rankings[0])
@@ -225,15 +226,19 @@ class Searcher:
             tuple(int(i) for i in ids[0][keep]), tuple(float(s) for s in scores[0][keep])
         )
 
-    def _keyword(self, parsed: ParsedQuery, filters: Filters, allowed: Allowed | None) -> Ranking:
+    def _keyword(
+        self, parsed: ParsedQuery, filters: Filters, allowed: Allowed | None, held: list[bool]
+    ) -> Ranking:
         wanted, budget = self._settings.candidates, self._settings.keyword_max_rows
         if self.keywords is not None:
             found = self.keywords.search(parsed, wanted, allowed, filters.viewer)
             if found is not None:
                 return Ranking(tuple(c for c, _ in found), tuple(s for _, s in found))
-        if not self._sees_everything(filters.viewer):
-            # FTS5's BM25 (and the words kb.selectivity keeps) count every passage: for a
-            # reader who may not see them all, no keyword ranking until the index is current.
+        if filters.viewer is not None:
+            # The SQL ranking's statistics (FTS5's BM25, the words kb.selectivity keeps, the
+            # latest matches a bound scores) count every passage: it answers the store's owner
+            # on the command line only, never a reader, whatever the store holds.
+            held.append(True)
             return Ranking((), ())
 
         def search(expression: str) -> list[tuple[int, float]]:
@@ -244,20 +249,6 @@ class Searcher:
         plan = self.selectivity.plan(parsed)
         hits = run_plan(plan, search, self._settings.candidates)
         return Ranking(tuple(c for c, _ in hits), tuple(s for _, s in hits))
-
-    def _sees_everything(self, viewer: Viewer | None) -> bool:
-        """Whether the viewer may see every live document's marking."""
-        if viewer is None:
-            return True
-        generation = self._store.generation()
-        markings = self._markings.get(generation, "live", self._store.live_markings)
-        return all(can_see(viewer, marking) for marking in markings)
-
-    def _keywords_held(self, request: SearchRequest) -> bool:
-        """Whether this request's keyword ranking waits for the keyword index (see _keyword)."""
-        if request.mode == "dense" or self._sees_everything(request.filters.viewer):
-            return False
-        return self.keywords is None or not self.keywords.refresh()
 
     # -- fusion -------------------------------------------------------------------------
 

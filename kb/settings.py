@@ -70,17 +70,20 @@ class Settings(BaseSettings):
         "tantivy",
         description=(
             "What ranks keyword matches: `tantivy` (a BM25 index kept beside the store as a "
-            "cache, rebuilt from it, that skips passages which cannot reach the top) or `fts5` "
-            "(SQLite's own BM25, bounded by the settings below). FTS5 also serves while the "
-            "tantivy cache is being built."
+            "cache, rebuilt from it, in one part per marking so no reader's scores count what "
+            "they may not see) or `fts5` (the store's own full-text search, bounded by the "
+            "settings below; its statistics count every passage, so it ranks for the command "
+            "line only, and signed-in readers get results by meaning). FTS5 also serves the "
+            "command line while the tantivy cache is being built."
         ),
     )
     keyword_sync_rows: int = Field(
         20_000,
         ge=0,
         description=(
-            "Passages the tantivy keyword cache may lag the store by and be caught up within a "
-            "search; past it, it catches up in the background and FTS5 serves meanwhile."
+            "Changes (keyword log rows) the tantivy keyword cache may lag the store by and be "
+            "caught up within a search; past it, it catches up in the background, and searches "
+            "meanwhile are by meaning only (FTS5 ranks for the command line)."
         ),
     )
     keyword_common_share: float = Field(

@@ -235,6 +235,8 @@ WHERE document_id = :document_id
 """
 DELETE_DOCUMENT = "DELETE FROM documents WHERE document_id = ?"
 DELETE_GROUPS = "DELETE FROM document_groups WHERE document_id = ?"
+GROUPS_OF = "SELECT group_name FROM document_groups WHERE document_id = ?"
+DELETE_GROUP = "DELETE FROM document_groups WHERE document_id = ? AND group_name = ?"
 INSERT_GROUP = "INSERT OR IGNORE INTO document_groups (document_id, group_name) VALUES (?, ?)"
 
 CHUNK_COLUMNS = (

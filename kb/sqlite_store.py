@@ -93,10 +93,16 @@ class SQLiteStore(SQLiteJobs):
         )
 
     def _set_groups(self, draft: DocumentDraft) -> None:
+        """The draft's groups, writing only what differs: each group row written logs every
+        passage of the document for the keyword index (migration 13), which an unchanged
+        marking must not."""
         if draft.groups is None:
             return
-        self._db.execute(self._sql.DELETE_GROUPS, (draft.document_id,))
-        self._db.executemany(self._sql.INSERT_GROUP, ((draft.document_id, g) for g in draft.groups))
+        rows = self._db.execute(self._sql.GROUPS_OF, (draft.document_id,)).fetchall()
+        stored, wanted = {str(r[0]) for r in rows}, set(draft.groups)
+        document_id = draft.document_id
+        self._db.executemany(self._sql.DELETE_GROUP, ((document_id, g) for g in stored - wanted))
+        self._db.executemany(self._sql.INSERT_GROUP, ((document_id, g) for g in wanted - stored))
 
     def update_document_fields(self, draft: DocumentDraft, actor: str = "system") -> WriteResult:
         with self._transaction():

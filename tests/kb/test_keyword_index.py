@@ -21,7 +21,7 @@ from kb.access import Viewer
 from kb.allowed import Allowed
 from kb.embedder import Embedder
 from kb.keyword_index import KeywordIndex
-from kb.keyword_parts import FOLDER, part_name
+from kb.keyword_parts import FOLDER, Parts, part_name
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.query import parse_query
@@ -287,3 +287,68 @@ def test_while_the_index_is_not_current_a_reader_who_may_not_see_all_gets_no_fts
         del other
         shown, notices = ask(reader)
         assert set(shown) == {"doc-0", "doc-3", "doc-5"} and not notices
+
+
+def test_an_edit_that_keeps_the_marking_logs_nothing_for_the_keyword_index(
+    store: SQLiteStore,
+) -> None:
+    write(store, (7, "a report of the west team"), groups=("west", "north"))
+    index = keywords(store)
+    assert found(index, "west") == ["doc-7"]
+    _, end = store.keyword_log_span()
+    same = dataclasses.replace(
+        passage_draft(7, "x"), title="Report seven", groups=("north", "west")
+    )
+    store.update_document_fields(same)  # a new title: its passage is logged, once
+    assert store.keyword_log_span()[1] == end + 1
+    store.update_document_fields(same)  # nothing changes: nothing logged
+    assert store.keyword_log_span()[1] == end + 1
+    assert found(index, "seven") == ["doc-7"]
+
+
+def test_a_reader_of_several_parts_gets_the_scores_of_one_index_over_them(
+    tmp_path: Path, make_store: Callable[..., SQLiteStore]
+) -> None:
+    # Passages of one length, so each part's average length is the union's: only the words'
+    # weights differ between parts, and the boosts make them the union's.
+    texts = [
+        "ceasefire monitors report weekly",
+        "ceasefire commission meets monthly",
+        "refugee return begins slowly",
+        "observers patrol the border",
+        "ceasefire observers report daily",
+        "border crossings reopen gradually",
+    ]
+    one = make_store(tmp_path / "one", apart=True)
+    write(one, *enumerate(texts))
+    parted = make_store(tmp_path / "parted", apart=True)
+    write(parted, *enumerate(texts[:3]))
+    write(parted, *list(enumerate(texts))[3:], classification="internal")
+    # A passage added then removed counts until segments merge, in tantivy's statistics and
+    # in the boosts alike.
+    write(one, (9, "ceasefire ceasefire ceasefire observers"))
+    write(parted, (9, "ceasefire ceasefire ceasefire observers"), classification="internal")
+    whole, split = keywords(one), keywords(parted)
+    for query in ("ceasefire observers", "report", "border ceasefire refugee"):
+        assert found(whole, query) and found(split, query)  # both current, with the extra
+    one.soft_delete("doc-9", "tester")
+    parted.soft_delete("doc-9", "tester")
+    reader = Viewer("ria", "reader", "internal")
+    for query in ("ceasefire observers", "report", "border ceasefire refugee"):
+        expected = whole.search(parse_query(query), 10, None)
+        got = split.search(parse_query(query), 10, None, reader)
+        assert expected is not None and got is not None
+        by_id = {one.chunk_owners([c])[c]: s for c, s in expected}
+        assert {parted.chunk_owners([c])[c]: s for c, s in got} == pytest.approx(by_id, rel=1e-4)
+
+
+def test_another_process_changing_the_index_leaves_the_search_to_others(
+    store: SQLiteStore,
+) -> None:
+    index = keywords(store)
+    assert found(index, "ceasefire")
+    other = Parts(store.folder)  # as another process would hold it: its own open file
+    with other.exclusive():
+        write(store, (4, "ceasefire in the delta"))
+        assert index.search(parse_query("delta"), 10, None) is None  # busy: no waiting
+    assert found(index, "delta") == ["doc-4"]
