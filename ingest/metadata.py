@@ -61,7 +61,7 @@ def is_sidecar(path: Path) -> bool:
 def read_sidecar(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CorruptFileError(path.name, f"unreadable metadata sidecar ({exc})") from exc
     if not isinstance(data, dict):
         raise CorruptFileError(path.name, "a metadata sidecar must hold a JSON object")

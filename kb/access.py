@@ -57,8 +57,12 @@ def check_role(role: str) -> str:
 def check_groups(groups: Sequence[str]) -> tuple[str, ...]:
     cleaned = tuple(dict.fromkeys(g.strip() for g in groups))
     for group in cleaned:
-        if not group or len(group) > 100 or any(ord(c) < 32 for c in group):
-            raise InvalidRequestError(f"bad group name {group!r}")
+        # No commas: forms list groups separated by commas, and a name holding one would be
+        # read back as two groups, widening who may see a document.
+        if not group or len(group) > 100 or any(ord(c) < 32 or c == "," for c in group):
+            raise InvalidRequestError(
+                f"bad group name {group!r}: 1-100 characters, no commas or control characters"
+            )
     return cleaned
 
 

@@ -4,10 +4,15 @@ two documents a reader cannot tell apart, so a new id taken by another but for c
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 
 from kb.access import Viewer, may_see
 from kb.store import Store
+
+# Case is ASCII letters' only, as SQLite's lower() and PostgreSQL's in the "C" collation fold
+# it: both backends then agree on what a look-alike is.
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def look_alikes(store: Store, new_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -15,7 +20,7 @@ def look_alikes(store: Store, new_ids: Sequence[str]) -> dict[str, list[str]]:
     then these new ones in their order."""
     taken: dict[str, list[str]] = {}
     for document_id in [*store.case_variants(new_ids), *new_ids]:
-        ids = taken.setdefault(document_id.lower(), [])
+        ids = taken.setdefault(document_id.translate(ASCII_LOWER), [])
         if document_id not in ids:
             ids.append(document_id)
     return taken
@@ -25,7 +30,7 @@ def look_alike_refusal(
     store: Store, document_id: str, taken: dict[str, list[str]], viewer: Viewer | None
 ) -> str | None:
     """Why a new id is refused, when another took it first but for case; None if it is free."""
-    first = (taken.get(document_id.lower()) or [document_id])[0]
+    first = (taken.get(document_id.translate(ASCII_LOWER)) or [document_id])[0]
     if first == document_id:
         return None
     stored = store.get_document(first)

@@ -149,7 +149,8 @@ UPDATE document_versions SET
 """
 
 M012_ID_CASE = """
--- Ids that differ only by case are look-alikes: a new one is refused (kb.knowledge_base).
+-- Ids that differ only by case are look-alikes: a new one is refused (kb.look_alikes).
+-- lower() folds ASCII letters only, here as in kb.look_alikes and PostgreSQL's "C" collation.
 CREATE INDEX documents_id_lower ON documents (lower(document_id));
 """
 

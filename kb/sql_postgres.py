@@ -13,7 +13,6 @@ from functools import partial
 
 from kb import sql_filters
 from kb.sql import (  # noqa: F401  (the same in both dialects)
-    CASE_VARIANTS,
     CHUNK_COLUMNS,
     CHUNK_IDS_OF_DOCUMENT,
     CHUNK_OWNERS,
@@ -72,7 +71,10 @@ from kb.sql_packs import (  # noqa: F401
 )
 from kb.sql_postgres_schema import TEXT_SEARCH
 
-BEGIN = "BEGIN"
+# Writers one at a time, for the whole transaction, as SQLite's BEGIN IMMEDIATE has them: the
+# keyword log's positions are then handed out in commit order, so a cache caught up to a
+# position never misses a lower one committed later (kb.keyword_index).
+BEGIN = ("BEGIN", "SELECT pg_advisory_xact_lock(7213002)")
 
 # The generation row is the writers' queue: every write bumps it last, in its transaction.
 BUMP_GENERATION = """
@@ -298,3 +300,8 @@ LIVE_MARKINGS = f"""
 SELECT DISTINCT d.classification, {GROUPS.format("d")} FROM documents d
 WHERE d.deleted_at IS NULL
 """
+
+# Ids taken but for case (kb.look_alikes): ASCII letters folded only, as SQLite's lower().
+CASE_VARIANTS = (
+    'SELECT document_id FROM documents WHERE lower(document_id COLLATE "C") IN ({marks})'
+)

@@ -5,7 +5,6 @@ Beside `kb.sql_postgres`, which holds the statements the store runs.
 
 from __future__ import annotations
 
-from kb.sql import M012_ID_CASE  # the same in both dialects
 from kb.sql_postgres_jobs import M003_JOBS
 from kb.sql_users import M010_SESSIONS
 
@@ -202,6 +201,11 @@ CREATE TABLE original_files (
 # As SQLite's migration 10; REAL is 4 bytes in PostgreSQL, too coarse for seconds since 1970.
 M004_SESSIONS = M010_SESSIONS.replace("REAL", "DOUBLE PRECISION")
 
+# As SQLite's migration 12: ASCII letters folded only (the "C" collation), as SQLite's lower().
+M006_ID_CASE = """
+CREATE INDEX documents_id_lower ON documents (lower(document_id COLLATE "C"));
+"""
+
 # As SQLite's migration 11.
 M005_VERSION_MARKINGS = """
 ALTER TABLE document_versions ADD COLUMN classification INTEGER NOT NULL DEFAULT 3;
@@ -237,7 +241,7 @@ MIGRATIONS: tuple[str, ...] = (
     M003_JOBS,
     M004_SESSIONS,
     M005_VERSION_MARKINGS,
-    M012_ID_CASE,
+    M006_ID_CASE,
     M007_KEYWORD_MARKINGS,
 )
 

@@ -36,15 +36,18 @@ def utc_now() -> str:
 class Transaction:
     """BEGIN ... COMMIT under the store's lock; ROLLBACK on any error."""
 
-    def __init__(self, db: Any, lock: threading.RLock, begin: str = "BEGIN IMMEDIATE") -> None:
+    def __init__(
+        self, db: Any, lock: threading.RLock, begin: str | tuple[str, ...] = "BEGIN IMMEDIATE"
+    ) -> None:
         self._db = db
         self._lock = lock
-        self._begin = begin
+        self._begin = (begin,) if isinstance(begin, str) else begin
 
     def __enter__(self) -> None:
         self._lock.acquire()
         try:
-            self._db.execute(self._begin)
+            for statement in self._begin:
+                self._db.execute(statement)
         except BaseException:
             self._lock.release()
             raise

@@ -8,6 +8,7 @@ from typing import Any
 
 from kb.access import LEVELS
 from kb.integrity import describe, store_problems
+from kb.look_alikes import ASCII_LOWER
 from kb.metadata_limits import loads_shown
 from kb.models import Chunk, Document, DocumentDraft, Filters
 from kb.sqlite_jobs import SQLiteJobs
@@ -153,7 +154,7 @@ class SQLiteStore(SQLiteJobs):
         }
 
     def case_variants(self, document_ids: Sequence[str]) -> list[str]:
-        lowered = list(dict.fromkeys(d.lower() for d in document_ids))
+        lowered = list(dict.fromkeys(d.translate(ASCII_LOWER) for d in document_ids))
         return [r[0] for r in self._rows_for(self._sql.CASE_VARIANTS, lowered)]
 
     def get_document(self, document_id: str) -> Document | None:

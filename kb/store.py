@@ -58,7 +58,7 @@ class KeywordText:
     title: str
     heading: str
     text: str
-    marking: Marking = (0, ())
+    marking: Marking  # decides the index part: no default, never public by omission
 
 
 @dataclass(frozen=True)

@@ -152,14 +152,16 @@ class Users:
         return int(self._one(sql_users.COUNT_USERS, ())[0])
 
     def disable(self, name: str) -> User:
-        """The user's key stops working at once; the account stays, for the audit log."""
-        return self._set_disabled(name, True)
+        """The user's key stops working at once, and every browser session of theirs ends (a
+        later `enable` opens none of them again); the account stays, for the audit log."""
+        with Transaction(self._db, self._lock, "BEGIN"):
+            if not self._db.execute(sql_users.SET_DISABLED, (1, name)).rowcount:
+                raise NotFoundError(f"no user named {name!r} (see `kb users list`)")
+            self._db.execute(sql_users.DELETE_USER_SESSIONS, (name,))
+        return self.get(name)
 
     def enable(self, name: str) -> User:
-        return self._set_disabled(name, False)
-
-    def _set_disabled(self, name: str, disabled: bool) -> User:
-        if not self._run(sql_users.SET_DISABLED, (int(disabled), name)):
+        if not self._run(sql_users.SET_DISABLED, (0, name)):
             raise NotFoundError(f"no user named {name!r} (see `kb users list`)")
         return self.get(name)
 

@@ -202,6 +202,8 @@ def marking_of(
             sent = json.loads(sent[0])
         except json.JSONDecodeError as exc:
             raise InvalidRequestError(f"groups is not a valid JSON list: {exc.msg}") from exc
+        except RecursionError as exc:
+            raise InvalidRequestError("groups nests too deeply to be a list of names") from exc
         if not isinstance(sent, list) or not all(isinstance(g, str) for g in sent):
             raise InvalidRequestError("groups must be a JSON list of group names")
     groups = check_groups([g for g in sent if g.strip()])
@@ -244,6 +246,8 @@ def _json_object(raw: str | None, what: str) -> dict[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidRequestError(f"{what} is not valid JSON: {exc.msg}") from exc
+    except RecursionError as exc:  # deeper than the parser goes: refused as metadata would be
+        raise InvalidRequestError(f"{what} nests too deeply to be read") from exc
     if not isinstance(value, dict):
         raise InvalidRequestError(f"{what} must be a JSON object")
     return value

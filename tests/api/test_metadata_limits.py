@@ -90,6 +90,14 @@ def test_an_upload_with_metadata_nested_too_deep_adds_nothing(client: TestClient
     )
     assert_error(answer, 422)
     assert answer.json()["error"] == "invalid_metadata" and "notes" in answer.json()["message"]
+    # Deeper than any JSON parser here goes, in the metadata or the groups: 422, not a 500.
+    deepest = as_json(50_000)  # under the form part limit (1 MiB), past the parser
+    for form in ({"metadata": deepest}, {"groups": "[" * 100_000 + "]" * 100_000}):
+        answer = client.post(
+            "/documents", files=[("file", ("deep.txt", NOTE.encode(), "text/plain"))], data=form
+        )
+        assert_error(answer, 422)
+        assert "nests too deeply" in answer.json()["message"]
     assert client.get("/documents").json()["total"] == total
 
 

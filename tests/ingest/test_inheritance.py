@@ -175,3 +175,15 @@ def test_an_id_differing_only_by_case_is_refused_as_a_look_alike(
     assert [o.status for o in again.outcomes] == ["failed"]
     assert "differs only by case" in (again.outcomes[0].reason or "")
     assert kb.get_document("note").version == 1  # the look-alike wrote nothing
+
+
+def test_case_is_folded_for_ascii_letters_only_on_every_backend(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    text = b"# Eclair\n\nA note on the supply lines of the eastern front.\n"
+    ingest_upload(kb, "a.md", text, IngestOptions(document_id="Éclair-1"))
+    # "é" and "É" are different letters to the look-alike rule on both backends alike.
+    other = ingest_upload(kb, "b.md", text + b"More.\n", IngestOptions(document_id="éclair-1"))
+    assert other.status == "added"
+    with pytest.raises(Exception, match="differs only by case"):
+        ingest_upload(kb, "c.md", text + b"Again.\n", IngestOptions(document_id="ÉCLAIR-1"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from kb.access import Viewer
+from kb.access import Viewer, check_groups
 from kb.errors import InvalidRequestError, NotFoundError, UnauthorizedError
 from kb.settings import Settings
 from kb.users import ADMIN_KEY_FILE, KEY_PREFIX, Users, bootstrap_admin
@@ -156,3 +156,25 @@ def test_users_open_a_store_no_knowledge_base_has_opened_yet(tmp_path: Path) -> 
         users.add("amina", "reader")
     with Users(settings) as users:
         assert [u.name for u in users.list()] == ["amina"]
+
+
+def test_disabling_a_user_ends_their_sessions_for_good(users: Users) -> None:
+    users.add("amina", "evaluator")
+    users.add("omar", "reader")
+    far = time.time() + 3600
+    users.open_session("amina-laptop", "amina", "csrf-1", far)
+    users.open_session("omar-laptop", "omar", "csrf-3", far)
+
+    users.disable("amina")
+    users.enable("amina")  # a stolen cookie must not come back with the account
+
+    assert users.find_session("amina-laptop") is None
+    assert users.find_session("omar-laptop") == ("omar", "csrf-3", far)
+    with pytest.raises(NotFoundError):
+        users.disable("ghost")
+
+
+def test_a_group_name_with_a_comma_is_refused() -> None:
+    assert check_groups(["sahel", " west "]) == ("sahel", "west")
+    with pytest.raises(InvalidRequestError, match="no commas"):
+        check_groups(["Sahel, West"])
