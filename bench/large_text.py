@@ -29,11 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ingest.sandbox import resident_mb  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
 KB = Path(sys.executable).parent / "kb"
 MIB = 1048576
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 WORDS = (
     "the parties agree to a ceasefire monitored by a joint commission which shall verify "
     "withdrawal of forces from the northern provinces within thirty days of signature "
@@ -72,22 +72,6 @@ def write_prose(path: Path, size: int, seed: int = 7) -> None:
             written += len(paragraph)
 
 
-def tree_rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB."""
-    total = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1])
-            with open(f"/proc/{current}/task/{current}/children") as children:
-                pending.extend(int(child) for child in children.read().split())
-        except (OSError, ValueError, IndexError):
-            continue
-    return total * PAGE_BYTES / MIB
-
-
 def ingest(label: str, path: Path, store: Path) -> Row:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "1000"}
     env.pop("KB_STORE", None)
@@ -101,7 +85,7 @@ def ingest(label: str, path: Path, store: Path) -> Row:
     )
     peak = 0.0
     while process.poll() is None:
-        peak = max(peak, tree_rss_mib(process.pid))
+        peak = max(peak, resident_mb(process.pid))
         time.sleep(0.05)
     seconds = time.perf_counter() - start
     _, stderr = process.communicate()

@@ -247,7 +247,7 @@ def _receive(
         if remaining <= 0:
             return {"ok": False, "kind": "timeout", "peak_mb": peak}
         if memory_mb is not None:
-            peak = max(peak, _resident_mb(process.pid))
+            peak = max(peak, resident_mb(process.pid))
             if peak > memory_mb:
                 return {"ok": False, "kind": "memory", "peak_mb": peak}
         if not select.select([fd], [], [], min(remaining, POLL_SECONDS))[0]:
@@ -263,7 +263,7 @@ def _receive(
     return reply
 
 
-def _resident_mb(pid: int) -> float:
+def resident_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants, in MiB (0 once it is gone)."""
     total = 0
     pending = [pid]
