@@ -24,9 +24,11 @@ run: $(VENV)/.installed
 
 # .ci/system-packages installs Tesseract and Chromium when it can (root or sudo, apt-get); a test
 # needing one still missing skips, or fails under KB_REQUIRE_TOOLS=1 (as .ci/run sets it).
+# One worker per core (pytest-xdist), each module whole on one worker: its shared fixtures are
+# built once.
 test: $(VENV)/.dev-installed
 	.ci/system-packages
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadscope
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check kb ingest api tests bench examples
