@@ -29,7 +29,7 @@ from api.routes import (
     system,
     uploads,
 )
-from api.schemas import ErrorResponse
+from api.schemas.core import ErrorResponse
 from api.security_headers import SecurityHeaders
 from api.sessions import Sessions
 from api.signin_limit import SignInLimiter
@@ -37,7 +37,7 @@ from api.ui import mount_ui
 from api.ui.templating import error_page
 from ingest.jobs import Worker
 from kb.knowledge_base import KnowledgeBase
-from kb.schema import load_schema
+from kb.metadata.schema import load_schema
 from kb.settings import Settings
 from kb.users import Users
 

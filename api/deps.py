@@ -17,11 +17,11 @@ from api.sessions import COOKIE, CSRF_HEADER, Sessions, csrf_matches
 from api.signin_limit import SignInLimiter
 from kb.access import ACTIONS, Viewer
 from kb.errors import ForbiddenError, NotFoundError, UnauthorizedError
-from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.filters import parse_filters, split_pairs
+from kb.metadata.schema import MetadataSchema
 from kb.models import MAX_ID, Filters
-from kb.schema import MetadataSchema
-from kb.search import MAX_OFFSET
+from kb.search.searcher import MAX_OFFSET
 from kb.users import Users
 
 

@@ -6,7 +6,8 @@ recall@10 against exact search, with and without a 10% allowed-id filter.
 The vectors are SYNTHETIC: seeded clustered 384-d unit vectors (numpy), not embeddings of
 text. Each kind runs in a child process of its own, so its memory is its own: RSS after the
 build (the data freed), and RSS when a fresh process loads the saved index. Kinds:
-`exact` and `hnsw` are the product's own `kb.index.VectorIndex`; `hnsw-flat` (HNSW over float32
+`exact` and `hnsw` are the product's own `kb.vectors.index.VectorIndex`; `hnsw-flat` (HNSW over
+float32
 vectors) and `ivf-sq8` (IVF with 8-bit scalar quantisation) are plain FAISS, for comparison.
 Searches ask for 200 candidates, as the product's dense search does, one query at a time.
 Prints one Markdown table for bench/RESULTS.md. Not a test: nothing here asserts.
@@ -33,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.index import HNSW, AnnParams, VectorIndex  # noqa: E402
+from kb.vectors.index import HNSW, AnnParams, VectorIndex  # noqa: E402
 
 DIMENSION = 384
 CLUSTERS = 2000

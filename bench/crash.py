@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from kb.embedder import Embedder, make_embedder  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
+from kb.embedding.embedder import Embedder  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 from tests.crashing import (  # noqa: E402
     Corpus,

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from ingest.pipeline import IngestOptions, ingest_files  # noqa: E402
-from kb.embedder import Embedder, make_embedder  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
+from kb.embedding.embedder import Embedder  # noqa: E402
 from kb.evaluation import Query, evaluate, read_qrels, read_queries  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import SearchRequest  # noqa: E402

@@ -36,7 +36,8 @@ from ingest.chunking import Page, chunk_pages  # noqa: E402
 from ingest.outcomes import IngestReport, ItemOutcome  # noqa: E402
 from ingest.pipeline import IngestOptions, ingest_files  # noqa: E402
 from ingest.readers import Record, read_records  # noqa: E402
-from kb.embedder import Embedder, make_embedder  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
+from kb.embedding.embedder import Embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
@@ -109,7 +110,7 @@ def padding(backend: str) -> None:
     source = CORPORA / "beir-scifact" / "corpus.jsonl"
     if not source.is_file() or backend != "onnx":
         return
-    from kb.onnx_embedder import OnnxEmbedder
+    from kb.embedding.onnx_embedder import OnnxEmbedder
 
     settings = Settings()
     _, tokenizer = OnnxEmbedder(settings).load()

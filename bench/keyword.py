@@ -36,11 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.chunking import Page, chunk_pages  # noqa: E402
 from kb.access import Viewer  # noqa: E402
+from kb.keywords.query import fts_expression, parse_query  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest  # noqa: E402
-from kb.query import fts_expression, parse_query  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.sqlite_store import SQLiteStore  # noqa: E402
+from kb.store.sql_store import SQLiteStore  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 DEFAULT_STORE = ROOT / "bench" / "out" / "keyword"
@@ -194,7 +194,7 @@ def keyword_step(kb: KnowledgeBase, query: str, filters: Filters) -> None:
         if expression is not None:
             kb.store.keyword_search(expression, filters, kb.settings.candidates)
         return
-    from kb.selectivity import run_plan  # noqa: PLC0415 (here: older code has no kb.selectivity)
+    from kb.keywords.selectivity import run_plan  # noqa: PLC0415 (here: older code has no kb.keywords.selectivity)
 
     def search(expression: str) -> list[tuple[int, float]]:
         return kb.store.keyword_search(

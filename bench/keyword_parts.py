@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kb.access import LEVELS, Viewer  # noqa: E402
-from kb.keyword_index import KeywordIndex  # noqa: E402
+from kb.keywords.index import KeywordIndex  # noqa: E402
+from kb.keywords.query import parse_query  # noqa: E402
 from kb.models import ChunkDraft, DocumentDraft  # noqa: E402
-from kb.query import parse_query  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.sqlite_store import SQLiteStore  # noqa: E402
+from kb.store.sql_store import SQLiteStore  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "corpora" / "beir-scifact"
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from ingest.pipeline import IngestOptions, ingest_files, ingest_paths  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import SearchRequest  # noqa: E402
-from kb.pack_suggest import (  # noqa: E402
+from kb.packs.suggesting import (  # noqa: E402
     decade_of,
     group_processes,
     region_of,

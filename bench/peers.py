@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ingest.pipeline import IngestOptions, ingest_files  # noqa: E402
-from kb.embedder import resolve_model  # noqa: E402
+from kb.embedding.embedder import resolve_model  # noqa: E402
 from kb.evaluation import (  # noqa: E402
     CUTOFF,
     DEPTH,

@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from kb.embedder import make_embedder  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
-from kb.postgres_store import vector_text  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.sqlite_store import SQLiteStore  # noqa: E402
+from kb.store.postgres.store import vector_text  # noqa: E402
+from kb.store.sql_store import SQLiteStore  # noqa: E402
 from kb.transfer import transfer_store  # noqa: E402
 from tests.postgres_server import start_postgres  # noqa: E402
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ingest.pipeline import IngestOptions, ingest_files  # noqa: E402
-from kb.embedder import make_embedder  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
 from kb.evaluation import Scores, evaluate, read_qrels, read_queries  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import Mode, SearchRequest  # noqa: E402

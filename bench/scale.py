@@ -71,9 +71,9 @@ from scale_queries import queries  # noqa: E402
 from scale_report import MODES, against_baseline, tables  # noqa: E402
 
 from kb.access import Viewer  # noqa: E402
-from kb.embedder import make_embedder  # noqa: E402
-from kb.filters import parse_filters  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
+from kb.metadata.filters import parse_filters  # noqa: E402
 from kb.models import DocumentDraft, Filters, SearchRequest  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ingest.chunking import Page, chunk_pages  # noqa: E402
-from kb.embedder import Embedder  # noqa: E402
+from kb.embedding.embedder import Embedder  # noqa: E402
 from kb.models import DocumentDraft  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.access import Viewer, may_see
-from kb.store import Fingerprint, Store
+from kb.store.protocol import Fingerprint, Store
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from kb.access import Viewer
 from kb.errors import KBError
 from kb.jobs import Job, JobFile
 from kb.knowledge_base import KnowledgeBase
-from kb.schema import MetadataSchema
+from kb.metadata.schema import MetadataSchema
 
 log = logging.getLogger(__name__)
 

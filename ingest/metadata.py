@@ -11,13 +11,15 @@ from typing import Any
 
 from kb.access import check_groups, check_level
 from kb.errors import CorruptFileError, InvalidMetadataError, InvalidRequestError
-from kb.filters import DOCUMENT_ID as DOCUMENT_ID  # the id rule is the core's (filters name ids)
-from kb.filters import check_document_id as check_document_id
-from kb.filters import check_key
-from kb.metadata_limits import check_metadata
+from kb.metadata.filters import (
+    DOCUMENT_ID as DOCUMENT_ID,  # the id rule is the core's (filters name ids)
+)
+from kb.metadata.filters import check_document_id as check_document_id
+from kb.metadata.filters import check_key
+from kb.metadata.limits import check_metadata
+from kb.metadata.schema import MetadataSchema, validate_metadata
 from kb.models import DOC_TYPES, DocumentDraft
 from kb.relations import check_relation
-from kb.schema import MetadataSchema, validate_metadata
 
 SIDECAR_SUFFIX = ".meta.json"
 # Fields that are columns of a document rather than free metadata.

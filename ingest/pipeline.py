@@ -53,10 +53,10 @@ from kb.errors import (
     UnsupportedTypeError,
 )
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.schema import MetadataSchema
 from kb.models import DOC_TYPES, AddOutcome, DocumentDraft, Original
-from kb.schema import MetadataSchema
 from kb.settings import Settings
-from kb.store import Fingerprint
+from kb.store.protocol import Fingerprint
 
 
 @dataclass(frozen=True)

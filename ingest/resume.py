@@ -21,9 +21,9 @@ from typing import Any
 
 from ingest.inheritance import Given
 from ingest.metadata import fields_draft, slug
+from kb.metadata.schema import MetadataSchema
 from kb.models import DocumentDraft
-from kb.schema import MetadataSchema
-from kb.store import Fingerprint
+from kb.store.protocol import Fingerprint
 
 
 def document_id_of(name: str, fields: Mapping[str, Any], given: str | None) -> str:

@@ -16,17 +16,17 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kb import sql, sql_checks, sql_originals
 from kb.errors import InvalidRequestError, StoreError
 from kb.files import make_private_folder, write_atomically
-from kb.index import VECTORS_KEY
-from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import MODEL_KEY
-from kb.lock import WriterLock
-from kb.original_files import OriginalFiles
-from kb.sqlite_base import DATABASE_NAME, GENERATION_KEY
-from kb.sqlite_connection import busy_error, connect, is_busy
-from kb.sqlite_store import SQLiteStore
+from kb.store.base import DATABASE_NAME, GENERATION_KEY
+from kb.store.lock import WriterLock
+from kb.store.original_files import OriginalFiles
+from kb.store.sql_store import SQLiteStore
+from kb.store.sqlite import sql, sql_checks, sql_originals
+from kb.store.sqlite.connection import busy_error, connect, is_busy
+from kb.vectors.index import VECTORS_KEY
+from kb.vectors.index_file import HEADER_NAME, INDEX_NAME
 
 MANIFEST_NAME = "backup.json"
 PARTIAL_SUFFIX = ".partial"

@@ -10,14 +10,14 @@ from typing import Any
 
 from kb.access import LEVELS, Viewer, check_groups, check_level, may_see
 from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError, NotFoundError
-from kb.filters import parse_since
-from kb.metadata_limits import check_metadata
+from kb.metadata.filters import parse_since
+from kb.metadata.limits import check_metadata
+from kb.metadata.schema import MetadataSchema, validate_metadata
 from kb.models import AuditEntry, Document, DocumentDraft, Filters, Relation, Version
 from kb.relations import check_relation
-from kb.schema import MetadataSchema, validate_metadata
 from kb.settings import Settings
 from kb.simhash import near
-from kb.store import Store, WriteResult
+from kb.store.protocol import Store, WriteResult
 
 # Fields of a document that an edit may change; its content changes only by a new version.
 EDITABLE = ("title", "doc_type", "date", "metadata", "classification", "groups")

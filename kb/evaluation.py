@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import InvalidRequestError
-from kb.filters import parse_filters
+from kb.metadata.filters import parse_filters
 from kb.models import Filters, Mode, SearchRequest, SearchResponse
 
 CUTOFF = 10

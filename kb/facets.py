@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from kb.access import LEVELS, Viewer
-from kb.filter_keys import FilterKeys
+from kb.metadata.filter_keys import FilterKeys
 from kb.models import Filters
-from kb.store import Store
+from kb.store.protocol import Store
 
 FACETS = ("doc_type", "region", "period", "stage", "classification")
 

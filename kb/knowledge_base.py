@@ -11,18 +11,14 @@ from dataclasses import replace
 import numpy as np
 
 from kb.access import Viewer, may_see
-from kb.backends import open_store
 from kb.curation import Curation, check_marking
-from kb.embedder import Embedder, make_embedder
+from kb.embedding.backends import make_embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import ForbiddenError, InvalidMetadataError, ModelMismatchError
 from kb.facets import Faceting
-from kb.filter_keys import FilterKeys
-from kb.index import EXACT, VectorIndex
-from kb.index_cache import IndexCache
-from kb.integrity import describe
-from kb.lock import WriterLock
 from kb.look_alikes import look_alike_refusal, look_alikes
-from kb.metadata_limits import check_metadata
+from kb.metadata.filter_keys import FilterKeys
+from kb.metadata.limits import check_metadata
 from kb.models import (
     AddOutcome,
     AddResult,
@@ -35,13 +31,18 @@ from kb.models import (
     Stats,
 )
 from kb.originals import OriginalReading
-from kb.pack_suggest import PackSuggesting
-from kb.packs import PackMaking
-from kb.recall import Recall, measure_recall
-from kb.search import Searcher
+from kb.packs.making import PackMaking
+from kb.packs.suggesting import PackSuggesting
+from kb.search.searcher import Searcher
 from kb.settings import Settings
 from kb.simhash import near, simhash
-from kb.store import Fingerprint, Store, WriteResult
+from kb.store.backends import open_store
+from kb.store.integrity import describe
+from kb.store.lock import WriterLock
+from kb.store.protocol import Fingerprint, Store, WriteResult
+from kb.vectors.index import EXACT, VectorIndex
+from kb.vectors.index_cache import IndexCache
+from kb.vectors.recall import Recall, measure_recall
 
 log = logging.getLogger(__name__)
 

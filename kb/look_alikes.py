@@ -8,7 +8,7 @@ import string
 from collections.abc import Sequence
 
 from kb.access import Viewer, may_see
-from kb.store import Store
+from kb.store.protocol import Store
 
 # Case is ASCII letters' only, as SQLite's lower() and PostgreSQL's in the "C" collation fold
 # it: both backends then agree on what a look-alike is.

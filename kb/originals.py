@@ -8,9 +8,9 @@ from typing import Any
 
 from kb.access import Viewer
 from kb.errors import NotFoundError
-from kb.integrity import describe
 from kb.models import Document, Original, Version
-from kb.store import Store
+from kb.store.integrity import describe
+from kb.store.protocol import Store
 
 
 class OriginalReading:

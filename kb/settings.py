@@ -206,7 +206,7 @@ class Settings(BaseSettings):
         None,
         description=(
             "TOML file of the metadata each document type needs; none means the bundled "
-            "`kb/metadata_schema.toml`."
+            "`kb/metadata/metadata_schema.toml`."
         ),
     )
     ingest_batch_chunks: int = Field(

@@ -16,16 +16,18 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from kb import sql, sql_originals, sql_postgres, sql_transfer
 from kb.errors import InvalidRequestError, StoreError
-from kb.index import VECTORS_KEY
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
-from kb.original_files import OriginalFiles
-from kb.postgres_connection import redact, to_psycopg
-from kb.postgres_store import PostgresStore, vector_text
-from kb.sqlite_base import DATABASE_NAME
-from kb.sqlite_store import SQLiteStore
+from kb.store import sql_transfer
+from kb.store.base import DATABASE_NAME
+from kb.store.original_files import OriginalFiles
+from kb.store.postgres import sql as sql_postgres
+from kb.store.postgres.connection import redact, to_psycopg
+from kb.store.postgres.store import PostgresStore, vector_text
+from kb.store.sql_store import SQLiteStore
+from kb.store.sqlite import sql, sql_originals
+from kb.vectors.index import VECTORS_KEY
 
 Progress = Callable[[str, int], None]
 BATCH = 2_000

@@ -23,15 +23,15 @@ from typing import Any
 
 import psycopg
 
-from kb import sql, sql_users
 from kb.access import LEVELS, Viewer, check_groups, check_level, check_role
 from kb.errors import InvalidRequestError, NotFoundError, StoreError, UnauthorizedError
-from kb.postgres_connection import PostgresConnection
-from kb.postgres_store import PostgresStore
 from kb.settings import Settings
-from kb.sqlite_base import DATABASE_NAME, SQLiteBase
-from kb.sqlite_connection import connect
-from kb.sqlite_rows import Transaction, utc_now
+from kb.store.base import DATABASE_NAME, SQLiteBase
+from kb.store.postgres.connection import PostgresConnection
+from kb.store.postgres.store import PostgresStore
+from kb.store.rows import Transaction, utc_now
+from kb.store.sqlite import sql, sql_users
+from kb.store.sqlite.connection import connect
 
 KEY_PREFIX = "kb_"  # recognisable in logs and by secret scanners
 ADMIN_KEY_FILE = "admin.key"

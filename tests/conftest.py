@@ -14,12 +14,13 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from kb.embedder import Embedder, make_embedder  # noqa: E402
+from kb.embedding.backends import make_embedder  # noqa: E402
+from kb.embedding.embedder import Embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
-from kb.postgres_store import PostgresStore  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.sqlite_store import SQLiteStore  # noqa: E402
-from kb.store import Store  # noqa: E402
+from kb.store.postgres.store import PostgresStore  # noqa: E402
+from kb.store.protocol import Store  # noqa: E402
+from kb.store.sql_store import SQLiteStore  # noqa: E402
 from tests.postgres_server import TEMPLATE, PostgresServer, new_database, start_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

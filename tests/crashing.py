@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ingest.pipeline import IngestOptions, prepare_file
-from kb.embedder import Embedder
-from kb.index_file import HEADER_NAME
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters
 from kb.settings import Settings
+from kb.vectors.index_file import HEADER_NAME
 
 KB = Path(sys.executable).parent / "kb"
 POLL_SECONDS = 0.005

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.embedder import Embedder
-from kb.original_files import OriginalFiles
+from kb.embedding.embedder import Embedder
+from kb.store.original_files import OriginalFiles
 from tests.crashing import (
     KB,
     Corpus,
@@ -59,7 +59,9 @@ def test_killed_ingests_leave_every_document_whole_or_absent(
 
     report = finish(settings, corpus)
     assert (report["added"], report["unchanged"], report["failed"]) == (
-        DOCUMENTS - landed[-1], landed[-1], 0,
+        DOCUMENTS - landed[-1],
+        landed[-1],
+        0,
     )
     assert report["not_parsed"] == landed[-1]  # recognised by id and hash, not read again
     with opened(settings, embedder) as kb:

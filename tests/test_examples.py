@@ -10,7 +10,7 @@ import pytest
 
 from ingest.pipeline import ingest_paths
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings

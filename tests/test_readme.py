@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from api.terminal import settings_table
+from api.cli.terminal import settings_table
 from tests.conftest import ROOT
 
 

@@ -22,7 +22,7 @@ from api.cli import (  # noqa: F401  (registers the commands)
     users,
 )
 from api.cli.base import cli
-from api.terminal import err
+from api.cli.terminal import err
 from kb.errors import KBError
 
 __all__ = ["cli", "main"]

@@ -14,10 +14,10 @@ from pydantic import ValidationError
 
 from kb.access import Viewer
 from kb.errors import InvalidRequestError
-from kb.filters import parse_filters, split_pairs
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.filters import parse_filters, split_pairs
+from kb.metadata.schema import MetadataSchema, is_list_field, split_list
 from kb.models import MAX_ID, Filters
-from kb.schema import MetadataSchema, is_list_field, split_list
 from kb.settings import Settings
 from kb.users import Users
 

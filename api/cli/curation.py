@@ -18,14 +18,14 @@ from api.cli.base import (
     metadata_of,
     pass_context,
 )
-from api.schemas import DocumentPublic, RelationPublic
-from api.schemas_curation import AuditEntryPublic, TrashedPublic, VersionPublic
-from api.terminal import err, out, print_json, print_page, print_table
+from api.cli.terminal import err, out, print_json, print_page, print_table
+from api.schemas.core import DocumentPublic, RelationPublic
+from api.schemas.curation import AuditEntryPublic, TrashedPublic, VersionPublic
 from ingest.metadata import check_doc_type, normalise_changes
+from kb.metadata.schema import load_schema
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
-from kb.schema import load_schema
-from kb.search import MAX_LIMIT, MAX_OFFSET
+from kb.search.searcher import MAX_LIMIT, MAX_OFFSET
 
 
 @cli.command()

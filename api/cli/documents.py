@@ -21,15 +21,15 @@ from api.cli.base import (
     metadata_of,
     pass_context,
 )
-from api.schemas import DocumentDetailPublic, DocumentPublic
-from api.terminal import err, out, pages, print_json, print_page, print_table, progress
+from api.cli.terminal import err, out, pages, print_json, print_page, print_table, progress
+from api.schemas.core import DocumentDetailPublic, DocumentPublic
 from ingest.metadata import check_doc_type
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import IngestOptions, collect_files, count_items, ingest_files
 from kb.access import LEVELS, check_groups
+from kb.metadata.schema import load_schema
 from kb.models import DOC_TYPES
-from kb.schema import load_schema
-from kb.search import MAX_LIMIT, MAX_OFFSET
+from kb.search.searcher import MAX_LIMIT, MAX_OFFSET
 
 
 @cli.command()

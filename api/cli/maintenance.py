@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.terminal import err, out, print_json, print_table, progress
+from api.cli.terminal import err, out, print_json, print_table, progress
 from kb.backup import backup_store, restore_store
 from kb.knowledge_base import KnowledgeBase
 from kb.transfer import compare_searches, source_rows, transfer_store
@@ -106,9 +106,7 @@ def restore(ctx: Context, source: Path, force: bool, as_json: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="The embedded store to move (default: --store).",
 )
-@click.option(
-    "--to", "url", required=True, help="The empty PostgreSQL database: postgresql://..."
-)
+@click.option("--to", "url", required=True, help="The empty PostgreSQL database: postgresql://...")
 @json_option
 @pass_context
 def migrate(ctx: Context, source: Path | None, url: str, as_json: bool) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.terminal import err, print_json
-from kb.onnx_embedder import OnnxEmbedder
+from api.cli.terminal import err, print_json
+from kb.embedding.onnx_embedder import OnnxEmbedder
 
 
 @cli.group()

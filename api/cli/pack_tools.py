@@ -20,10 +20,10 @@ from api.cli.base import (
     pass_context,
 )
 from api.cli.packs import packs
-from api.schemas_pack_tools import PackSuggestionPublic
-from api.terminal import out, print_json, print_table
-from kb.pack_export import FORMATS, gather, render
-from kb.pack_suggest import MAX_SUGGESTIONS, ORDERS
+from api.cli.terminal import out, print_json, print_table
+from api.schemas.pack_tools import PackSuggestionPublic
+from kb.packs.export import FORMATS, gather, render
+from kb.packs.suggesting import MAX_SUGGESTIONS, ORDERS
 
 
 @packs.command(name="suggest")

@@ -7,11 +7,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.base import ID, Context, as_option, cli, json_option, pass_context
-from api.schemas_packs import PackPublic, PackSummaryPublic
-from api.terminal import out, print_json, print_table
+from api.cli.terminal import out, print_json, print_table
+from api.schemas.packs import PackPublic, PackSummaryPublic
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
-from kb.search import MAX_OFFSET
+from kb.search.searcher import MAX_OFFSET
 
 
 @cli.group()
@@ -85,7 +85,7 @@ def list_(ctx: Context, as_user: str | None, as_json: bool) -> None:
 @packs.command(name="edit")
 @click.argument("pack_id", type=ID)
 @click.option("--title", help="A new title.")
-@click.option("--audience", help="Who the pack is for (\"\" for nobody in particular).")
+@click.option("--audience", help='Who the pack is for ("" for nobody in particular).')
 @click.option(
     "--objective",
     "objectives",

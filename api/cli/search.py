@@ -17,11 +17,11 @@ from api.cli.base import (
     json_option,
     pass_context,
 )
-from api.terminal import out, print_json, print_results, progress
+from api.cli.terminal import out, print_json, print_results, progress
 from ingest.pipeline import IngestOptions, count_items, ingest_files
 from kb.evaluation import corpus_ids, evaluate, read_qrels, read_queries
 from kb.models import MODES, SearchRequest, SearchResponse
-from kb.search import MAX_LIMIT, MAX_OFFSET
+from kb.search.searcher import MAX_LIMIT, MAX_OFFSET
 
 
 @cli.command()

@@ -10,11 +10,11 @@ import click
 from rich.markup import escape
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.schemas import StatsPublic
-from api.terminal import err, out, print_json, progress, settings_table
+from api.cli.terminal import err, out, print_json, progress, settings_table
+from api.schemas.core import StatsPublic
 from ingest.jobs import Worker
 from kb.jobs import Job
-from kb.schema import load_schema
+from kb.metadata.schema import load_schema
 from kb.settings import Settings
 from kb.users import ADMIN_KEY_FILE, bootstrap_admin
 

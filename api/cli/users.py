@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.base import Context, cli, json_option, pass_context
-from api.terminal import err, out, print_json, print_table
+from api.cli.terminal import err, out, print_json, print_table
 from kb.access import LEVELS, ROLES
 from kb.users import User
 

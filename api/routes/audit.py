@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminDep, KBDep, Offset
-from api.schemas_curation import AuditEntryPublic, AuditPublic
-from kb.search import MAX_LIMIT
+from api.schemas.curation import AuditEntryPublic, AuditPublic
+from kb.search.searcher import MAX_LIMIT
 
 router = APIRouter(tags=["audit"])
 

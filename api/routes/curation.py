@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import ActorDep, AdminDep, IdPath, KBDep, Offset, ReaderDep, SchemaDep, WriterDep
-from api.schemas import DocumentPublic
-from api.schemas_curation import (
+from api.schemas.core import DocumentPublic
+from api.schemas.curation import (
     DocumentRelationsPublic,
     EditRequest,
     PurgeResponse,
@@ -21,7 +21,7 @@ from api.schemas_curation import (
 )
 from ingest.metadata import normalise_changes
 from kb.models import Document
-from kb.search import MAX_LIMIT
+from kb.search.searcher import MAX_LIMIT
 
 router = APIRouter(tags=["curation"])
 

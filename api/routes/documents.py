@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import ActorDep, FiltersDep, KBDep, Offset, ReaderDep, WriterDep
-from api.schemas import (
+from api.schemas.core import (
     DeleteResponse,
     DocumentDetailPublic,
     DocumentPublic,
     DocumentsPublic,
     SearchResponsePublic,
 )
-from kb.search import MAX_LIMIT
+from kb.search.searcher import MAX_LIMIT
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import FiltersDep, KBDep, ReaderDep
-from api.schemas_facets import FacetsPublic
+from api.schemas.facets import FacetsPublic
 
 router = APIRouter(tags=["search"])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import KBDep, WriterDep
-from api.schemas import UploadOutcomePublic
-from api.schemas_jobs import JobPublic
+from api.schemas.core import UploadOutcomePublic
+from api.schemas.jobs import JobPublic
 from kb.errors import NotFoundError
 from kb.jobs import Job
 

@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Response
 
 from api.deps import IdPath, KBDep, ReaderDep
-from api.schemas_pack_tools import PackSuggestionPublic, PackSuggestRequest
-from kb.filters import parse_filters
-from kb.pack_export import MEDIA_TYPES, file_name, gather, render
+from api.schemas.pack_tools import PackSuggestionPublic, PackSuggestRequest
+from kb.metadata.filters import parse_filters
+from kb.packs.export import MEDIA_TYPES, file_name, gather, render
 
 router = APIRouter(tags=["packs"])
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 
 from api.deps import ActorDep, IdPath, KBDep, Offset, ReaderDep, TrainerDep
-from api.schemas_packs import (
+from api.schemas.packs import (
     PackCreateRequest,
     PackDuplicateRequest,
     PackEditRequest,
@@ -23,7 +23,7 @@ from api.schemas_packs import (
 )
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
-from kb.search import MAX_LIMIT
+from kb.search.searcher import MAX_LIMIT
 
 router = APIRouter(prefix="/packs", tags=["packs"])
 
@@ -76,9 +76,7 @@ def delete_pack(kb: KBDep, viewer: TrainerDep, pack_id: IdPath) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
-    "/{pack_id}/duplicate", response_model=PackPublic, status_code=status.HTTP_201_CREATED
-)
+@router.post("/{pack_id}/duplicate", response_model=PackPublic, status_code=status.HTTP_201_CREATED)
 def duplicate_pack(
     kb: KBDep,
     viewer: TrainerDep,

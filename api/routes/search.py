@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import FiltersDep, KBDep, Offset, ReaderDep
-from api.schemas import SearchRequest, SearchResponsePublic
-from kb.filters import parse_filters
+from api.schemas.core import SearchRequest, SearchResponsePublic
+from kb.metadata.filters import parse_filters
 from kb.models import SearchRequest as CoreSearchRequest
-from kb.search import MAX_LIMIT
+from kb.search.searcher import MAX_LIMIT
 
 router = APIRouter(tags=["search"])
 

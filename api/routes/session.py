@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from api.deps import check_same_origin, get_sessions, get_users, signin_gate
-from api.schemas import SessionPublic
+from api.schemas.core import SessionPublic
 from api.sessions import COOKIE, Session
 from kb.access import Viewer
 from kb.errors import UnauthorizedError

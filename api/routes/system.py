@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import KBDep, ReaderDep
-from api.schemas import HealthPublic, StatsPublic
+from api.schemas.core import HealthPublic, StatsPublic
 
 router = APIRouter(tags=["system"])
 

@@ -14,8 +14,8 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.deps import ActorDep, KBDep, SchemaDep, WriterDep
 from api.routes.jobs import job_public
-from api.schemas import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
-from api.schemas_jobs import JobPublic
+from api.schemas.core import DocumentPublic, UploadItemRequest, UploadOutcomePublic, UploadResponse
+from api.schemas.jobs import JobPublic
 from ingest.jobs import enqueue_uploads
 from ingest.metadata import check_document_id
 from ingest.outcomes import ItemOutcome
@@ -24,8 +24,8 @@ from ingest.uploads import Upload, check_uploads, ingest_uploads, upload_name
 from kb.access import LEVELS, Viewer, check_groups, check_level
 from kb.errors import ForbiddenError, InputError, InvalidRequestError, TooLargeError
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.schema import MetadataSchema
 from kb.models import DOC_TYPES
-from kb.schema import MetadataSchema
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 ITEMS = TypeAdapter(dict[str, UploadItemRequest])

@@ -35,7 +35,6 @@ def document_page(
         chunks=chunks,
         focus=focus,
         relations=kb.relations(document_id, viewer),
-        is_pdf=document.original is not None
-        and document.original.media_type == "application/pdf",
+        is_pdf=document.original is not None and document.original.media_type == "application/pdf",
         title=document.title,
     )

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from api.deps import KBDep, SchemaDep
-from api.schemas_curation import EditRequest
+from api.schemas.curation import EditRequest
 from api.ui.auth import PageWriterDep, check_csrf
 from api.ui.flash import flash
 from api.ui.metadata_form import (
@@ -34,8 +34,8 @@ from ingest.metadata import normalise_changes
 from kb.access import LEVELS, Viewer
 from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.schema import MetadataSchema
 from kb.models import DOC_TYPES, Document
-from kb.schema import MetadataSchema
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 COLUMNS = ("title", "doc_type", "classification", "groups")

@@ -1,7 +1,7 @@
 """The metadata schema as form fields, and a form's values back as metadata.
 
 Every field the schema declares gets an input (a list is one line, its items separated by
-semicolons and split by kb.schema's `split_list`, as everywhere else); the page marks the
+semicolons and split by kb.metadata.schema's `split_list`, as everywhere else); the page marks the
 fields the chosen document type requires, with the schema's description under each.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kb.errors import FieldProblem, InvalidMetadataError
-from kb.schema import LIST_SEPARATOR, MetadataSchema, split_list
+from kb.metadata.schema import LIST_SEPARATOR, MetadataSchema, split_list
 
 PREFIX = "m_"  # form names of metadata fields: m_date, m_parties...
 

@@ -15,7 +15,7 @@ from api.ui.search_pages import PERIODS, filters_of
 from api.ui.templating import render, with_query
 from kb.errors import InvalidRequestError
 from kb.models import DOC_TYPES
-from kb.pack_suggest import MAX_SUGGESTIONS, ORDERS, PackSuggestion
+from kb.packs.suggesting import MAX_SUGGESTIONS, ORDERS, PackSuggestion
 
 router = APIRouter(prefix="/ui/packs", include_in_schema=False)
 

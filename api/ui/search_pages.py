@@ -13,7 +13,7 @@ from api.ui.auth import PageViewerDep
 from api.ui.templating import render
 from kb.errors import InvalidRequestError
 from kb.facets import Facets
-from kb.filters import parse_filters, split_pairs
+from kb.metadata.filters import parse_filters, split_pairs
 from kb.models import DOC_TYPES, MODES, Document, Filters, SearchRequest, SearchResponse
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -137,4 +137,3 @@ def filters_of(
 def stage_choices(request: Request) -> tuple[str, ...]:
     stage = request.app.state.metadata_schema.fields.get("stage")
     return tuple(stage.choices) if stage is not None and stage.choices else ()
-

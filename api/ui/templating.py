@@ -47,6 +47,7 @@ def suggestion_link(key: str, value: str) -> dict[str, str]:
         return {"filter": f"date_to={value}"}
     return {"filter": f"{key}={value}"}
 
+
 templates.env.filters["pages"] = lambda p: pages_label(p.page_start, p.page_end)
 # A stored UTC timestamp (2026-11-27T15:17:19+00:00) as people read it: to the minute.
 templates.env.filters["when"] = lambda t: f"{t[:10]} {t[11:16]} UTC" if t and len(t) >= 16 else t

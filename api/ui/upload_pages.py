@@ -38,8 +38,8 @@ from ingest.uploads import Upload, check_uploads, ingest_uploads, upload_name
 from kb.access import LEVELS, Viewer
 from kb.errors import ForbiddenError, InvalidMetadataError, InvalidRequestError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.schema import MetadataSchema
 from kb.models import DOC_TYPES
-from kb.schema import MetadataSchema
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 ACCEPT = ".pdf,.docx,.html,.htm,.txt,.md"
@@ -106,9 +106,7 @@ def upload_page(
 
 
 @router.post("/upload")
-async def upload(
-    request: Request, kb: KBDep, viewer: PageWriterDep, schema: SchemaDep
-) -> Response:
+async def upload(request: Request, kb: KBDep, viewer: PageWriterDep, schema: SchemaDep) -> Response:
     form = await request.form(max_files=MAX_FILES)
     try:
         check_csrf(request, _text(form, "csrf"))

@@ -21,9 +21,7 @@ AUDIT_LINES = 500  # enough for every upload of a document with a long history
 
 
 @router.get("/documents/{document_id}/versions")
-def versions_page(
-    request: Request, kb: KBDep, viewer: PageWriterDep, document_id: str
-) -> Response:
+def versions_page(request: Request, kb: KBDep, viewer: PageWriterDep, document_id: str) -> Response:
     document = kb.get_document(document_id, viewer)
     versions = kb.versions(document_id, viewer)
     return render(

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from api.app import UVICORN_OPTIONS, create_app
 from ingest.pipeline import ingest_paths
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings

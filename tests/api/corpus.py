@@ -35,9 +35,12 @@ SAMPLES = (
         "Combatants of the Liberation Front will assemble in cantonment sites and hand over "
         "their weapons to the monitoring mission within ninety days.\n",
         {
-            "title": "Aurel Highlands Ceasefire Agreement", "doc_type": "agreement",
-            "date": "1998-04-10", "region": "Aurel Highlands",
-            "parties": ["Aurel Liberation Front", "Government of Aurelia"], "stage": "ceasefire",
+            "title": "Aurel Highlands Ceasefire Agreement",
+            "doc_type": "agreement",
+            "date": "1998-04-10",
+            "region": "Aurel Highlands",
+            "parties": ["Aurel Liberation Front", "Government of Aurelia"],
+            "stage": "ceasefire",
         },
     ),
     Sample(
@@ -48,8 +51,11 @@ SAMPLES = (
         "A federal constitution will devolve revenue from fisheries and ports to provincial "
         "assemblies. Elections will be held within two years under international supervision.\n",
         {
-            "doc_type": "agreement", "date": "2005-06-01", "region": "Coastal Plains",
-            "parties": ["Ruling Party", "Opposition Coalition"], "stage": "comprehensive",
+            "doc_type": "agreement",
+            "date": "2005-06-01",
+            "region": "Coastal Plains",
+            "parties": ["Ruling Party", "Opposition Coalition"],
+            "stage": "comprehensive",
         },
     ),
     Sample(
@@ -60,7 +66,9 @@ SAMPLES = (
         "grants, but many returned to armed groups when payments were delayed. "
         "Community-based reintegration worked better than cash transfers alone.\n",
         {
-            "doc_type": "evaluation", "date": "2012-09-15", "region": "Aurel Highlands",
+            "doc_type": "evaluation",
+            "date": "2012-09-15",
+            "region": "Aurel Highlands",
             "programme": "Highlands Reintegration Programme",
         },
     ),

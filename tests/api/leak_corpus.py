@@ -23,7 +23,7 @@ from httpx import Response
 
 from api.app import create_app
 from ingest.pipeline import ingest_paths
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
@@ -80,32 +80,97 @@ class Doc:
 
 
 DOCS = (
-    Doc("open-accord", "public", (), "aquilonite", "Marlin", "Tamsin Plateau",
+    Doc(
+        "open-accord",
+        "public",
+        (),
+        "aquilonite",
+        "Marlin",
+        "Tamsin Plateau",
         "Observers verified the withdrawal of artillery from the valley roads.",
         {"related-to": ["legal-memo"]},
-        revised="Observers verified the withdrawal of artillery and mortars from the roads."),
-    Doc("staff-review", "internal", (), "basaltine", "Heron", "Serran Basin",
+        revised="Observers verified the withdrawal of artillery and mortars from the roads.",
+    ),
+    Doc(
+        "staff-review",
+        "internal",
+        (),
+        "basaltine",
+        "Heron",
+        "Serran Basin",
         "The evaluation found that unarmed monitors reduced incidents at the checkpoints.",
-        {"evaluates": ["open-accord"]}),
-    Doc("restricted-brief", "restricted", (), "cobaltic", "Osprey", "Lusenia Coast",
-        "Back-channel talks with the militia leadership were held in a third country."),
-    Doc("secret-talks", "confidential", (), "dolomitic", "Kestrel", "Kestria Hills",
+        {"evaluates": ["open-accord"]},
+    ),
+    Doc(
+        "restricted-brief",
+        "restricted",
+        (),
+        "cobaltic",
+        "Osprey",
+        "Lusenia Coast",
+        "Back-channel talks with the militia leadership were held in a third country.",
+    ),
+    Doc(
+        "secret-talks",
+        "confidential",
+        (),
+        "dolomitic",
+        "Kestrel",
+        "Kestria Hills",
         "The mediator met the rebel commander alone to discuss an amnesty.",
         {"draws-on": ["open-accord"]},
-        revised="The mediator met the rebel commander twice to discuss an amnesty and exile."),
-    Doc("mediators-note", "internal", ("mediators",), "emeraldine", "Plover", "Belgarra Delta",
+        revised="The mediator met the rebel commander twice to discuss an amnesty and exile.",
+    ),
+    Doc(
+        "mediators-note",
+        "internal",
+        ("mediators",),
+        "emeraldine",
+        "Plover",
+        "Belgarra Delta",
         "Women's organisations asked for seats at the table before any territorial talks.",
-        {"responds-to": ["staff-review"]}),
-    Doc("legal-memo", "confidential", ("legal", "mediators"), "feldspathic", "Gannet",
-        "Dravenia North", "Counsel advised that the amnesty clause could not cover war crimes."),
-    Doc("horn-cable", "restricted", ("horn",), "garnetite", "Shrike", "Orvane Horn",
-        "The envoy reported that the port authority would accept joint customs patrols."),
+        {"responds-to": ["staff-review"]},
+    ),
+    Doc(
+        "legal-memo",
+        "confidential",
+        ("legal", "mediators"),
+        "feldspathic",
+        "Gannet",
+        "Dravenia North",
+        "Counsel advised that the amnesty clause could not cover war crimes.",
+    ),
+    Doc(
+        "horn-cable",
+        "restricted",
+        ("horn",),
+        "garnetite",
+        "Shrike",
+        "Orvane Horn",
+        "The envoy reported that the port authority would accept joint customs patrols.",
+    ),
     Doc("near-public", "public", (), "halcyonite", "Curlew", "Vesper Strait", SHARED),
     Doc("near-secret", "confidential", (), "ilmenitic", "Avocet", "Quillon Reach", SHARED),
-    Doc("trashed-secret", "confidential", (), "jasperoid", "Bittern", "Marrow Fen",
-        "A draft of the power-sharing annex that was withdrawn.", trashed=True),
-    Doc("trashed-open", "public", (), "kyanitic", "Dunlin", "Ostrel Bay",
-        "An outdated press release about the opening of the talks.", trashed=True),
+    Doc(
+        "trashed-secret",
+        "confidential",
+        (),
+        "jasperoid",
+        "Bittern",
+        "Marrow Fen",
+        "A draft of the power-sharing annex that was withdrawn.",
+        trashed=True,
+    ),
+    Doc(
+        "trashed-open",
+        "public",
+        (),
+        "kyanitic",
+        "Dunlin",
+        "Ostrel Bay",
+        "An outdated press release about the opening of the talks.",
+        trashed=True,
+    ),
 )
 BY_ID = {d.document_id: d for d in DOCS}
 LIVE = tuple(d for d in DOCS if d.live)
@@ -127,9 +192,7 @@ class Person:
 
     def visible(self, live: bool | None = True) -> set[str]:
         """Ids this person may see: live ones (False: in the trash; None: both)."""
-        return {
-            d.document_id for d in DOCS if self.sees(d) and (live is None or d.live == live)
-        }
+        return {d.document_id for d in DOCS if self.sees(d) and (live is None or d.live == live)}
 
     def hidden(self) -> list[Doc]:
         return [d for d in DOCS if not self.sees(d)]

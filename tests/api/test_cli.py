@@ -16,7 +16,8 @@ from click.testing import CliRunner, Result
 
 from api.cli import cli, main
 from ingest.pipeline import ingest_paths
-from kb.embedder import Embedder, make_embedder
+from kb.embedding.backends import make_embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import DEFAULT_MODEL, Settings
@@ -110,7 +111,10 @@ def test_ingest_json_prints_counts_and_failures(tmp_path: Path) -> None:
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert {k: report[k] for k in ("added", "updated", "unchanged", "failed")} == {
-        "added": 1, "updated": 0, "unchanged": 0, "failed": 2,
+        "added": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 2,
     }
     failures = {Path(f["source"]).name: f["reason"] for f in report["failures"]}
     assert set(failures) == {"broken.pdf", "minutes.odt"}
@@ -141,8 +145,17 @@ def test_ingest_type_and_meta_apply_to_every_file(tmp_path: Path) -> None:
     folder = tmp_path / "inbox"
     write(folder, "one.md", "# One\n\nA truce between fishermen of two villages.\n")
     write(folder, "two.txt", "Water rights along the upper river were shared by rota.\n")
-    ok(store, "ingest", str(folder), "--type", "lessons-learned", "--meta", "region=Upper River",
-       "--meta", "date=2020")
+    ok(
+        store,
+        "ingest",
+        str(folder),
+        "--type",
+        "lessons-learned",
+        "--meta",
+        "region=Upper River",
+        "--meta",
+        "date=2020",
+    )
 
     listed = ok_json(store, "list", "--filter", "region=upper river")
     assert listed["total"] == 2
@@ -165,8 +178,17 @@ def test_ingest_rejects_an_unknown_type(tmp_path: Path) -> None:
 
 
 def test_search_json_has_the_contract_shape(store: Path) -> None:
-    body = ok_json(store, "search", "ceasefire monitoring", "--limit", "3", "--mode", "hybrid",
-                   "--filter", "doc_type=agreement")
+    body = ok_json(
+        store,
+        "search",
+        "ceasefire monitoring",
+        "--limit",
+        "3",
+        "--mode",
+        "hybrid",
+        "--filter",
+        "doc_type=agreement",
+    )
     assert_search_shape(body)
     assert body["query"] == "ceasefire monitoring"
     assert (body["mode"], body["limit"], body["total"]) == ("hybrid", 3, 2)
@@ -185,8 +207,11 @@ def test_search_prints_a_readable_table(store: Path) -> None:
 
 def test_search_paging_matches_a_bigger_page(store: Path) -> None:
     def page(limit: str, offset: str) -> list[str]:
-        return ids(ok_json(store, "search", "peace", "--limit", limit, "--offset", offset,
-                           "--mode", "dense"))
+        return ids(
+            ok_json(
+                store, "search", "peace", "--limit", limit, "--offset", offset, "--mode", "dense"
+            )
+        )
 
     whole, first, second = page("4", "0"), page("2", "0"), page("2", "2")
     assert first + second == whole and len(set(whole)) == 4
@@ -308,23 +333,52 @@ def test_reindex_json_rebuilds_the_index(store: Path) -> None:
 # -- eval -----------------------------------------------------------------------------------
 
 TASK_CORPUS = [
-    {"_id": "d1", "title": "Highlands ceasefire", "text": "Unarmed observers monitored the "
-     "ceasefire line and the withdrawal of heavy weapons.", "metadata": {"year": 1998}},
-    {"_id": "d2", "title": "Ceasefire violations report", "text": "Monitors counted violations "
-     "of the ceasefire along the valley roads.", "metadata": {"year": 2003}},
-    {"_id": "d3", "title": "Fisheries revenue", "text": "Provincial assemblies receive a share "
-     "of revenue from fisheries and ports.", "metadata": {"year": 2005}},
-    {"_id": "d4", "title": "Land restitution", "text": "Returning refugees recovered land and "
-     "property through mobile restitution courts.", "metadata": {"year": 2010}},
-    {"_id": "d5", "title": "Refugee return in the nineties", "text": "Refugees returned to their "
-     "villages and claimed their land and property.", "metadata": {"year": 1995}},
-    {"_id": "d6", "title": "Women in mediation", "text": "Women's organisations joined the "
-     "mediation team and shaped the agenda of the talks.", "metadata": {"year": 2019}},
+    {
+        "_id": "d1",
+        "title": "Highlands ceasefire",
+        "text": "Unarmed observers monitored the "
+        "ceasefire line and the withdrawal of heavy weapons.",
+        "metadata": {"year": 1998},
+    },
+    {
+        "_id": "d2",
+        "title": "Ceasefire violations report",
+        "text": "Monitors counted violations of the ceasefire along the valley roads.",
+        "metadata": {"year": 2003},
+    },
+    {
+        "_id": "d3",
+        "title": "Fisheries revenue",
+        "text": "Provincial assemblies receive a share of revenue from fisheries and ports.",
+        "metadata": {"year": 2005},
+    },
+    {
+        "_id": "d4",
+        "title": "Land restitution",
+        "text": "Returning refugees recovered land and property through mobile restitution courts.",
+        "metadata": {"year": 2010},
+    },
+    {
+        "_id": "d5",
+        "title": "Refugee return in the nineties",
+        "text": "Refugees returned to their villages and claimed their land and property.",
+        "metadata": {"year": 1995},
+    },
+    {
+        "_id": "d6",
+        "title": "Women in mediation",
+        "text": "Women's organisations joined the "
+        "mediation team and shaped the agenda of the talks.",
+        "metadata": {"year": 2019},
+    },
 ]
 TASK_QUERIES = [
     {"_id": "q1", "text": "monitoring a ceasefire"},
-    {"_id": "q2", "text": "refugees recovering land and property",
-     "metadata": {"filter": {"year_min": 2000}}},
+    {
+        "_id": "q2",
+        "text": "refugees recovering land and property",
+        "metadata": {"filter": {"year_min": 2000}},
+    },
     {"_id": "q3", "text": "women's participation in mediation"},
     {"_id": "q4", "text": "a query nobody judged"},
 ]
@@ -392,10 +446,21 @@ def test_the_console_script_end_to_end(tmp_path: Path) -> None:
     ingested = kb("--store", store, "ingest", str(folder))
     assert "5 added, 0 updated, 0 unchanged, 0 duplicate, 0 failed" in ingested.stderr
 
-    found = json.loads(kb(
-        "--store", store, "search", "ceasefire monitoring", "--json",
-        "--limit", "3", "--mode", "hybrid", "--filter", "doc_type=agreement",
-    ).stdout)
+    found = json.loads(
+        kb(
+            "--store",
+            store,
+            "search",
+            "ceasefire monitoring",
+            "--json",
+            "--limit",
+            "3",
+            "--mode",
+            "hybrid",
+            "--filter",
+            "doc_type=agreement",
+        ).stdout
+    )
     assert_search_shape(found)
     assert ids(found) == [AUREL, COASTAL]
     assert all(r["doc_type"] == "agreement" for r in found["results"])
@@ -428,8 +493,12 @@ def test_ingest_names_every_class_of_bad_file_with_its_reason(tmp_path: Path) ->
     result = CliRunner(env=env).invoke(cli, ["--store", str(tmp_path / "s"), "ingest", str(folder)])
     assert result.exit_code == 1, result.output
     expected = {
-        "locked.pdf": "encrypted", "scan.pdf": "text layer", "cut.pdf": "damaged",
-        "blank.txt": "empty", "minutes.odt": "unsupported file type", "huge.md": "MiB limit",
+        "locked.pdf": "encrypted",
+        "scan.pdf": "text layer",
+        "cut.pdf": "damaged",
+        "blank.txt": "empty",
+        "minutes.odt": "unsupported file type",
+        "huge.md": "MiB limit",
     }
     lines = result.stderr.splitlines()
     for name, reason in expected.items():
@@ -464,7 +533,9 @@ def test_ingesting_the_same_file_again_keeps_its_type_and_metadata(tmp_path: Pat
     shown = json.loads(kb("--store", store, "show", "note", "--json").stdout)
     assert shown["doc_type"] == "evaluation"
     assert {k: shown["metadata"][k] for k in ("region", "date", "programme")} == {
-        "region": "Kassel", "date": "2020-01-02", "programme": "P1"
+        "region": "Kassel",
+        "date": "2020-01-02",
+        "programme": "P1",
     }
 
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from api.cli import cli
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.api.leak_corpus import (

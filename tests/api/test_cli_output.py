@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest_paths
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users
@@ -17,8 +17,14 @@ from tests.api.test_cli import ok, ok_json, run, store  # noqa: F401  (the fixtu
 
 def test_suggest_prints_the_contract(store: Path) -> None:  # noqa: F811
     body = ok_json(
-        store, "packs", "suggest", "ceasefire monitoring", "--filter", "region=Aurel Highlands",
-        "--limit", "2",
+        store,
+        "packs",
+        "suggest",
+        "ceasefire monitoring",
+        "--filter",
+        "region=Aurel Highlands",
+        "--limit",
+        "2",
     )
     assert list(body) == ["theme", "items"] and body["theme"] == "ceasefire monitoring"
     assert {i["document_id"] for i in body["items"]} == {AUREL, DDR}  # the region filter held
@@ -36,8 +42,9 @@ def test_suggest_prints_the_contract(store: Path) -> None:  # noqa: F811
 
 def test_suggestions_go_into_a_pack_with_their_why(store: Path) -> None:  # noqa: F811
     pack_id = str(ok_json(store, "packs", "create", "Monitoring")["pack_id"])
-    body = ok_json(store, "packs", "suggest", "ceasefire monitoring", "--limit", "3", "--into",
-                   pack_id)
+    body = ok_json(
+        store, "packs", "suggest", "ceasefire monitoring", "--limit", "3", "--into", pack_id
+    )
     shown = ok_json(store, "packs", "show", pack_id)
     assert [(i["document_id"], i["chunk_id"], i["note"]) for i in shown["items"]] == [
         (i["document_id"], i["chunk_id"], i["why"]) for i in body["items"]
@@ -47,8 +54,9 @@ def test_suggestions_go_into_a_pack_with_their_why(store: Path) -> None:  # noqa
 
 
 def test_export_writes_each_format(store: Path, tmp_path: Path) -> None:  # noqa: F811
-    pack_id = str(ok_json(store, "packs", "create", "Monitoring", "--audience", "mediators")[
-        "pack_id"])
+    pack_id = str(
+        ok_json(store, "packs", "create", "Monitoring", "--audience", "mediators")["pack_id"]
+    )
     ok(store, "packs", "add", pack_id, AUREL, "--note", "the agreement")
     for fmt in ("md", "html", "pdf"):
         target = tmp_path / f"pack.{fmt}"

@@ -36,7 +36,9 @@ def test_edit_note_move_remove_duplicate_delete(store: Path) -> None:  # noqa: F
 
     edited = ok_json(store, "packs", "edit", pack_id, "--title", "Monitoring", "--audience", "new")
     assert (edited["title"], edited["audience"], edited["objectives"]) == (
-        "Monitoring", "new", ["compare"]
+        "Monitoring",
+        "new",
+        ["compare"],
     )
     cleared = ok_json(store, "packs", "edit", pack_id, "--clear-objectives")
     assert cleared["objectives"] == [] and cleared["title"] == "Monitoring"

@@ -21,10 +21,10 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
-from kb.lock import WriterLock
 from kb.settings import Settings
+from kb.store.lock import WriterLock
 from tests.api.conftest import add_user, bearer, load_corpus
 from tests.crashing import KB, WORDS, crash_settings, environment, ingest_command, write_corpus
 
@@ -111,9 +111,7 @@ def check_whole(
         tally.checked.add(document_id)
 
 
-def upload_all(
-    url: str, key: str, folder: Path, expected: dict[str, int], tally: Tally
-) -> None:
+def upload_all(url: str, key: str, folder: Path, expected: dict[str, int], tally: Tally) -> None:
     rng = random.Random(11)
     with httpx.Client(base_url=url, timeout=120, headers=bearer(key)) as http:
         for n in range(UPLOADS):

@@ -68,7 +68,11 @@ def test_upload_adds_a_document_with_its_metadata_and_pages(client: TestClient) 
     before = stats(client)
     body = uploaded(
         upload(
-            client, "isles.md", NOTE, doc_type="evaluation", document_id="isles-review",
+            client,
+            "isles.md",
+            NOTE,
+            doc_type="evaluation",
+            document_id="isles-review",
             metadata=json.dumps(
                 {"region": "Western Isles", "date": "2021-05-03", "programme": "Isles Truce"}
             ),
@@ -84,7 +88,10 @@ def test_upload_adds_a_document_with_its_metadata_and_pages(client: TestClient) 
     assert document["doc_type"] == "evaluation"
     assert document["date"] == "2021-05-03"
     assert document["metadata"] == {
-        "region": "Western Isles", "date": "2021-05-03", "programme": "Isles Truce", "year": 2021
+        "region": "Western Isles",
+        "date": "2021-05-03",
+        "programme": "Isles Truce",
+        "year": 2021,
     }
     assert document["source_name"] == "isles.md"
     assert document["chunk_count"] == body["chunks"]
@@ -116,10 +123,17 @@ def test_upload_without_a_document_id_takes_it_from_the_file_name(client: TestCl
 def test_a_sentence_from_page_two_is_cited_as_page_two(client: TestClient) -> None:
     pdf = make_pdf(VELORIA_PAGES, title="Veloria Accord")
     body = uploaded(
-        upload(client, "veloria.pdf", pdf, content_type="application/pdf",
-               doc_type="agreement", document_id="veloria-accord",
-               metadata=json.dumps({"date": "2003", "parties": ["North", "South"],
-                                    "stage": "ceasefire"})),
+        upload(
+            client,
+            "veloria.pdf",
+            pdf,
+            content_type="application/pdf",
+            doc_type="agreement",
+            document_id="veloria-accord",
+            metadata=json.dumps(
+                {"date": "2003", "parties": ["North", "South"], "stage": "ceasefire"}
+            ),
+        ),
         "added",
     )
     assert body["document"]["title"] == "Veloria Accord"
@@ -142,9 +156,13 @@ def test_a_pdf_encrypted_only_for_permissions_is_read(client: TestClient) -> Non
 
 
 def test_the_same_bytes_again_are_unchanged(client: TestClient) -> None:
-    form = {"doc_type": "evaluation", "document_id": "isles-review",
-            "metadata": json.dumps({"region": "Western Isles", "date": "2021",
-                                    "programme": "Isles Truce"})}
+    form = {
+        "doc_type": "evaluation",
+        "document_id": "isles-review",
+        "metadata": json.dumps(
+            {"region": "Western Isles", "date": "2021", "programme": "Isles Truce"}
+        ),
+    }
     first = uploaded(upload(client, "isles.md", NOTE, **form), "added")
     generation = stats(client)["generation"]
 
@@ -158,9 +176,16 @@ def test_the_same_bytes_with_new_metadata_are_updated_in_place(client: TestClien
     first = upload(client, "isles.md", NOTE, document_id="isles-review", doc_type="other")
     uploaded(first, "added")
     body = uploaded(
-        upload(client, "isles.md", NOTE, document_id="isles-review", doc_type="evaluation",
-               metadata=json.dumps({"region": "Western Isles", "date": "2021",
-                                    "mission": "Isles Truce Mission"})),
+        upload(
+            client,
+            "isles.md",
+            NOTE,
+            document_id="isles-review",
+            doc_type="evaluation",
+            metadata=json.dumps(
+                {"region": "Western Isles", "date": "2021", "mission": "Isles Truce Mission"}
+            ),
+        ),
         "updated",
     )
     assert body["document"]["doc_type"] == "evaluation"
@@ -175,8 +200,10 @@ def test_changed_content_under_the_same_id_replaces_the_old_text(client: TestCli
     assert ids(search(client, q="fortnight", mode="keyword")) == ["isles-review"]
     before = stats(client)
 
-    revised = NOTE.replace("Harbour committees met every fortnight.",
-                           "Lighthouse keepers relayed messages between the islands.")
+    revised = NOTE.replace(
+        "Harbour committees met every fortnight.",
+        "Lighthouse keepers relayed messages between the islands.",
+    )
     body = uploaded(upload(client, "isles-v2.md", revised, document_id="isles-review"), "updated")
 
     assert body["document"]["source_name"] == "isles-v2.md"
@@ -265,8 +292,9 @@ def test_similar_returns_other_documents_nearest_first(reader: TestClient) -> No
     assert set(ids(body)) == ALL_IDS - {AUREL}
     assert body["total"] == 4
     assert ids(body)[0] == DDR  # the evaluation of the same ceasefire's demobilisation
-    assert all(p["chunk_id"] not in own_chunks(reader, AUREL)
-               for r in results for p in r["passages"])
+    assert all(
+        p["chunk_id"] not in own_chunks(reader, AUREL) for r in results for p in r["passages"]
+    )
 
 
 def own_chunks(reader: TestClient, document_id: str) -> set[int]:
@@ -289,8 +317,13 @@ def test_similar_of_a_missing_document_is_404(reader: TestClient) -> None:
 
 def test_equality_filters_match_non_ascii_values(client: TestClient) -> None:
     uploaded(
-        upload(client, "equateur.md", NOTE, document_id="equateur-review",
-               metadata=json.dumps({"region": "Équateur"})),
+        upload(
+            client,
+            "equateur.md",
+            NOTE,
+            document_id="equateur-review",
+            metadata=json.dumps({"region": "Équateur"}),
+        ),
         "added",
     )
     for value in ("Équateur", "équateur", "ÉQUATEUR"):
@@ -302,8 +335,13 @@ def test_equality_filters_match_non_ascii_values(client: TestClient) -> None:
 
 def test_equality_filters_match_boolean_values(client: TestClient) -> None:
     uploaded(
-        upload(client, "signed.md", NOTE, document_id="signed-review",
-               metadata=json.dumps({"signed": True})),
+        upload(
+            client,
+            "signed.md",
+            NOTE,
+            document_id="signed-review",
+            metadata=json.dumps({"signed": True}),
+        ),
         "added",
     )
     listed = client.get("/documents", params={"filter": "signed=true"}).json()
@@ -312,8 +350,13 @@ def test_equality_filters_match_boolean_values(client: TestClient) -> None:
 
 def test_a_json_boolean_filter_in_a_post_body_matches(client: TestClient) -> None:
     uploaded(
-        upload(client, "signed.md", NOTE, document_id="signed-review",
-               metadata=json.dumps({"signed": True})),
+        upload(
+            client,
+            "signed.md",
+            NOTE,
+            document_id="signed-review",
+            metadata=json.dumps({"signed": True}),
+        ),
         "added",
     )
     body = {"query": "fishing cooperatives", "filters": {"signed": True}}

@@ -22,7 +22,7 @@ import pytest
 
 from api.app import create_app
 from api.sessions import COOKIE
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users

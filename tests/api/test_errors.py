@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.api.conftest import signed_in
@@ -33,37 +33,64 @@ class BadUpload:
 
 BAD_UPLOADS = {
     "unsupported type": BadUpload(
-        "minutes.odt", b"PK\x03\x04 a word document", 415, "unsupported_type"),
+        "minutes.odt", b"PK\x03\x04 a word document", 415, "unsupported_type"
+    ),
     "records file": BadUpload(
-        "corpus.jsonl", b'{"_id": "1", "text": "records"}\n', 415, "unsupported_type"),
+        "corpus.jsonl", b'{"_id": "1", "text": "records"}\n', 415, "unsupported_type"
+    ),
     "encrypted pdf": BadUpload(
-        "locked.pdf", make_encrypted_pdf("secret", ["Confidential annex on prisoner release."]),
-        422, "encrypted"),
+        "locked.pdf",
+        make_encrypted_pdf("secret", ["Confidential annex on prisoner release."]),
+        422,
+        "encrypted",
+    ),
     "scanned pdf": BadUpload("scanned.pdf", make_scanned_pdf(2), 422, "no_text_layer"),
     "corrupt pdf": BadUpload("truncated.pdf", make_corrupt_pdf(), 422, "corrupt"),
     "not a pdf": BadUpload("fake.pdf", b"<html>not a pdf</html>", 422, "corrupt"),
     "empty file": BadUpload("empty.md", b"", 422, "empty"),
     "only whitespace": BadUpload("blank.txt", b"  \n\n\t \n", 422, "empty"),
     "bad doc_type": BadUpload(
-        "typed.md", TEXT.encode(), 422, "invalid_request", {"doc_type": "treaty"}),
+        "typed.md", TEXT.encode(), 422, "invalid_request", {"doc_type": "treaty"}
+    ),
     "bad metadata json": BadUpload(
-        "meta.md", TEXT.encode(), 422, "invalid_request", {"metadata": "{region: north"},
-        names_file=False),
+        "meta.md",
+        TEXT.encode(),
+        422,
+        "invalid_request",
+        {"metadata": "{region: north"},
+        names_file=False,
+    ),
     "metadata not an object": BadUpload(
-        "meta.md", TEXT.encode(), 422, "invalid_request", {"metadata": '["a", "b"]'},
-        names_file=False),
+        "meta.md",
+        TEXT.encode(),
+        422,
+        "invalid_request",
+        {"metadata": '["a", "b"]'},
+        names_file=False,
+    ),
     "bad metadata key": BadUpload(
-        "meta.md", TEXT.encode(), 422, "invalid_request", {"metadata": '{"bad\\"key": 1}'},
-        names_file=False),
+        "meta.md",
+        TEXT.encode(),
+        422,
+        "invalid_request",
+        {"metadata": '{"bad\\"key": 1}'},
+        names_file=False,
+    ),
     "bad document_id": BadUpload(
-        "note.md", TEXT.encode(), 422, "invalid_request", {"document_id": "../etc/passwd"},
-        names_file=False),
+        "note.md",
+        TEXT.encode(),
+        422,
+        "invalid_request",
+        {"document_id": "../etc/passwd"},
+        names_file=False,
+    ),
 }
 
 
 def post(client: TestClient, bad: BadUpload) -> Any:
     return client.post(
-        "/documents", files={"file": (bad.name, bad.data, "application/octet-stream")},
+        "/documents",
+        files={"file": (bad.name, bad.data, "application/octet-stream")},
         data=bad.form,
     )
 
@@ -112,9 +139,10 @@ def test_after_every_kind_of_failure_the_store_is_unchanged(client: TestClient) 
 def tiny_client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
     """An app whose upload limit is about one KiB."""
     settings = Settings(store=tmp_path / "tiny", max_upload_mb=0.001)
-    with KnowledgeBase(settings, embedder=embedder) as kb, signed_in(
-        create_app(settings, kb=kb), settings
-    ) as http:
+    with (
+        KnowledgeBase(settings, embedder=embedder) as kb,
+        signed_in(create_app(settings, kb=kb), settings) as http,
+    ):
         yield http
 
 
@@ -125,7 +153,8 @@ def test_an_upload_over_the_limit_is_413(tiny_client: TestClient) -> None:
 
     body = assert_error(
         tiny_client.post("/documents", files={"file": ("big-report.md", big, "text/markdown")}),
-        413, "too_large",
+        413,
+        "too_large",
     )
 
     assert "big-report.md" in body["message"]
@@ -141,7 +170,8 @@ def test_a_pdf_over_the_limit_is_413(tiny_client: TestClient) -> None:
     assert len(pdf) > 1100
     body = assert_error(
         tiny_client.post("/documents", files={"file": ("long.pdf", pdf, "application/pdf")}),
-        413, "too_large",
+        413,
+        "too_large",
     )
     assert "long.pdf" in body["message"]
 
@@ -181,7 +211,7 @@ def test_a_malformed_json_body_is_422(reader: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "filters",
-    [{"doc_type": "treaty"}, {"date_from": "yesterday"}, {"bad\"key": "x"}, {"year_min": [1, 2]}],
+    [{"doc_type": "treaty"}, {"date_from": "yesterday"}, {'bad"key': "x"}, {"year_min": [1, 2]}],
 )
 def test_bad_filters_in_a_json_body_are_422(reader: TestClient, filters: dict[str, Any]) -> None:
     assert_error(reader.post("/search", json={"query": "ceasefire", "filters": filters}), 422)

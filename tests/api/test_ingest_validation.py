@@ -35,8 +35,16 @@ def test_a_file_breaking_the_schema_fails_naming_the_field_and_the_batch_goes_on
     tmp_path: Path,
 ) -> None:
     folder, store = tmp_path / "inbox", tmp_path / "store"
-    document(folder, "good", {"doc_type": "agreement", "date": "12 March 1998",
-                              "parties": ["A", "B"], "stage": "Ceasefire"})
+    document(
+        folder,
+        "good",
+        {
+            "doc_type": "agreement",
+            "date": "12 March 1998",
+            "parties": ["A", "B"],
+            "stage": "Ceasefire",
+        },
+    )
     document(folder, "no-stage", {"doc_type": "agreement", "date": "1998", "parties": ["A"]})
     document(folder, "bad-date", {"doc_type": "lessons-learned", "date": "the spring"})
 
@@ -44,10 +52,13 @@ def test_a_file_breaking_the_schema_fails_naming_the_field_and_the_batch_goes_on
 
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert any("no-stage.md" in line and "metadata field 'stage' is required for an agreement"
-               in line for line in lines), result.stderr
-    assert any("bad-date.md" in line and "metadata field 'date' must be a date" in line
-               for line in lines), result.stderr
+    assert any(
+        "no-stage.md" in line and "metadata field 'stage' is required for an agreement" in line
+        for line in lines
+    ), result.stderr
+    assert any(
+        "bad-date.md" in line and "metadata field 'date' must be a date" in line for line in lines
+    ), result.stderr
     assert "1 added, 0 updated, 0 unchanged, 0 duplicate, 2 failed" in result.stderr
     assert listed(store) == ["good"]
     shown = json.loads(run(store, "show", "good", "--json").stdout)
@@ -57,7 +68,7 @@ def test_a_file_breaking_the_schema_fails_naming_the_field_and_the_batch_goes_on
     assert {Path(f["source"]).name: f["reason"] for f in as_json["failures"]} == {
         "no-stage.md": "metadata field 'stage' is required for an agreement",
         "bad-date.md": "metadata field 'date' must be a date (YYYY, YYYY-MM or YYYY-MM-DD), "
-                       "not 'the spring'",
+        "not 'the spring'",
     }
 
 
@@ -83,8 +94,15 @@ def test_records_are_not_checked_even_with_a_document_type(tmp_path: Path) -> No
     store = tmp_path / "store"
     records = tmp_path / "corpus.jsonl"
     records.write_text(
-        json.dumps({"_id": "pax-1", "title": "Accord", "text": "A ceasefire accord.",
-                    "metadata": {"Dat": "15/02/1990", "Stage": "Cea"}}) + "\n"
+        json.dumps(
+            {
+                "_id": "pax-1",
+                "title": "Accord",
+                "text": "A ceasefire accord.",
+                "metadata": {"Dat": "15/02/1990", "Stage": "Cea"},
+            }
+        )
+        + "\n"
     )
     result = run(store, "ingest", str(records), "--type", "agreement")
     assert result.exit_code == 0, result.output
@@ -110,8 +128,16 @@ def test_a_custom_schema_file_from_the_environment(tmp_path: Path) -> None:
 
 def test_list_fields_are_split_on_semicolons_from_meta_and_from_sidecars(tmp_path: Path) -> None:
     folder, store = tmp_path / "inbox", tmp_path / "store"
-    document(folder, "accord", {"doc_type": "agreement", "date": "2001", "stage": "framework",
-                                "parties": "Government of Marvania; Trevian Front"})
+    document(
+        folder,
+        "accord",
+        {
+            "doc_type": "agreement",
+            "date": "2001",
+            "stage": "framework",
+            "parties": "Government of Marvania; Trevian Front",
+        },
+    )
     result = run(store, "ingest", str(folder), "--meta", "countries=Marvania; Trevia")
     assert result.exit_code == 0, result.output
     metadata = json.loads(run(store, "show", "accord", "--json").stdout)["metadata"]
@@ -120,8 +146,14 @@ def test_list_fields_are_split_on_semicolons_from_meta_and_from_sidecars(tmp_pat
 
     # Unchecked, --meta still splits the schema's list fields the same way.
     write(folder, "legacy.md", TEXT.format(title="legacy"))
-    unchecked = run(store, "ingest", str(folder / "legacy.md"), "--no-validate",
-                    "--meta", "themes=water; land ;")
+    unchecked = run(
+        store,
+        "ingest",
+        str(folder / "legacy.md"),
+        "--no-validate",
+        "--meta",
+        "themes=water; land ;",
+    )
     assert unchecked.exit_code == 0, unchecked.output
     shown = json.loads(run(store, "show", "legacy", "--json").stdout)
     assert shown["metadata"]["themes"] == ["water", "land"]

@@ -14,14 +14,26 @@ from tests.api.conftest import add_user, bearer
 pytestmark = pytest.mark.backends
 
 SEEN = {
-    "observer-mission.md": ("public", "# Observer mission\n\nUnarmed observers patrol the "
-                           "ceasefire line; the observers report to the joint commission.\n"),
-    "border-protocol.md": ("public", "# Border protocol\n\nThe parties open three crossings "
-                           "and agree on customs posts at the border.\n"),
-    "field-review.md": ("internal", "# Field review\n\nThe review found that observers on "
-                        "foot saw more than observers in vehicles; crossings stayed open.\n"),
-    "ddr-review.md": ("internal", "# DDR review\n\nCantonment sites were ready late and "
-                      "combatants waited at the border for weeks.\n"),
+    "observer-mission.md": (
+        "public",
+        "# Observer mission\n\nUnarmed observers patrol the "
+        "ceasefire line; the observers report to the joint commission.\n",
+    ),
+    "border-protocol.md": (
+        "public",
+        "# Border protocol\n\nThe parties open three crossings "
+        "and agree on customs posts at the border.\n",
+    ),
+    "field-review.md": (
+        "internal",
+        "# Field review\n\nThe review found that observers on "
+        "foot saw more than observers in vehicles; crossings stayed open.\n",
+    ),
+    "ddr-review.md": (
+        "internal",
+        "# DDR review\n\nCantonment sites were ready late and "
+        "combatants waited at the border for weeks.\n",
+    ),
 }
 HIDDEN = (
     "# Envoy's notes\n\nObservers, observers, observers: the envoy's channel to the observers "
@@ -67,8 +79,12 @@ def test_a_hidden_document_changes_nothing_a_reader_gets(
     no_word = results(bare_client, key, "observers zzyzxq", "keyword")
     assert hidden_word == no_word
     # Whoever may see the hidden documents finds them.
-    assert "envoy-notes" in [r["document_id"] for r in bare_client.get(
-        "/search", params={"q": "observers", "mode": "keyword"}).json()["results"]]
+    assert "envoy-notes" in [
+        r["document_id"]
+        for r in bare_client.get("/search", params={"q": "observers", "mode": "keyword"}).json()[
+            "results"
+        ]
+    ]
 
 
 def test_remarking_a_document_moves_it_between_what_readers_may_see(
@@ -82,8 +98,9 @@ def test_remarking_a_document_moves_it_between_what_readers_may_see(
     upload(bare_client, "envoy-notes.md", HIDDEN, "confidential")
     opened = bare_client.patch("/documents/envoy-notes", json={"classification": "public"})
     assert opened.status_code == 200, opened.text
-    assert "envoy-notes" in [r["document_id"] for r in results(bare_client, key, "observers",
-                                                              "keyword")]
+    assert "envoy-notes" in [
+        r["document_id"] for r in results(bare_client, key, "observers", "keyword")
+    ]
     closed = bare_client.patch("/documents/envoy-notes", json={"classification": "confidential"})
     assert closed.status_code == 200, closed.text
     after = results(bare_client, key, "observers", "keyword")

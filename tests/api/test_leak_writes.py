@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from tests.api.contract import ids
 from tests.api.leak_corpus import (
     BY_ID,
@@ -67,9 +67,7 @@ def test_a_writer_cannot_touch_a_hidden_document(site: Site, name: str) -> None:
             doc,
             {"relation": "related-to", "target_id": "{id}"},
         )
-        site.like_missing(
-            person, "DELETE", "/documents/open-accord/relations/related-to/{id}", doc
-        )
+        site.like_missing(person, "DELETE", "/documents/open-accord/relations/related-to/{id}", doc)
         if person.role == "admin":
             site.like_missing(person, "DELETE", "/trash/{id}", doc)
         # An upload under a hidden document's id is refused without a word of what is there.
@@ -176,8 +174,11 @@ def hidden_steps(site: Site, marking: dict[str, Any]) -> Iterator[str]:
     yield "edited"
     upload(LATE + " The halcyonite joint commission was told.")
     yield "new version"
-    do("POST", "/documents/late-hidden/relations", json={"relation": "draws-on",
-                                                          "target_id": "near-public"})
+    do(
+        "POST",
+        "/documents/late-hidden/relations",
+        json={"relation": "draws-on", "target_id": "near-public"},
+    )
     yield "linked"
     do("DELETE", "/documents/late-hidden")
     yield "deleted"

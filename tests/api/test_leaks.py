@@ -19,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 from api.app import create_app
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.jobs import JobFile
 from kb.settings import Settings
 from tests.api.contract import ids

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.knowledge_base import KnowledgeBase
-from kb.metadata_limits import CUT, MAX_BYTES, MAX_DEPTH, MAX_KEYS
+from kb.metadata.limits import CUT, MAX_BYTES, MAX_DEPTH, MAX_KEYS
 from tests.api.contract import assert_error
 from tests.api.corpus import DDR
 from tests.api.test_documents import NOTE

@@ -16,8 +16,12 @@ from tests.api.corpus import AUREL, COASTAL, DDR
 def test_suggest_answers_the_contract_shape(client: TestClient) -> None:
     response = client.post(
         "/packs/suggest",
-        json={"theme": "ceasefire monitoring", "filters": {"doc_type": "agreement"},
-              "limit": 2, "order": "chronological"},
+        json={
+            "theme": "ceasefire monitoring",
+            "filters": {"doc_type": "agreement"},
+            "limit": 2,
+            "order": "chronological",
+        },
     )
     assert response.status_code == 200, response.text
     body = response.json()

@@ -43,8 +43,10 @@ def test_a_trainer_builds_edits_copies_and_deletes_a_pack(
     assert (created["owner"], created["items"], created["withheld"]) == ("api:tina", [], 0)
     url = f"/packs/{created['pack_id']}"
     passage = passage_of(client, DDR)
-    ok(client.post(f"{url}/items", json={"document_id": AUREL, "note": "read"}, headers=trainer),
-       201)
+    ok(
+        client.post(f"{url}/items", json={"document_id": AUREL, "note": "read"}, headers=trainer),
+        201,
+    )
     ok(client.post(f"{url}/items", json={"document_id": DELTA}, headers=trainer), 201)
     body = {"document_id": DDR, "chunk_id": passage["chunk_id"], "note": "the key passage"}
     pack = ok(client.post(f"{url}/items", json=body, headers=trainer), 201)
@@ -52,10 +54,15 @@ def test_a_trainer_builds_edits_copies_and_deletes_a_pack(
     whole, _, part = pack["items"]
     assert whole["title"] == "Aurel Highlands Ceasefire Agreement"
     assert (whole["doc_type"], whole["date"], whole["text"], whole["page_start"]) == (
-        "agreement", "1998-04-10", None, None
+        "agreement",
+        "1998-04-10",
+        None,
+        None,
     )
     assert (part["text"], part["page_start"], part["page_end"]) == (
-        passage["text"], passage["page_start"], passage["page_end"]
+        passage["text"],
+        passage["page_start"],
+        passage["page_end"],
     )
     ids = [i["item_id"] for i in pack["items"]]
 
@@ -67,7 +74,9 @@ def test_a_trainer_builds_edits_copies_and_deletes_a_pack(
     assert [i["position"] for i in moved["items"]] == [0, 1, 2]
     edited = ok(client.patch(url, json={"title": "Monitoring"}, headers=trainer))
     assert (edited["title"], edited["audience"], edited["objectives"]) == (
-        "Monitoring", "mediators", ["a"]
+        "Monitoring",
+        "mediators",
+        ["a"],
     )
     assert edited["updated_at"] >= created["updated_at"]
 
@@ -118,9 +127,10 @@ def test_hidden_items_are_withheld_and_answer_like_missing_ones(
         hidden = client.request(method, f"{url}/{path.format(id=ddr)}", json=body, headers=trainer)
         missing = client.request(method, f"{url}/{path.format(id=999)}", json=body, headers=trainer)
         assert_error(hidden, 404, "not_found")
-        assert hidden.json() == {**missing.json(), "message": missing.json()["message"].replace(
-            "999", str(ddr)
-        )}
+        assert hidden.json() == {
+            **missing.json(),
+            "message": missing.json()["message"].replace("999", str(ddr)),
+        }
     refused = client.put(f"{url}/order", json={"item_ids": [delta, ddr]}, headers=trainer)
     assert_error(refused, 422, "invalid_request")
     moved = ok(client.put(f"{url}/order", json={"item_ids": [delta, aurel]}, headers=trainer))
@@ -131,7 +141,8 @@ def test_hidden_items_are_withheld_and_answer_like_missing_ones(
 
     copy = ok(client.post(f"{url}/duplicate", headers=trainer), 201)
     assert [i["document_id"] for i in ok(client.get(f"/packs/{copy['pack_id']}"))["items"]] == [
-        DELTA, AUREL
+        DELTA,
+        AUREL,
     ]
 
 

@@ -92,8 +92,10 @@ def test_invalid_mode_is_422_in_the_error_shape(reader: TestClient) -> None:
         ([("doc_type", "agreement"), ("doc_type", "evaluation")], {AUREL, COASTAL, DDR}),
         ([("filter", "region=aurel highlands")], {AUREL, DDR}),
         ([("filter", "region=COASTAL PLAINS")], {COASTAL, REFUGEE}),
-        ([("filter", "region=Coastal Plains"), ("filter", "region=Northern Delta")],
-         {COASTAL, REFUGEE, DELTA}),
+        (
+            [("filter", "region=Coastal Plains"), ("filter", "region=Northern Delta")],
+            {COASTAL, REFUGEE, DELTA},
+        ),
         ([("filter", "parties=aurel liberation front")], {AUREL}),  # a list-valued field
         ([("filter", "region=Coastal Plains"), ("doc_type", "agreement")], {COASTAL}),
         ([("date_from", "2005"), ("date_to", "2012")], {COASTAL, DDR}),
@@ -127,7 +129,7 @@ def test_filters_apply_in_keyword_mode(reader: TestClient) -> None:
     [
         {"doc_type": "treaty"},
         {"filter": "no-equals-sign"},
-        {"filter": "bad\"key=1"},
+        {"filter": 'bad"key=1'},
         {"date_from": "last spring"},
         {"filter": "REGION=Aurel Highlands"},  # keys are exact (values are not)
         {"filter": "nonexistent=anything"},  # an unknown key, not an empty answer
@@ -153,12 +155,20 @@ def test_post_with_a_json_body_equals_get(reader: TestClient) -> None:
     }
     posted = reader.post("/search", json=body)
     assert posted.status_code == 200, posted.text
-    got = search(reader, [
-        ("q", "negotiations and elections"), ("doc_type", "agreement"),
-        ("doc_type", "lessons-learned"), ("doc_type", "other"),
-        ("filter", "region=coastal plains"), ("filter", "region=Northern Delta"),
-        ("filter", "year_min=2000"), ("mode", "hybrid"), ("limit", 5),
-    ])
+    got = search(
+        reader,
+        [
+            ("q", "negotiations and elections"),
+            ("doc_type", "agreement"),
+            ("doc_type", "lessons-learned"),
+            ("doc_type", "other"),
+            ("filter", "region=coastal plains"),
+            ("filter", "region=Northern Delta"),
+            ("filter", "year_min=2000"),
+            ("mode", "hybrid"),
+            ("limit", 5),
+        ],
+    )
 
     assert_search_shape(posted.json())
     assert set(ids(got)) == {COASTAL, DELTA}
@@ -236,8 +246,19 @@ def test_snippet_escapes_html_from_the_document(reader: TestClient) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '""', "OR NOT", "NEAR(cease fire)", "col:val", "-x", "^x", "ceasefire*",
-     "ceasefire'; DROP TABLE documents;--", "日本語", "x" * 3000],
+    [
+        '"',
+        '""',
+        "OR NOT",
+        "NEAR(cease fire)",
+        "col:val",
+        "-x",
+        "^x",
+        "ceasefire*",
+        "ceasefire'; DROP TABLE documents;--",
+        "日本語",
+        "x" * 3000,
+    ],
 )
 def test_query_syntax_is_never_an_error(reader: TestClient, query: str) -> None:
     for mode in ("keyword", "hybrid"):

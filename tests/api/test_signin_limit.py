@@ -13,7 +13,7 @@ import httpx
 
 from api.app import create_app
 from api.signin_limit import SignInLimiter
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.api.conftest import bearer, served

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.metadata import DOCUMENT_ID
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.api.conftest import add_user, bearer, served, signed_in
@@ -598,16 +598,16 @@ def test_a_chunked_body_is_cut_off_once_it_passes_the_limit(
 
 def test_an_upload_changes_only_the_fields_it_gives(bare_client: TestClient) -> None:
     review = {"date": "2020-01-02", "region": "Kassel", "programme": "P1", "themes": ["rota"]}
-    created(send(bare_client, [("note.txt", NOTE.encode())], doc_type="evaluation",
-                 metadata=review))
+    created(
+        send(bare_client, [("note.txt", NOTE.encode())], doc_type="evaluation", metadata=review)
+    )
 
     again = created(send(bare_client, [("note.txt", NOTE.encode())]))
     assert (again["status"], again["items"][0]["version"]) == ("unchanged", None)
     assert again["document"]["doc_type"] == "evaluation"
 
     newer = NOTE + "\nThe rota hangs in the chapel porch.\n"
-    body = created(send(bare_client, [("note.txt", newer.encode())],
-                        metadata={"programme": "P2"}))
+    body = created(send(bare_client, [("note.txt", newer.encode())], metadata={"programme": "P2"}))
     assert (body["status"], body["items"][0]["version"]) == ("updated", 2)
     assert body["document"]["doc_type"] == "evaluation"
     assert body["document"]["metadata"] == {**review, "programme": "P2", "year": 2020}

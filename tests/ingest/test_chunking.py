@@ -168,8 +168,10 @@ def test_wrapped_numbered_paragraph_is_body_text_not_a_heading() -> None:
     chunks = chunk_pages([Page(1, text)])
 
     assert [(c.heading, c.text) for c in chunks] == [
-        ("Terms",
-         "1. The Parties agree that all forces withdraw.\n\n2. Demobilisation shall follow."),
+        (
+            "Terms",
+            "1. The Parties agree that all forces withdraw.\n\n2. Demobilisation shall follow.",
+        ),
     ]
 
 
@@ -331,12 +333,14 @@ def generate(seed: int) -> tuple[list[Page], list[str], list[tuple[int, str]]]:
         position = 0
         for _ in range(rng.randint(0, 6)):
             if rng.random() < 0.3:
-                title = rng.choice([
-                    f"# Part {rng.randint(1, 9)} notes",
-                    f"ARTICLE {rng.randint(1, 40)} - CANTONMENT",
-                    f"{rng.randint(1, 9)}. Findings",
-                    "GENERAL PROVISIONS",
-                ])
+                title = rng.choice(
+                    [
+                        f"# Part {rng.randint(1, 9)} notes",
+                        f"ARTICLE {rng.randint(1, 40)} - CANTONMENT",
+                        f"{rng.randint(1, 9)}. Findings",
+                        "GENERAL PROVISIONS",
+                    ]
+                )
                 heading = title.removeprefix("# ")
                 headings.append((offset + position, heading))
                 block = f"{title}\n{sentence(rng, 5)}" if rng.random() < 0.5 else title

@@ -11,13 +11,19 @@ from tests.docs import make_docx
 
 
 def test_read_docx_gives_headings_as_markdown_paragraphs_and_table_rows() -> None:
-    content = read_docx("accord.docx", make_docx([
-        ("title", "Lomé Peace Accord"),
-        ("h1", "Article 1: Ceasefire"),
-        ("p", "The Parties agree to a ceasefire across the northern provinces."),
-        ("h2", "Cantonment"),
-        ("table", "Site|Capacity;Kenema|500"),
-    ], title="Lomé Accord (signed)"))
+    content = read_docx(
+        "accord.docx",
+        make_docx(
+            [
+                ("title", "Lomé Peace Accord"),
+                ("h1", "Article 1: Ceasefire"),
+                ("p", "The Parties agree to a ceasefire across the northern provinces."),
+                ("h2", "Cantonment"),
+                ("table", "Site|Capacity;Kenema|500"),
+            ],
+            title="Lomé Accord (signed)",
+        ),
+    )
 
     assert content.title == "Lomé Accord (signed)"
     assert content.pages[0].text.split("\n\n") == [
@@ -31,13 +37,18 @@ def test_read_docx_gives_headings_as_markdown_paragraphs_and_table_rows() -> Non
 
 
 def test_the_chunker_keeps_word_headings_and_hard_page_breaks_number_pages() -> None:
-    content = read_docx("accord.docx", make_docx([
-        ("h1", "Article 1"),
-        ("p", "Forces withdraw to the cantonment sites."),
-        ("break", ""),
-        ("h1", "Article 2"),
-        ("p", "# Refugees return voluntarily, a body line despite its hash."),
-    ]))
+    content = read_docx(
+        "accord.docx",
+        make_docx(
+            [
+                ("h1", "Article 1"),
+                ("p", "Forces withdraw to the cantonment sites."),
+                ("break", ""),
+                ("h1", "Article 2"),
+                ("p", "# Refugees return voluntarily, a body line despite its hash."),
+            ]
+        ),
+    )
 
     chunks = chunk_pages(content.pages)
 

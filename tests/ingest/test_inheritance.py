@@ -11,7 +11,7 @@ import pytest
 from ingest.pipeline import IngestOptions, ingest_paths, ingest_upload
 from kb.access import Viewer
 from kb.knowledge_base import KnowledgeBase
-from kb.schema import load_schema
+from kb.metadata.schema import load_schema
 from tests.docs import write
 
 pytestmark = pytest.mark.backends
@@ -73,8 +73,9 @@ def test_what_is_given_changes_only_those_fields_and_is_audited(
     _, (entry, *_) = kb.audit("note")
     assert entry.action == "edit"
     assert entry.before == {"metadata": {**FIELDS, "year": 2020}}
-    assert entry.after == {"metadata": {**FIELDS, "year": 2020, "programme": "P2",
-                                        "themes": ["fuel"]}}
+    assert entry.after == {
+        "metadata": {**FIELDS, "year": 2020, "programme": "P2", "themes": ["fuel"]}
+    }
 
 
 def test_a_new_version_inherits_every_field_its_upload_does_not_give(
@@ -126,9 +127,7 @@ def test_a_document_the_uploader_may_not_see_lends_nothing(
     kb: KnowledgeBase, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "memo.md", NOTE)
-    hidden = IngestOptions(
-        doc_type="evaluation", metadata=FIELDS, classification="confidential"
-    )
+    hidden = IngestOptions(doc_type="evaluation", metadata=FIELDS, classification="confidential")
     ingest_paths(kb, [path], hidden)
     reader = Viewer("rui", "evaluator", "internal")
 

@@ -13,13 +13,13 @@ from ingest.jobs import Worker, enqueue_uploads
 from ingest.pipeline import IngestOptions
 from ingest.uploads import Upload
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import InputError, InvalidMetadataError
 from kb.knowledge_base import KnowledgeBase
+from kb.metadata.schema import load_schema
 from kb.models import Filters, SearchRequest
-from kb.schema import load_schema
 from kb.settings import Settings
-from kb.store import Store
+from kb.store.protocol import Store
 
 pytestmark = pytest.mark.backends
 

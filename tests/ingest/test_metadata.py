@@ -56,8 +56,21 @@ def test_normalise_date_gives_iso(value: Any, iso: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["n.d.", "spring 1998", "sometime after the war", "", "1998-13-45", "31 February 1998",
-     "12/03/1998", 98, 12345, 3.5, None, True, ["1998"]],
+    [
+        "n.d.",
+        "spring 1998",
+        "sometime after the war",
+        "",
+        "1998-13-45",
+        "31 February 1998",
+        "12/03/1998",
+        98,
+        12345,
+        3.5,
+        None,
+        True,
+        ["1998"],
+    ],
 )
 def test_normalise_date_returns_anything_else_unchanged(value: Any) -> None:
     result = normalise_date(value)
@@ -75,7 +88,10 @@ def test_normalise_metadata_puts_dates_in_iso_form_and_derives_the_year() -> Non
     )
 
     assert metadata == {
-        "date": "1998-03-12", "signed_date": "1998-03", "country": "Liberia", "year": 1998,
+        "date": "1998-03-12",
+        "signed_date": "1998-03",
+        "country": "Liberia",
+        "year": 1998,
     }
 
 
@@ -85,7 +101,8 @@ def test_normalise_metadata_derives_the_year_from_a_year_only_date() -> None:
 
 def test_normalise_metadata_keeps_a_year_that_is_given() -> None:
     assert normalise_metadata({"date": "1998-03-12", "year": 1999}) == {
-        "date": "1998-03-12", "year": 1999,
+        "date": "1998-03-12",
+        "year": 1999,
     }
 
 
@@ -99,7 +116,7 @@ def test_normalise_metadata_leaves_fields_that_are_not_dates_alone() -> None:
     assert normalise_metadata(raw) == raw
 
 
-@pytest.mark.parametrize("key", ["bad\"key", "", "x" * 201, " lead", "tab\there"])
+@pytest.mark.parametrize("key", ['bad"key', "", "x" * 201, " lead", "tab\there"])
 def test_normalise_metadata_refuses_bad_keys(key: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         normalise_metadata({key: "value"})

@@ -17,7 +17,7 @@ from ingest.pipeline import (
     ingest_paths,
     ingest_upload,
 )
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import (
     EmptyInputError,
     EncryptedError,

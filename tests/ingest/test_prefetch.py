@@ -16,7 +16,7 @@ import pytest
 from ingest.outcomes import ItemOutcome
 from ingest.pipeline import ingest_paths
 from ingest.prefetch import Prefetch
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from tests.crashing import KB, POLL_SECONDS

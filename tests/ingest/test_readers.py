@@ -159,7 +159,10 @@ def test_read_text_splits_pages_at_form_feeds() -> None:
     content = read_text("a.txt", b"First page.\fSecond page.\f\fFourth page.")
 
     assert [(p.number, p.text) for p in content.pages] == [
-        (1, "First page."), (2, "Second page."), (3, ""), (4, "Fourth page."),
+        (1, "First page."),
+        (2, "Second page."),
+        (3, ""),
+        (4, "Fourth page."),
     ]
     assert content.title is None
 
@@ -288,7 +291,8 @@ def hostile_pdfs(long: bool = True) -> list[object]:
     left out when `long` is false."""
     return [
         pytest.param(
-            row, id=Path(row["file"]).name,
+            row,
+            id=Path(row["file"]).name,
             marks=[pytest.mark.slow] if int(row.get("pypdf_pages") or 0) >= 10 else [],
         )
         for row in manifest_rows()
@@ -405,10 +409,12 @@ def test_an_encrypted_pdf_with_an_empty_user_password_is_not_refused_as_encrypte
 
 
 def test_running_page_number_footers_are_not_text() -> None:
-    data = make_pdf([
-        "Article 1. The ceasefire holds.\nPage 1 of 2",
-        "Article 2. In 2001 the parties met.\n- 2 -",
-    ])
+    data = make_pdf(
+        [
+            "Article 1. The ceasefire holds.\nPage 1 of 2",
+            "Article 2. In 2001 the parties met.\n- 2 -",
+        ]
+    )
     pages = read_pdf("footers.pdf", data).pages
     assert "Page 1 of 2" not in pages[0].text and "The ceasefire holds." in pages[0].text
     assert "- 2 -" not in pages[1].text and "In 2001 the parties met." in pages[1].text

@@ -16,7 +16,7 @@ from ingest.inheritance import Given, stored_document
 from ingest.pipeline import IngestOptions, ingest_paths, prepare_file
 from ingest.resume import stored_draft
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome
 from kb.settings import Settings

@@ -11,7 +11,7 @@ import pytest
 from ingest.pipeline import ingest_paths
 from ingest.readers import ReadOptions, read_bytes
 from ingest.sandbox import Limits, Sandbox, read_bounded, shared_sandbox
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import EncryptedError, ParseLimitError
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings

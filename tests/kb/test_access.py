@@ -12,7 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from kb.access import LEVELS, Viewer, may_see
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest

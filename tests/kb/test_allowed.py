@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from kb.access import Viewer
-from kb.allowed import filter_key
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
-from kb.owners import ChunkOwners
+from kb.search.owners import ChunkOwners
+from kb.store.allowed import filter_key
 
 pytestmark = pytest.mark.backends
 

@@ -12,12 +12,12 @@ import pytest
 
 from ingest.pipeline import ingest_paths
 from kb.access import Viewer
-from kb.embedder import Embedder
-from kb.index import EXACT, HNSW
-from kb.index_file import INDEX_NAME
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
+from kb.vectors.index import EXACT, HNSW
+from kb.vectors.index_file import INDEX_NAME
 from tests.conftest import EXAMPLES
 
 QUERIES = [

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.aspects import MAX_ASPECTS, split_aspects
-from kb.fusion import combine_aspects
+from kb.search.aspects import MAX_ASPECTS, split_aspects
+from kb.search.fusion import combine_aspects
 
 BRIEF = (
     "Fighting in the north stopped last week under a fragile truce. "

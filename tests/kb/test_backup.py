@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from kb.backup import MANIFEST_NAME, backup_store, restore_store
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import InvalidRequestError
-from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
-from kb.sqlite_base import DATABASE_NAME
+from kb.store.base import DATABASE_NAME
+from kb.vectors.index_file import HEADER_NAME, INDEX_NAME
 from tests.api.conftest import load_corpus
 from tests.kb.test_knowledge_base import TEXTS, draft
 

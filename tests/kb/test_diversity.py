@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.diversity import mmr
+from kb.search.diversity import mmr
 
 RELEVANCE = {"p1": 1.0, "p2": 0.98, "p3": 0.97, "other": 0.9, "far": 0.1}
 # p1-p3: protocols of one peace process (nearly the same vector); "other" points elsewhere

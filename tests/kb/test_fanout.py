@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.embedder import Embedder
-from kb.fanout import Fanout
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import SearchRequest
+from kb.search.fanout import Fanout
 from kb.settings import Settings
 from tests.drafts import passage_draft
 

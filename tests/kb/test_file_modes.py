@@ -12,7 +12,7 @@ import pytest
 
 from ingest.pipeline import ingest_paths
 from kb.backup import backup_store
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import SearchRequest
 from kb.settings import Settings

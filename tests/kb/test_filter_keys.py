@@ -12,7 +12,7 @@ from kb.access import Viewer
 from kb.errors import InvalidRequestError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest
-from kb.pack_suggest import PackSuggestion
+from kb.packs.suggesting import PackSuggestion
 
 pytestmark = pytest.mark.backends
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb.fusion import Ranking, best_scores, reciprocal_rank_fusion, score_fusion
+from kb.search.fusion import Ranking, best_scores, reciprocal_rank_fusion, score_fusion
 
 # chunks 1-2 belong to document a, 3 to b, 4 to c, 5 to d
 OWNER = {1: "a", 2: "a", 3: "b", 4: "c", 5: "d"}

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.index import HNSW, AnnParams, VectorIndex
-from kb.index_file import HEADER_NAME, INDEX_NAME, saved_generation
+from kb.vectors.index import HNSW, AnnParams, VectorIndex
+from kb.vectors.index_file import HEADER_NAME, INDEX_NAME, saved_generation
 
 
 def unit_vectors(count: int, dimension: int = 16, seed: int = 0) -> np.ndarray:
@@ -76,7 +76,7 @@ def test_load_refuses_a_stale_index(
 
 
 def test_load_accepts_an_index_behind_the_store_as_it_was_saved(tmp_path: Path) -> None:
-    """The caller catches it up (kb.index_cache); the store's count is then no check."""
+    """The caller catches it up (kb.vectors.index_cache); the store's count is then no check."""
     index = VectorIndex.build(np.arange(50, dtype=np.int64), unit_vectors(50), generation=7)
     index.stamp = "s1"
     index.save(tmp_path)

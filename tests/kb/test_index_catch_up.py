@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embedder import Embedder, TorchEmbedder
-from kb.index_file import HEADER_NAME, INDEX_NAME
+from kb.embedding.embedder import Embedder, TorchEmbedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, SearchRequest
 from kb.settings import Settings
+from kb.vectors.index_file import HEADER_NAME, INDEX_NAME
 
 TEXTS = {
     "ceasefire": "The parties agree to an immediate ceasefire along the northern line of contact.",

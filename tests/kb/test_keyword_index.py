@@ -18,15 +18,15 @@ import pytest
 import tantivy
 
 from kb.access import Viewer
-from kb.allowed import Allowed
-from kb.embedder import Embedder
-from kb.keyword_index import KeywordIndex
-from kb.keyword_parts import FOLDER, Parts, part_name
+from kb.embedding.embedder import Embedder
+from kb.keywords.index import KeywordIndex
+from kb.keywords.parts import FOLDER, Parts, part_name
+from kb.keywords.query import parse_query
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
-from kb.query import parse_query
 from kb.settings import Settings
-from kb.sqlite_store import SQLiteStore
+from kb.store.allowed import Allowed
+from kb.store.sql_store import SQLiteStore
 from tests.drafts import passage_draft
 
 pytestmark = pytest.mark.backends
@@ -114,7 +114,7 @@ def test_follows_additions_new_versions_title_edits_and_purges(
 def test_another_process_catches_up_the_saved_index_without_rebuilding(
     store: SQLiteStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="kb.keyword_index")
+    caplog.set_level(logging.INFO, logger="kb.keywords.index")
     assert found(keywords(store), "ceasefire")
     write(store, (4, "ceasefire in the highlands"))
     later = keywords(store)  # a new process: the files on disk, one write behind
@@ -128,7 +128,7 @@ def test_an_index_of_another_state_is_rebuilt(
     caplog: pytest.LogCaptureFixture,
     make_store: Callable[..., SQLiteStore],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="kb.keyword_index")
+    caplog.set_level(logging.INFO, logger="kb.keywords.index")
     assert found(keywords(store, stamp="before"), "ceasefire")
     # A restore from backup gives the store another stamp: the log may not be the one read.
     assert found(keywords(store, stamp="after"), "ceasefire") == ["doc-0", "doc-3"]
@@ -201,7 +201,7 @@ def test_a_filtered_search_returns_allowed_passages_only(
 def test_reindex_rebuilds_it_and_hybrid_search_uses_it(
     tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="kb.keyword_index")
+    caplog.set_level(logging.INFO, logger="kb.keywords.index")
     with KnowledgeBase(Settings(store=tmp_path / "kb"), embedder=embedder) as kb:
         kb.add([passage_draft(n, text) for n, text in enumerate(TEXTS)])
         found = kb.search(SearchRequest(query="restitution", mode="keyword"))
@@ -215,9 +215,9 @@ def test_reindex_rebuilds_it_and_hybrid_search_uses_it(
 BUILD = """
 import sys
 from pathlib import Path
-from kb.keyword_index import KeywordIndex
+from kb.keywords.index import KeywordIndex
 from kb.settings import Settings
-from kb.backends import open_store
+from kb.store.backends import open_store
 
 settings = Settings(store=Path(sys.argv[1]), database_url=sys.argv[2] or None)
 KeywordIndex(open_store(settings), settings, lambda: "").prepare()

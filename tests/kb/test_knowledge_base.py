@@ -9,12 +9,12 @@ import numpy as np
 import psycopg
 import pytest
 
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import InvalidRequestError, ModelMismatchError, NotFoundError
-from kb.index_file import HEADER_NAME, INDEX_NAME
 from kb.knowledge_base import KnowledgeBase
 from kb.models import AddOutcome, ChunkDraft, DocumentDraft, Filters, SearchRequest
 from kb.settings import Settings
+from kb.vectors.index_file import HEADER_NAME, INDEX_NAME
 
 pytestmark = pytest.mark.backends
 

@@ -13,21 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import StoreBusyError
 from kb.knowledge_base import KnowledgeBase
-from kb.lock import WriterLock
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
-from kb.sqlite_base import DATABASE_NAME
-from kb.sqlite_store import SQLiteStore
+from kb.store.base import DATABASE_NAME
+from kb.store.lock import WriterLock
+from kb.store.sql_store import SQLiteStore
 from tests.kb.test_knowledge_base import TEXTS, draft
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = """
 import sys
 from pathlib import Path
-from kb.lock import WriterLock
+from kb.store.lock import WriterLock
 with WriterLock(Path(sys.argv[1]), 0).hold():
     print("held", flush=True)
     sys.stdin.read()

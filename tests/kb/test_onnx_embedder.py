@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embedder import Embedder, TorchEmbedder
+from kb.embedding.embedder import Embedder, TorchEmbedder
+from kb.embedding.layout import read_layout
+from kb.embedding.onnx_embedder import BACKEND_SUFFIX, OnnxEmbedder
+from kb.embedding.onnx_model import POINTER, file_hash
 from kb.errors import InvalidRequestError, ModelMismatchError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, SearchRequest
-from kb.onnx_embedder import BACKEND_SUFFIX, OnnxEmbedder
-from kb.onnx_model import POINTER, file_hash, read_layout
 from kb.settings import Settings
 from tests.conftest import EXAMPLES, ROOT
 
@@ -151,7 +152,7 @@ def test_export_and_use_need_no_network(tmp_path: Path) -> None:
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "from kb.settings import Settings\n"
-        "from kb.onnx_embedder import OnnxEmbedder\n"
+        "from kb.embedding.onnx_embedder import OnnxEmbedder\n"
         f"embedder = OnnxEmbedder(Settings(model_cache={str(tmp_path)!r}))\n"
         "print(embedder.encode_query('ceasefire observers').shape)\n"
     )

@@ -11,11 +11,11 @@ import pytest
 
 from ingest.pipeline import ingest_paths
 from kb.backup import backup_store, restore_store
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import NotFoundError
 from kb.knowledge_base import KnowledgeBase
-from kb.original_files import OriginalFiles
 from kb.settings import Settings
+from kb.store.original_files import OriginalFiles
 from tests.docs import make_docx, make_pdf, write
 
 WORDS = "The ceasefire monitors of the {} sector met the parties on the amnesty and the return."

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from kb import sql
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
 from kb.settings import Settings
-from kb.sqlite_store import SQLiteStore
+from kb.store.sql_store import SQLiteStore
+from kb.store.sqlite import sql
 from tests.kb.test_access import MARKED, draft
 
 GUEST = Viewer("guest", "trainer", "public")  # sees only "open"
@@ -74,11 +74,15 @@ def test_edit_changes_only_what_is_given(marked: KnowledgeBase) -> None:
     pack = mixed(marked)
     edited = marked.edit_pack(pack.pack_id, title="  Monitoring   ceasefires ")
     assert (edited.title, edited.audience, edited.objectives) == (
-        "Monitoring ceasefires", "mediators", ("compare", "weigh")
+        "Monitoring ceasefires",
+        "mediators",
+        ("compare", "weigh"),
     )
     edited = marked.edit_pack(pack.pack_id, audience="", objectives=["read", " argue "])
     assert (edited.title, edited.audience, edited.objectives) == (
-        "Monitoring ceasefires", "", ("read", "argue")
+        "Monitoring ceasefires",
+        "",
+        ("read", "argue"),
     )
     assert docs(edited) == docs(pack)
     for bad in ({"title": " "}, {"objectives": ["fine", ""]}, {"audience": "x" * 301}):
@@ -137,7 +141,11 @@ def test_a_viewer_reorders_only_their_items_and_the_withheld_keep_their_slots(
     moved = marked.move_pack_item(pack.pack_id, ids[0], 0, GUEST)  # sees ids 4 and 0
     assert [i.item_id for i in moved.items] == [ids[0], ids[4]]
     assert [i.item_id for i in marked.pack(pack.pack_id).items] == [
-        ids[0], ids[1], ids[4], ids[3], ids[2]
+        ids[0],
+        ids[1],
+        ids[4],
+        ids[3],
+        ids[2],
     ]
 
 
@@ -165,7 +173,10 @@ def test_duplicate_as_a_viewer_copies_only_the_items_they_see(marked: KnowledgeB
     copy = marked.duplicate_pack(pack.pack_id, "rae", viewer=STAFF)
     assert copy.pack_id != pack.pack_id
     assert (copy.title, copy.audience, copy.objectives, copy.owner) == (
-        "Copy of Mixed", "mediators", ("compare", "weigh"), "rae"
+        "Copy of Mixed",
+        "mediators",
+        ("compare", "weigh"),
+        "rae",
     )
     assert [(i.document_id, i.chunk_id, i.note) for i in copy.items] == [
         (i.document_id, i.chunk_id, i.note) for i in marked.pack(pack.pack_id, STAFF).items
@@ -270,7 +281,8 @@ def test_a_store_made_before_items_had_ids_migrates(tmp_path: Path) -> None:
         first, second = store.get_pack(1), store.get_pack(2)
         assert first is not None and second is not None
         assert [(i.item_id, i.position, i.document_id, i.note) for i in first.items] == [
-            (1, 0, "a", "first"), (2, 1, "b", "second")
+            (1, 0, "a", "first"),
+            (2, 1, "b", "second"),
         ]
         assert [(i.item_id, i.chunk_id) for i in second.items] == [(3, 7)]
         assert store.add_pack_items(2, [("d", None, "")]) == [4]

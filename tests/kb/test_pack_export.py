@@ -14,11 +14,11 @@ import pytest
 from pypdf import PdfReader
 
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft
-from kb.pack_export import PackExport, file_name, gather, render
-from kb.pack_pdf import render_pdf
+from kb.packs.export import PackExport, file_name, gather, render
+from kb.packs.pdf import render_pdf
 from kb.settings import Settings
 
 GUEST = Viewer("guest", "trainer", "public")
@@ -58,12 +58,30 @@ def kb(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Knowledg
     base = KnowledgeBase(settings, embedder=embedder)
     base.add(
         [
-            draft("accord", "Valdoria Ceasefire Accord <i>1998</i>", [OTHER_PAGE, PASSAGE],
-                  "public", "agreement", "1998-03-14"),
-            draft("secret-talks", "Quartzite Channel Minutes", [SECRET], "confidential",
-                  "evaluation", "2004-05-05"),
-            draft("review", "Évaluation of the monitoring mission", [OTHER_PAGE + " Again."],
-                  "public", "evaluation", "2002-06-30"),
+            draft(
+                "accord",
+                "Valdoria Ceasefire Accord <i>1998</i>",
+                [OTHER_PAGE, PASSAGE],
+                "public",
+                "agreement",
+                "1998-03-14",
+            ),
+            draft(
+                "secret-talks",
+                "Quartzite Channel Minutes",
+                [SECRET],
+                "confidential",
+                "evaluation",
+                "2004-05-05",
+            ),
+            draft(
+                "review",
+                "Évaluation of the monitoring mission",
+                [OTHER_PAGE + " Again."],
+                "public",
+                "evaluation",
+                "2002-06-30",
+            ),
         ],
         "setup",
     )
@@ -178,7 +196,7 @@ def test_without_the_font_package_the_pdf_falls_back_to_latin_1(
     kb: KnowledgeBase, pack_id: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     export: PackExport = gather(kb, pack_id, GUEST)
-    with caplog.at_level(logging.WARNING, logger="kb.pack_pdf"):
+    with caplog.at_level(logging.WARNING, logger="kb.packs.pdf"):
         data = render_pdf(export, find_fonts=False)
     assert "font-source-sans-pro is not installed" in caplog.text
     text = text_of_pdf(data)

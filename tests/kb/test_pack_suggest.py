@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import InvalidRequestError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import DOC_TYPES, ChunkDraft, DocumentDraft, Filters, SearchRequest
@@ -33,30 +33,78 @@ class Doc:
 # Four documents of one process (the same parties, or a link to it) say the most about
 # ceasefire monitoring; three processes elsewhere say less, from other decades and types.
 DOCS = (
-    Doc("vald-ceasefire", "Ceasefire monitoring: unarmed monitors verify the ceasefire lines "
+    Doc(
+        "vald-ceasefire",
+        "Ceasefire monitoring: unarmed monitors verify the ceasefire lines "
         "and report ceasefire violations to the joint monitoring commission.",
-        "agreement", "1998-03-14", "Aurel Highlands", {"parties": AHLF}),
-    Doc("vald-protocol", "A protocol on ceasefire monitoring: the monitoring commission, "
+        "agreement",
+        "1998-03-14",
+        "Aurel Highlands",
+        {"parties": AHLF},
+    ),
+    Doc(
+        "vald-protocol",
+        "A protocol on ceasefire monitoring: the monitoring commission, "
         "ceasefire violations and monitors at every checkpoint.",
-        "agreement", "1999-01-10", "Aurel Highlands", {"parties": list(reversed(AHLF))}),
-    Doc("vald-renewal", "Renewal of the ceasefire and of the ceasefire monitoring mission; "
+        "agreement",
+        "1999-01-10",
+        "Aurel Highlands",
+        {"parties": list(reversed(AHLF))},
+    ),
+    Doc(
+        "vald-renewal",
+        "Renewal of the ceasefire and of the ceasefire monitoring mission; "
         "monitors stay on the ceasefire lines.",
-        "agreement", "2001-05-02", "Aurel Highlands", {"parties": AHLF}),
-    Doc("vald-review", "Review of ceasefire monitoring by the monitors of the ceasefire "
+        "agreement",
+        "2001-05-02",
+        "Aurel Highlands",
+        {"parties": AHLF},
+    ),
+    Doc(
+        "vald-review",
+        "Review of ceasefire monitoring by the monitors of the ceasefire "
         "commission: violations fell where monitors patrolled.",
-        "evaluation", "2012-06-30", "Verenne"),  # linked below: the same process
-    Doc("delta-lessons", "Lessons from the delta talks: observers of the truce were trusted "
+        "evaluation",
+        "2012-06-30",
+        "Verenne",
+    ),  # linked below: the same process
+    Doc(
+        "delta-lessons",
+        "Lessons from the delta talks: observers of the truce were trusted "
         "when local women's groups named them.",
-        "lessons-learned", "2015-02-01", "Belgarra Delta", {"parties": ["Delta Council"]}),
-    Doc("coast-evaluation", "An evaluation of the coastal mission: a small team watched the "
+        "lessons-learned",
+        "2015-02-01",
+        "Belgarra Delta",
+        {"parties": ["Delta Council"]},
+    ),
+    Doc(
+        "coast-evaluation",
+        "An evaluation of the coastal mission: a small team watched the "
         "truce and the return of fishermen to the harbours.",
-        "evaluation", "2009-09-09", "Lusenian Coast", {"countries": ["Lusenia"]}),
-    Doc("plateau-accord", "The border accord on the plateau set up joint patrols to watch the "
+        "evaluation",
+        "2009-09-09",
+        "Lusenian Coast",
+        {"countries": ["Lusenia"]},
+    ),
+    Doc(
+        "plateau-accord",
+        "The border accord on the plateau set up joint patrols to watch the "
         "new line and settle incidents.",
-        "agreement", "2023-04-04", "Tamsin Plateau", {"countries": ["Orlav", "Kestria"]}),
-    Doc("hidden-monitoring", "Confidential: ceasefire monitoring and ceasefire violations "
+        "agreement",
+        "2023-04-04",
+        "Tamsin Plateau",
+        {"countries": ["Orlav", "Kestria"]},
+    ),
+    Doc(
+        "hidden-monitoring",
+        "Confidential: ceasefire monitoring and ceasefire violations "
         "reported by the monitors of the secret commission.",
-        "evaluation", "2012-12-12", "Kestria Hills", {"parties": ["Kestria"]}, "confidential"),
+        "evaluation",
+        "2012-12-12",
+        "Kestria Hills",
+        {"parties": ["Kestria"]},
+        "confidential",
+    ),
 )
 PROCESS = {"vald-ceasefire", "vald-protocol", "vald-renewal", "vald-review"}
 THEME = "ceasefire monitoring"

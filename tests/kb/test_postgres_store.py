@@ -12,15 +12,15 @@ import psycopg
 import pytest
 
 from kb.access import Viewer
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import StoreError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, Original, SearchRequest
-from kb.postgres_connection import redact, to_psycopg
-from kb.postgres_store import PostgresStore, tsquery_text
 from kb.settings import Settings
-from kb.sql_postgres_schema import MIGRATIONS
-from kb.sqlite_store import SQLiteStore
+from kb.store.postgres.connection import redact, to_psycopg
+from kb.store.postgres.sql_schema import MIGRATIONS
+from kb.store.postgres.store import PostgresStore, tsquery_text
+from kb.store.sql_store import SQLiteStore
 from tests.drafts import passage_draft
 from tests.postgres_server import PostgresServer, new_database
 

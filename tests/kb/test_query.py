@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from kb.errors import InvalidRequestError
-from kb.filters import parse_filters, split_pairs
-from kb.query import fts_expression, parse_query
-from kb.snippet import make_snippet
+from kb.keywords.query import fts_expression, parse_query
+from kb.metadata.filters import parse_filters, split_pairs
+from kb.search.snippet import make_snippet
 
 
 def test_terms_drop_stopwords_and_keep_phrases() -> None:

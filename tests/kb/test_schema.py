@@ -10,8 +10,8 @@ import pytest
 
 from ingest.metadata import checked_metadata
 from kb.errors import ConfigError, InvalidMetadataError
+from kb.metadata.schema import MetadataSchema, load_schema, validate_metadata
 from kb.models import DOC_TYPES
-from kb.schema import MetadataSchema, load_schema, validate_metadata
 from tests.conftest import EXAMPLES
 
 AGREEMENT = {"date": "1998-03-14", "parties": ["Valdoria", "AHLF"], "stage": "ceasefire"}
@@ -40,14 +40,23 @@ def test_the_bundled_schema_covers_every_document_type(schema: MetadataSchema) -
     assert schema.types["evaluation"].required_any == (("programme", "mission"),)
     assert schema.types["other"].required == ()
     # PA-X's stages (bench/eval/pax-dev's stage_label), as our choices.
-    assert {"pre-negotiation", "ceasefire", "framework", "comprehensive", "implementation",
-            "renewal", "other"} == set(schema.fields["stage"].choices)
+    assert {
+        "pre-negotiation",
+        "ceasefire",
+        "framework",
+        "comprehensive",
+        "implementation",
+        "renewal",
+        "other",
+    } == set(schema.fields["stage"].choices)
 
 
 def test_valid_metadata_passes_and_comes_back_tidied(schema: MetadataSchema) -> None:
     assert validate_metadata(schema, "agreement", "Accord", AGREEMENT) == AGREEMENT
     tidied = validate_metadata(
-        schema, "agreement", "Accord",
+        schema,
+        "agreement",
+        "Accord",
         {**AGREEMENT, "parties": "Kestrian Federation", "stage": " Ceasefire ", "extra": [1, 2]},
     )
     assert tidied["parties"] == ["Kestrian Federation"]  # one party is a list of one
@@ -83,8 +92,12 @@ def test_a_list_field_given_as_text_is_split_on_semicolons(schema: MetadataSchem
         ("agreement", {**AGREEMENT, "parties": ["A", ""]}, "parties", "must be a list of"),
         ("agreement", {**AGREEMENT, "parties": {"a": 1}}, "parties", "must be a list of"),
         ("evaluation", {**EVALUATION, "region": ["North"]}, "region", "must be text"),
-        ("evaluation", {"date": "2005", "region": "North"}, "programme",
-         "is required for an evaluation (or mission)"),
+        (
+            "evaluation",
+            {"date": "2005", "region": "North"},
+            "programme",
+            "is required for an evaluation (or mission)",
+        ),
         ("lessons-learned", {"region": "North"}, "date", "is required for a lessons-learned"),
         ("other", {"stage": "final"}, "stage", "must be one of"),  # a declared field, any type
     ],
@@ -107,11 +120,20 @@ def test_every_problem_is_named_at_once(schema: MetadataSchema) -> None:
 def test_ingest_normalises_dates_before_checking_and_names_the_file(
     schema: MetadataSchema,
 ) -> None:
-    fields = {"title": "T", "doc_type": "agreement", "date": "14 March 1998",
-              "parties": ["A", "B"], "stage": "Ceasefire"}
+    fields = {
+        "title": "T",
+        "doc_type": "agreement",
+        "date": "14 March 1998",
+        "parties": ["A", "B"],
+        "stage": "Ceasefire",
+    }
     metadata = checked_metadata("accord.md", "agreement", fields, schema)
-    assert metadata == {"date": "1998-03-14", "year": 1998, "parties": ["A", "B"],
-                        "stage": "ceasefire"}
+    assert metadata == {
+        "date": "1998-03-14",
+        "year": 1998,
+        "parties": ["A", "B"],
+        "stage": "ceasefire",
+    }
     with pytest.raises(InvalidMetadataError) as caught:
         checked_metadata("accord.md", "agreement", {**fields, "date": "14 Brumaire"}, schema)
     assert caught.value.source == "accord.md"
@@ -137,13 +159,18 @@ def write_schema(tmp_path: Path, text: str) -> Path:
 
 
 def test_a_custom_schema_replaces_the_bundled_one(tmp_path: Path) -> None:
-    schema = load_schema(write_schema(tmp_path, """
+    schema = load_schema(
+        write_schema(
+            tmp_path,
+            """
 [fields.sector]
 kind = "choice"
 choices = ["Water", "Land"]
 [types.other]
 required = ["sector"]
-"""))
+""",
+        )
+    )
     assert schema.location == str(tmp_path / "schema.toml")
     assert validate_metadata(schema, "other", "T", {"sector": "water"}) == {"sector": "Water"}
     assert refused(schema, "other", {}) == {"sector": "is required for an other"}
@@ -156,7 +183,7 @@ required = ["sector"]
     [
         ("[fields.date\nkind = 'date'", "not valid TOML"),
         ("[fields.date]\nkind = 'timestamp'", "fields.date.kind must be one of"),
-        ("[fields.stage]\nkind = 'choice'", "`choices` goes with kind \"choice\""),
+        ("[fields.stage]\nkind = 'choice'", '`choices` goes with kind "choice"'),
         ("[fields.date]\nkind = 'date'\nformat = 'iso'", "unknown key(s) format"),
         ("[types.treaty]\nrequired = []", "types.treaty: not a document type"),
         ("[types.agreement]\nrequired = ['parties']", "requires 'parties', which [fields]"),

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
+from kb.keywords.query import parse_query
+from kb.keywords.selectivity import Selectivity, plan_keywords
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
-from kb.query import parse_query
-from kb.selectivity import Selectivity, plan_keywords
 from kb.settings import Settings
-from kb.sqlite_store import SQLiteStore
+from kb.store.sql_store import SQLiteStore
 from tests.drafts import passage_draft
 
 # Ten passages: "peace" in four, "security" in four others (never together), "ceasefire" in

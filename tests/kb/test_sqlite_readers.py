@@ -14,8 +14,8 @@ import pytest
 from kb.errors import StoreError
 from kb.models import Filters
 from kb.settings import Settings
-from kb.sqlite_readers import Readers, open_reader
-from kb.sqlite_store import SQLiteStore
+from kb.store.readers import Readers, open_reader
+from kb.store.sql_store import SQLiteStore
 from tests.drafts import passage_draft
 
 

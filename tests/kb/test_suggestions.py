@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from kb.models import Suggestion
-from kb.suggestions import build_vocabulary, satisfies, suggest, years
+from kb.search.suggestions import build_vocabulary, satisfies, suggest, years
 
 ROWS = [
     ("Con", "Georgia/(Abkhazia)/(Ossetia)", 40),

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import cli
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.errors import InvalidRequestError, StoreError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import ChunkDraft, DocumentDraft, Filters, Original, SearchRequest

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.app import create_app
 from ingest.pipeline import ingest_paths
-from kb.embedder import Embedder
+from kb.embedding.embedder import Embedder
 from kb.knowledge_base import KnowledgeBase
 from kb.settings import Settings
 from kb.users import Users

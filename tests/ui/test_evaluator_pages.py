@@ -21,8 +21,12 @@ HIDDEN = "tamsin-plateau-mediation-evaluation-2004"  # restricted
 VISIBLE = "aurel-highlands-declaration-of-principles-1996"
 # Words no sample document uses, so these uploads never change another test's results.
 TEXT = "The lake fisheries board sets quotas for net sizes and seasonal closures. " * 20
-AGREEMENT = {"doc_type": "agreement", "m_date": "1999-04-02", "m_parties": "North; South",
-             "m_stage": "framework"}
+AGREEMENT = {
+    "doc_type": "agreement",
+    "m_date": "1999-04-02",
+    "m_parties": "North; South",
+    "m_stage": "framework",
+}
 FIELD_ERROR = re.compile(r'class="field-error"[^>]*>([^<]*)<')
 
 
@@ -82,13 +86,20 @@ def test_readers_see_no_evaluator_links_and_get_403_pages(http: TestClient, site
     csrf = sign_in(http, site.keys["nadia"])
     document = http.get(f"/ui/documents/{VISIBLE}").text
     assert "Edit metadata" not in document and 'href="/ui/upload"' not in document
-    for path in ("/ui/upload", "/ui/trash", f"/ui/documents/{VISIBLE}/edit",
-                 f"/ui/documents/{VISIBLE}/versions"):
+    for path in (
+        "/ui/upload",
+        "/ui/trash",
+        f"/ui/documents/{VISIBLE}/edit",
+        f"/ui/documents/{VISIBLE}/versions",
+    ):
         answer = http.get(path)
         assert answer.status_code == 403, path
         assert answer.headers["content-type"].startswith("text/html"), path
-    for path in (f"/ui/documents/{VISIBLE}/delete", f"/ui/documents/{VISIBLE}/edit",
-                 f"/ui/trash/{VISIBLE}/restore"):
+    for path in (
+        f"/ui/documents/{VISIBLE}/delete",
+        f"/ui/documents/{VISIBLE}/edit",
+        f"/ui/trash/{VISIBLE}/restore",
+    ):
         assert http.post(path, data={"csrf": csrf}).status_code == 403, path
     assert site.kb.get_document(VISIBLE).deleted_at is None
     http.cookies.clear()
@@ -145,7 +156,7 @@ def test_each_file_gets_its_outcome(http: TestClient, site: Site, made: list[str
     assert outcomes(page) == ["unchanged"]
     status, page = upload(http, csrf, [("lake-two.txt", TEXT.encode())], **AGREEMENT)
     assert outcomes(page) == ["duplicate"]
-    assert "Same content as <a href=\"/ui/documents/lake-one\">" in page
+    assert 'Same content as <a href="/ui/documents/lake-one">' in page
     newer = (TEXT + "An amendment adds a closed season for eels.").encode()
     status, page = upload(http, csrf, [("x.txt", newer)], document_id="lake-one", **AGREEMENT)
     assert outcomes(page) == ["updated"] and "new version" in page
@@ -163,7 +174,10 @@ def test_a_marking_above_ones_clearance_is_refused_on_the_form(
     csrf = sign_in(http, ivan)
     before = documents(site)
     status, page = upload(
-        http, csrf, [("secret-lake.txt", TEXT.encode())], classification="confidential",
+        http,
+        csrf,
+        [("secret-lake.txt", TEXT.encode())],
+        classification="confidential",
         **AGREEMENT,
     )
     assert status == 422 and "above your clearance" in page
@@ -186,8 +200,9 @@ def test_hidden_documents_are_not_found_on_every_evaluator_page(
     document = site.kb.get_document(HIDDEN)
     assert document.deleted_at is None and document.title != "Mine now"
     # the upload form cannot take a hidden document's id for a new version either
-    status, page = upload(http, csrf, [("take.txt", TEXT.encode())], document_id=HIDDEN,
-                          doc_type="other")
+    status, page = upload(
+        http, csrf, [("take.txt", TEXT.encode())], document_id=HIDDEN, doc_type="other"
+    )
     assert outcomes(page) == ["failed"] and "not available" in page
 
 
@@ -198,8 +213,12 @@ def test_hostile_file_names_and_metadata_are_escaped(
     hostile = "<img src=x onerror=alert(1)>"
     made.append("img-src-x-onerror-alert-1")
     status, page = upload(
-        http, csrf, [(f"{hostile}.txt", TEXT.encode())], doc_type="other",
-        m_region="<script>alert(2)</script>", title=f"{hostile} title",
+        http,
+        csrf,
+        [(f"{hostile}.txt", TEXT.encode())],
+        doc_type="other",
+        m_region="<script>alert(2)</script>",
+        title=f"{hostile} title",
     )
     assert status == 303 and outcomes(page) == ["added"]
     assert hostile not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -217,13 +236,20 @@ def test_edit_saves_a_merge_patch_and_shows_problems_by_field(
 ) -> None:
     csrf = sign_in(http, site.keys["eva"])
     made.append("lake-edit")
-    upload(http, csrf, [("lake-edit.txt", (TEXT + "Edit me.").encode())], m_themes="fish",
-           **AGREEMENT)
+    upload(
+        http, csrf, [("lake-edit.txt", (TEXT + "Edit me.").encode())], m_themes="fish", **AGREEMENT
+    )
     site.kb.edit("lake-edit", {"metadata": {"basin": "north"}}, "test")  # a free field
     form = {
-        "csrf": csrf, "title": "Lake accord", "doc_type": "agreement",
-        "classification": "internal", "groups": "", "m_date": "1999-04-02",
-        "m_parties": "North; South; East", "m_stage": "implementation", "m_themes": "",
+        "csrf": csrf,
+        "title": "Lake accord",
+        "doc_type": "agreement",
+        "classification": "internal",
+        "groups": "",
+        "m_date": "1999-04-02",
+        "m_parties": "North; South; East",
+        "m_stage": "implementation",
+        "m_themes": "",
     }
     bad = http.post("/ui/documents/lake-edit/edit", data={**form, "m_date": "1999-13-40"})
     assert bad.status_code == 422 and "Nothing was saved" in bad.text
@@ -277,9 +303,15 @@ def test_admins_read_a_documents_changes_and_evaluators_do_not(
     assert http.get("/ui/documents/lake-audit/audit").status_code == 403
     http.cookies.clear()
     root = sign_in(http, site.keys["root"])
-    form = {"csrf": root, "title": "Lake audit", "doc_type": "agreement",
-            "classification": "internal", "m_date": "1999-04-02", "m_parties": "North; South",
-            "m_stage": "renewal"}
+    form = {
+        "csrf": root,
+        "title": "Lake audit",
+        "doc_type": "agreement",
+        "classification": "internal",
+        "m_date": "1999-04-02",
+        "m_parties": "North; South",
+        "m_stage": "renewal",
+    }
     assert http.post("/ui/documents/lake-audit/edit", data=form).status_code == 303
     assert "Changes (audit log)" in http.get("/ui/documents/lake-audit").text
     page = http.get("/ui/documents/lake-audit/audit").text
@@ -294,16 +326,21 @@ def test_a_new_version_from_the_form_keeps_every_field_it_does_not_change(
 ) -> None:
     csrf = sign_in(http, site.keys["eva"])
     made.append("lake-review")
-    review = {"doc_type": "evaluation", "m_date": "2011-03-04", "m_region": "Lake District",
-              "m_programme": "Fisheries Truce", "m_countries": "Marvania; Trevia",
-              "m_themes": "quotas"}
+    review = {
+        "doc_type": "evaluation",
+        "m_date": "2011-03-04",
+        "m_region": "Lake District",
+        "m_programme": "Fisheries Truce",
+        "m_countries": "Marvania; Trevia",
+        "m_themes": "quotas",
+    }
     status, _ = upload(http, csrf, [("lake-review.txt", TEXT.encode())], **review)
     assert status == 303
     site.kb.edit("lake-review", {"title": "The lake review, as edited"}, "ui:eva")
 
     form = http.get("/ui/upload", params={"document_id": "lake-review"}).text
     # The form comes filled in with what the document holds.
-    assert re.search(r'<option selected>evaluation</option>', form)
+    assert re.search(r"<option selected>evaluation</option>", form)
     assert 'value="The lake review, as edited"' in form
     assert 'value="Marvania; Trevia"' in form and 'value="Fisheries Truce"' in form
 
@@ -321,7 +358,10 @@ def test_a_new_version_from_the_form_keeps_every_field_it_does_not_change(
 
     # New metadata on the same bytes: an update of fields, not a new version.
     status, page = upload(
-        http, csrf, [("lake-review.txt", newer)], document_id="lake-review",
+        http,
+        csrf,
+        [("lake-review.txt", newer)],
+        document_id="lake-review",
         **{**required, "m_themes": "quotas; eels"},
     )
     assert outcomes(page) == ["updated"] and "metadata updated" in page

@@ -51,9 +51,7 @@ def test_a_wrong_key_is_refused_on_the_page(http: TestClient) -> None:
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/docs", "/ui\\x"])
-def test_sign_in_never_sends_the_user_off_the_ui(
-    http: TestClient, site: Site, target: str
-) -> None:
+def test_sign_in_never_sends_the_user_off_the_ui(http: TestClient, site: Site, target: str) -> None:
     answer = http.post("/ui/signin", data={"api_key": site.keys["nadia"], "next": target})
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/"
 
@@ -69,7 +67,7 @@ def test_sign_out_needs_the_forms_csrf_token(http: TestClient, site: Site) -> No
 
 def test_the_query_is_escaped_where_it_is_shown(http: TestClient, site: Site) -> None:
     sign_in(http, site, "nadia")
-    hostile = '</textarea><script>alert(1)</script> ceasefire'
+    hostile = "</textarea><script>alert(1)</script> ceasefire"
     page = http.get("/ui/", params={"q": hostile}).text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;/textarea&gt;&lt;script&gt;" in page

@@ -1,0 +1,1 @@
+"""The HTTP API's shapes (pydantic): requests, public records and responses, by resource."""

@@ -1,0 +1,5 @@
+"""The store: the protocol the rest of the core and the API rely on (`kb.store.protocol`),
+opening a store (`kb.store.backends`) and the SQL logic shared by its dialects; the dialects are
+leaves (`sqlite/`, `postgres/`). Imports `kb`'s records, errors, access and settings; nothing
+from search, vectors, embedding or packs.
+"""
