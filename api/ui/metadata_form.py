@@ -24,6 +24,8 @@ class FormField:
     description: str
     choices: tuple[str, ...]
     required_for: tuple[str, ...]  # document types that cannot go without it
+    # Fields that may stand in for it where one of a group is required (programme or mission).
+    alternatives: tuple[str, ...] = ()
 
     @property
     def input_name(self) -> str:
@@ -39,7 +41,11 @@ def form_fields(schema: MetadataSchema) -> list[FormField]:
             for doc_type, type_rule in schema.types.items()
             if name in type_rule.required or any(name in group for group in type_rule.required_any)
         )
-        fields.append(FormField(name, rule.kind, rule.description, rule.choices, required))
+        groups = [group for type_rule in schema.types.values() for group in type_rule.required_any]
+        alternatives = next((tuple(n for n in g if n != name) for g in groups if name in g), ())
+        fields.append(
+            FormField(name, rule.kind, rule.description, rule.choices, required, alternatives)
+        )
     return sorted(fields, key=lambda f: -len(f.required_for))
 
 

@@ -123,12 +123,17 @@ class Searcher:
         scores = scored[0]
         notices = []
         if held:
-            notices.append(
+            reason = (
                 "keyword matching is left out until the keyword index is current (it is being "
-                "built): these results are by meaning only"
+                "built)"
                 if self.keywords is not None
-                else "keyword matching needs KB_KEYWORD_ENGINE=tantivy for a signed-in reader: "
-                "these results are by meaning only"
+                else "keyword matching is not offered to signed-in users on this server (its "
+                "keyword engine would count documents a user may not see)"
+            )
+            notices.append(
+                f"{reason}: these results are by meaning only"
+                if request.mode == "hybrid"
+                else f"{reason}: search by meaning instead"
             )
         if vector is not None and (pieces := self._embedder.count_pieces(request.query)) > 1:
             notices.append(f"long query embedded in {pieces} pieces and combined")

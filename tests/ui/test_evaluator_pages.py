@@ -367,3 +367,31 @@ def test_a_new_version_from_the_form_keeps_every_field_it_does_not_change(
     assert outcomes(page) == ["updated"] and "metadata updated" in page
     assert not re.search(r'status-updated">new version', page)
     assert site.kb.get_document("lake-review").version == 2
+
+
+def test_the_empty_upload_form_names_no_type_so_a_revised_file_keeps_its_own(
+    http: TestClient, site: Site, made: list[str]
+) -> None:
+    # The form once preselected "agreement": a revised evaluation uploaded as it stood was
+    # asked for an agreement's parties and stage instead of being kept an evaluation.
+    csrf = sign_in(http, site.keys["eva"])
+    made.append("lake-survey")
+    survey = {"m_date": "2012-05-06", "m_region": "Lake District", "m_programme": "Nets"}
+    status, _ = upload(
+        http, csrf, [("lake-survey.txt", TEXT.encode())], doc_type="evaluation", **survey
+    )
+    assert status == 303
+    form = http.get("/ui/upload").text
+    select = form.split('<select id="doc_type"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="">—</option>' in select and "selected" not in select
+    # Where one of two fields is needed, each says so instead of both claiming to be required.
+    assert (
+        "required, or mission</span>" in form and "Required for: evaluation (or mission)." in form
+    )
+    # What the empty form sends: no type, no metadata. The file is a new version of its own.
+    revised = (TEXT + "The survey is repeated after the floods.").encode()
+    fields = {"doc_type": "", "title": "", "document_id": "", "groups": "", "classification": ""}
+    status, page = upload(http, csrf, [("lake-survey.txt", revised)], **fields)
+    assert outcomes(page) == ["updated"] and "new version 2" in page, page
+    document = site.kb.get_document("lake-survey")
+    assert document.doc_type == "evaluation" and document.metadata["programme"] == "Nets"
