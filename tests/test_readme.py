@@ -17,7 +17,7 @@ PAGES = [README, *sorted(DOCS.glob("*.md"))]
 README_MAX_BYTES = 25_000  # a user reads to the settings they need; design notes live in docs/
 
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
-CODE_SPAN = re.compile(r"`([^`\n]+)`")
+CODE_SPAN = re.compile(r"`([^`]+)`")  # a span may run over a line break
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 # A path of this repository named in backticks: `kb/search/searcher.py`, `api/ui/templates/`.
 REPO_PATH = re.compile(r"(?:kb|ingest|api|tests|bench|examples|docs|\.ci)/[\w./-]*")
