@@ -122,7 +122,7 @@ def print_table(table: Table, whole: Collection[str] = ()) -> None:
 
 
 def settings_table() -> str:
-    """The README's settings table, generated from `Settings` so the two never drift."""
+    """The settings table of docs/settings.md, generated from `Settings` so the two never drift."""
     lines = ["| variable | default | what it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         lines.append(f"| `KB_{name.upper()}` | `{field.default}` | {field.description} |")
