@@ -1,5 +1,6 @@
 """What evaluators do to stored documents: edit, delete and restore, purge, read versions and
-the audit log, link documents; the KnowledgeBase brings the vector index along with each change."""
+the audit log, link documents; the writer it is given brings the vector index along with each
+change."""
 
 from __future__ import annotations
 
@@ -22,19 +23,21 @@ from kb.store.protocol import Store, WriteResult
 # Fields of a document that an edit may change; its content changes only by a new version.
 EDITABLE = ("title", "doc_type", "date", "metadata", "classification", "groups")
 Seen = Viewer | None
+# What the knowledge base's writer lends: a store write with the index brought along, and
+# the writer lock alone (for writes that touch no vector).
+Change = Callable[[Callable[[], WriteResult]], None]
+Writing = Callable[[], AbstractContextManager[None]]
 
 
 class Curation:
-    store: Store
-    settings: Settings
+    """Reads and changes stored documents for a viewer; the writes go through `change` (the
+    store write with the vector index brought along) or `writing` (the writer lock alone)."""
 
-    def _change(self, write: Callable[[], WriteResult]) -> None:
-        """Run a store write and bring the vector index along (the KnowledgeBase does)."""
-        raise NotImplementedError
-
-    def writing(self) -> AbstractContextManager[None]:
-        """The store's one-writer lock (the KnowledgeBase holds it)."""
-        raise NotImplementedError
+    def __init__(self, store: Store, settings: Settings, change: Change, writing: Writing) -> None:
+        self.store = store
+        self.settings = settings
+        self._change = change
+        self._writing = writing
 
     # -- reading what is there ------------------------------------------------------------
 
@@ -200,9 +203,10 @@ class Curation:
             return []
         ids, hashes = self.store.live_simhashes()
         found = [ids[i] for i in near(fingerprint, hashes, bits) if ids[i] != document_id]
-        return self._visible_ids(found, viewer)
+        return self.visible_ids(found, viewer)
 
-    def _visible_ids(self, document_ids: list[str], viewer: Seen) -> list[str]:
+    def visible_ids(self, document_ids: list[str], viewer: Seen) -> list[str]:
+        """Those of these ids, in order, that name a document the viewer may see."""
         if viewer is None or not document_ids:
             return document_ids
         documents = self.store.documents_by_id(document_ids)
@@ -237,7 +241,7 @@ class Curation:
             raise InvalidRequestError("a document cannot be linked to itself")
         self.get_document(source_id, viewer)
         self.get_document(target_id, viewer)
-        with self.writing():
+        with self._writing():
             self.store.add_relations(source_id, [(relation, target_id)], actor)
         return self.relations(source_id, viewer)
 
@@ -246,7 +250,7 @@ class Curation:
     ) -> None:
         self.get_document(source_id, viewer)
         self.get_document(target_id, viewer)
-        with self.writing():
+        with self._writing():
             removed = self.store.remove_relation(
                 source_id, check_relation(relation), target_id, actor
             )
@@ -257,7 +261,7 @@ class Curation:
         """Links from and to this document, to documents the viewer may see."""
         self.get_document(document_id, viewer)
         links = self.store.relations_of(document_id)
-        shown = set(self._visible_ids([r.document_id for r in links], viewer))
+        shown = set(self.visible_ids([r.document_id for r in links], viewer))
         return [r for r in links if r.document_id in shown]
 
 

@@ -30,8 +30,11 @@ class Facets:
 
 
 class Faceting:
-    store: Store
-    filter_keys: FilterKeys
+    """Counts facets in the store through the filters' checked keys."""
+
+    def __init__(self, store: Store, filter_keys: FilterKeys) -> None:
+        self.store = store
+        self.filter_keys = filter_keys
 
     def facets(self, filters: Filters, viewer: Viewer | None = None) -> Facets:
         """Counts per value of each facet over the documents that meet the filters and that

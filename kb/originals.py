@@ -4,40 +4,36 @@ for whoever may see the document; a hidden document's file is not found like a m
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kb.access import Viewer
+from kb.curation import Curation
 from kb.errors import NotFoundError
-from kb.models import Document, Original, Version
+from kb.models import Original
 from kb.store.integrity import describe
 from kb.store.protocol import Store
 
 
 class OriginalReading:
-    store: Store
+    """Finds kept files; which document or version a viewer may see is the curation's say."""
 
-    def get_document(self, document_id: str, viewer: Viewer | None = None) -> Document:
-        raise NotImplementedError  # the KnowledgeBase's (kb.curation)
-
-    def version(
-        self, document_id: str, number: int, viewer: Viewer | None = None
-    ) -> tuple[Version, list[dict[str, Any]]]:
-        raise NotImplementedError  # the KnowledgeBase's (kb.curation)
+    def __init__(self, store: Store, curation: Curation) -> None:
+        self.store = store
+        self._curation = curation
 
     def original(self, document_id: str, viewer: Viewer | None = None) -> tuple[Original, Path]:
         """The original file of a live document the viewer may see, and where it is."""
-        document = self.get_document(document_id, viewer)
+        document = self._curation.get_document(document_id, viewer)
         return self._located(document.original, f"document {document_id!r}")
 
     def version_original(
         self, document_id: str, number: int, viewer: Viewer | None = None
     ) -> tuple[Original, Path]:
         """The original file of one version (the current one or an earlier one)."""
-        document = self.get_document(document_id, viewer)
+        document = self._curation.get_document(document_id, viewer)
         if number == document.version:
             original = document.original
         else:
-            original = self.version(document_id, number, viewer)[0].original
+            original = self._curation.version(document_id, number, viewer)[0].original
         return self._located(original, f"version {number} of {document_id!r}")
 
     def orphan_originals(self) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kb.access import Viewer
+from kb.curation import Curation
 from kb.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from kb.models import Chunk, Document, Pack, PackItem
 from kb.store.protocol import Store
@@ -26,13 +27,11 @@ MAX_ID = 2**63 - 1
 
 
 class PackMaking:
-    store: Store
+    """Reads and changes packs; which documents a viewer may see is the curation's say."""
 
-    def get_document(self, document_id: str, viewer: Viewer | None = None) -> Document:
-        raise NotImplementedError  # the KnowledgeBase's (kb.curation)
-
-    def _visible_ids(self, document_ids: list[str], viewer: Viewer | None) -> list[str]:
-        raise NotImplementedError  # the KnowledgeBase's (kb.curation)
+    def __init__(self, store: Store, curation: Curation) -> None:
+        self.store = store
+        self._curation = curation
 
     # -- reading ------------------------------------------------------------------------
 
@@ -68,7 +67,7 @@ class PackMaking:
         return found
 
     def _seen(self, found: Pack, viewer: Viewer | None) -> Pack:
-        shown = set(self._visible_ids([i.document_id for i in found.items], viewer))
+        shown = set(self._curation.visible_ids([i.document_id for i in found.items], viewer))
         items = [i for i in found.items if i.document_id in shown]
         return replace(
             found,
@@ -149,7 +148,7 @@ class PackMaking:
         wanted = [c for _, c, _ in items if c is not None and 0 <= c <= MAX_ID]
         chunks = self.store.chunks_by_id(wanted) if wanted else {}
         for document_id, chunk_id, _ in items:
-            self.get_document(document_id, viewer)
+            self._curation.get_document(document_id, viewer)
             if chunk_id is not None and (
                 chunk_id not in chunks or chunks[chunk_id].document_id != document_id
             ):

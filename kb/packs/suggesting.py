@@ -12,7 +12,7 @@ process: ten protocols of one peace process teach one lesson.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -82,14 +82,17 @@ class PackSuggestion:
     aspects: tuple[str, ...] = field(default=())
 
 
-class PackSuggesting:
-    store: Store
-    settings: Settings
+SearchBatch = Callable[[Sequence[SearchRequest], Viewer | None], list[SearchResponse]]
 
-    def search_batch(
-        self, requests: Sequence[SearchRequest], viewer: Viewer | None = None
-    ) -> list[SearchResponse]:
-        raise NotImplementedError  # the KnowledgeBase's
+
+class PackSuggesting:
+    """Suggests packs from what `search_batch` finds for a viewer (the knowledge base's search,
+    so a suggestion sees exactly what a search would)."""
+
+    def __init__(self, store: Store, settings: Settings, search_batch: SearchBatch) -> None:
+        self.store = store
+        self.settings = settings
+        self._search_batch = search_batch
 
     def suggest_pack(
         self,
@@ -112,7 +115,7 @@ class PackSuggesting:
             SearchRequest(query=q, filters=filters or Filters(), limit=pool if n == 0 else 25)
             for n, q in enumerate((theme, *aspects))
         ]
-        responses = self.search_batch(requests, viewer)
+        responses = self._search_batch(requests, viewer)
         # A theme of one piece is its own single aspect: its closest documents answer it.
         depth = max(3, -(-limit // max(1, len(aspects))))
         if aspects:

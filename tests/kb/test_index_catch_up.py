@@ -143,7 +143,7 @@ def test_a_re_embed_is_never_caught_up_by_id(
     crash(kb)
     torch = TorchEmbedder(Settings(embedder="torch"))
     kb = KnowledgeBase(settings, embedder=torch, allow_model_change=True)
-    kb._reembed(None)
+    kb.upkeep.reembed(None)
     crash(kb)
     caplog.set_level(logging.INFO)
     with KnowledgeBase(settings, embedder=torch) as reopened:
