@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from kb.access import Viewer
-from kb.adding import Adding
-from kb.curation import Curation
+from kb.documents.adding import Adding
+from kb.documents.curation import Curation
+from kb.documents.originals import OriginalReading
+from kb.documents.writing import DIMENSION_KEY, Writer
+from kb.documents.writing import MODEL_KEY as MODEL_KEY  # where kb.backup has always read it
 from kb.embedding.backends import make_embedder
 from kb.embedding.embedder import Embedder
 from kb.errors import ModelMismatchError
@@ -34,7 +37,6 @@ from kb.models import (
     Stats,
     Version,
 )
-from kb.originals import OriginalReading
 from kb.packs.making import PackMaking
 from kb.packs.suggesting import PackSuggesting, PackSuggestion
 from kb.search.searcher import Searcher
@@ -44,8 +46,6 @@ from kb.store.protocol import Store
 from kb.upkeep import Progress, Upkeep
 from kb.vectors.index import VectorIndex
 from kb.vectors.recall import Recall
-from kb.writing import DIMENSION_KEY, Writer
-from kb.writing import MODEL_KEY as MODEL_KEY  # where kb.backup has always read it
 
 
 class KnowledgeBase:
@@ -205,7 +205,7 @@ class KnowledgeBase:
         """recall@k of the vector index against exact search, stored vectors as queries."""
         return self.upkeep.index_recall(queries, k)
 
-    # -- curation (kb.curation) ---------------------------------------------------------
+    # -- curation (kb.documents.curation) ----------------------------------------------
 
     def get_document(self, document_id: str, viewer: Viewer | None = None) -> Document:
         """A live document the viewer may see; one in the trash or hidden is not found."""
@@ -306,7 +306,7 @@ class KnowledgeBase:
         """Links from and to this document, to documents the viewer may see."""
         return self.curation.relations(document_id, viewer)
 
-    # -- original files (kb.originals) ----------------------------------------------------
+    # -- original files (kb.documents.originals) ---------------------------------------
 
     def original(self, document_id: str, viewer: Viewer | None = None) -> tuple[Original, Path]:
         """The original file of a live document the viewer may see, and where it is."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kb.access import Viewer
+from kb.documents.writing import DIMENSION_KEY, MODEL_KEY, Writer
 from kb.embedding.embedder import Embedder
 from kb.models import Filters, Stats
 from kb.search.searcher import Searcher
@@ -17,7 +18,6 @@ from kb.store.integrity import describe
 from kb.store.protocol import Store
 from kb.vectors.index import EXACT
 from kb.vectors.recall import Recall, measure_recall
-from kb.writing import DIMENSION_KEY, MODEL_KEY, Writer
 
 log = logging.getLogger(__name__)
 

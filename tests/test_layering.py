@@ -58,6 +58,13 @@ RULES: list[Any] = [
     ("kb.embedding", "kb.packs", ()),
     ("kb.embedding", "kb.vectors", ()),
     ("kb.search", "kb.packs", ()),
+    # What evaluators do to documents is built on the store, the caches and the model; none
+    # of them knows it.
+    ("kb.store", "kb.documents", ()),
+    ("kb.search", "kb.documents", ()),
+    ("kb.keywords", "kb.documents", ()),
+    ("kb.vectors", "kb.documents", ()),
+    ("kb.embedding", "kb.documents", ()),
 ]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kb.access import Viewer
-from kb.curation import Curation
+from kb.documents.curation import Curation
 from kb.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from kb.models import Chunk, Document, Pack, PackItem
 from kb.store.protocol import Store

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.access import Viewer
-from kb.curation import Curation
+from kb.documents.curation import Curation
 from kb.errors import NotFoundError
 from kb.models import Original
 from kb.store.integrity import describe

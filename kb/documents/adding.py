@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 
 from kb.access import Viewer, may_see
-from kb.curation import Curation, check_marking
+from kb.documents.curation import Curation, check_marking
+from kb.documents.writing import DIMENSION_KEY, MODEL_KEY, Writer
 from kb.embedding.embedder import Embedder
 from kb.errors import ForbiddenError, InvalidMetadataError
 from kb.look_alikes import look_alike_refusal, look_alikes
@@ -18,7 +19,6 @@ from kb.models import AddOutcome, AddResult, DocumentDraft
 from kb.settings import Settings
 from kb.simhash import near, simhash
 from kb.store.protocol import Fingerprint, Store
-from kb.writing import DIMENSION_KEY, MODEL_KEY, Writer
 
 
 class Adding:
