@@ -16,6 +16,7 @@ from kb.jobs import Clock
 from kb.metadata.limits import loads_shown
 from kb.models import DocumentDraft
 from kb.store import sql_common as common
+from kb.store import sql_history
 from kb.store.dialect import Connection, Cursor, Dialect
 from kb.store.readers import Readers
 from kb.store.rows import Transaction, dumps, utc_now
@@ -143,7 +144,7 @@ class SQLBase:
     ) -> None:
         """Record a change; called inside the change's own transaction, so both or neither."""
         self._run(
-            common.INSERT_AUDIT,
+            sql_history.INSERT_AUDIT,
             {
                 "at": utc_now(),
                 "actor": actor,

@@ -11,6 +11,7 @@ from kb.metadata.limits import loads_shown
 from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
 from kb.store import sql_common as common
+from kb.store import sql_history
 from kb.store.base import SQLBase
 from kb.store.protocol import WriteResult
 from kb.store.rows import document_of, ids_of, original_of, utc_now
@@ -23,7 +24,7 @@ class SQLHistory(SQLBase):
         """Hide a document from every read; its passages leave the vector index."""
         with self._transaction():
             cursor = self._run(
-                common.SOFT_DELETE,
+                sql_history.SOFT_DELETE,
                 {"document_id": document_id, "now": utc_now(), "actor": actor},
             )
             if cursor.rowcount == 0:
@@ -35,7 +36,7 @@ class SQLHistory(SQLBase):
 
     def restore(self, document_id: str, actor: str) -> WriteResult:
         with self._transaction():
-            self._run(common.RESTORE, (document_id,))
+            self._run(sql_history.RESTORE, (document_id,))
             added = self._chunk_ids(document_id)
             self._audit(actor, "restore", document_id)
             generation = self._bump_generation()
@@ -48,8 +49,8 @@ class SQLHistory(SQLBase):
             originals = self._originals_of(document_id)
             self._run(self._dialect.history.BURY, {"document_id": document_id, "now": utc_now()})
             removed = self._delete_chunks(document_id)
-            self._run(common.DELETE_VERSIONS, (document_id,))
-            self._run(common.DELETE_RELATIONS_OF, {"id": document_id})
+            self._run(sql_history.DELETE_VERSIONS, (document_id,))
+            self._run(sql_history.DELETE_RELATIONS_OF, {"id": document_id})
             self._run(common.DELETE_DOCUMENT, (document_id,))
             if before is not None:
                 # The audit keeps who purged what, never the text.
@@ -62,7 +63,7 @@ class SQLHistory(SQLBase):
     def trash(self, filters: Filters, limit: int, offset: int) -> tuple[int, list[Document]]:
         where, params = self._dialect.build_where(filters, live=False)
         with self._lock:
-            count = self._run(common.COUNT_TRASH.format(where=where), params)
+            count = self._run(sql_history.COUNT_TRASH.format(where=where), params)
             total = int(count.fetchone()[0])
             page = {**params, "limit": limit, "offset": offset}
             rows = self._run(self._dialect.history.TRASH.format(where=where), page).fetchall()
@@ -70,7 +71,7 @@ class SQLHistory(SQLBase):
 
     def trashed_before(self, moment: str) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._run(common.TRASH_BEFORE, (moment,))]
+            return [r[0] for r in self._run(sql_history.TRASH_BEFORE, (moment,))]
 
     def _chunk_ids(self, document_id: str) -> list[int]:
         return [r[0] for r in self._run(common.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
@@ -88,7 +89,7 @@ class SQLHistory(SQLBase):
         with self._lock:
             key = (document_id, number)
             row = self._run(self._dialect.history.VERSION_ONE, key).fetchone()
-            chunks = self._run(common.VERSION_CHUNKS, key).fetchone()
+            chunks = self._run(sql_history.VERSION_CHUNKS, key).fetchone()
         if row is None:
             return None
         return _version(row), json.loads(chunks[0])
@@ -98,18 +99,18 @@ class SQLHistory(SQLBase):
     def live_with_sha(self, hashes: list[str]) -> dict[str, str]:
         """content hash -> a live document holding that content."""
         found: dict[str, str] = {}
-        for sha, document_id in self._rows_for(common.LIVE_WITH_SHA_PAIRS, hashes):
+        for sha, document_id in self._rows_for(sql_history.LIVE_WITH_SHA_PAIRS, hashes):
             found.setdefault(sha, document_id)
         return found
 
     def live_simhashes(self) -> tuple[list[str], list[int]]:
         with self._lock:
-            rows = self._run(common.LIVE_SIMHASHES).fetchall()
+            rows = self._run(sql_history.LIVE_SIMHASHES).fetchall()
         return [r[0] for r in rows], [int(r[1]) for r in rows]
 
     def simhash_of(self, document_id: str) -> int | None:
         with self._lock:
-            row = self._run(common.SIMHASH_OF, (document_id,)).fetchone()
+            row = self._run(sql_history.SIMHASH_OF, (document_id,)).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
     # -- the audit log ------------------------------------------------------------------
@@ -134,10 +135,10 @@ class SQLHistory(SQLBase):
             groups = ", ".join(f":{n}" for n in names) or "NULL"
             where += " AND " + self._dialect.history.audit_visibility(seen, ":audit_rank", groups)
         with self._lock:
-            count = self._run(common.COUNT_AUDIT.format(where=where), params)
+            count = self._run(sql_history.COUNT_AUDIT.format(where=where), params)
             total = int(count.fetchone()[0])
             rows = self._run(
-                common.AUDIT_PAGE.format(where=where),
+                sql_history.AUDIT_PAGE.format(where=where),
                 {**params, "limit": limit, "offset": offset},
             ).fetchall()
         return total, [_audit_entry(r) for r in rows]
@@ -151,7 +152,7 @@ class SQLHistory(SQLBase):
         with self._transaction():
             for relation, target_id in links:
                 cursor = self._run(
-                    common.INSERT_RELATION, (source_id, relation, target_id, utc_now())
+                    sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
                 )
                 if cursor.rowcount:
                     added += 1
@@ -166,7 +167,7 @@ class SQLHistory(SQLBase):
     def remove_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
         with self._transaction():
             link = (source_id, relation, target_id)
-            cursor = self._run(common.DELETE_RELATION, link)
+            cursor = self._run(sql_history.DELETE_RELATION, link)
             if cursor.rowcount:
                 self._audit(
                     actor, "unrelate", source_id, before={"relation": relation, "target": target_id}
@@ -175,7 +176,7 @@ class SQLHistory(SQLBase):
 
     def relations_of(self, document_id: str) -> list[Relation]:
         with self._lock:
-            rows = self._run(common.RELATIONS_OF, {"id": document_id}).fetchall()
+            rows = self._run(sql_history.RELATIONS_OF, {"id": document_id}).fetchall()
         return [
             Relation(
                 direction=direction,

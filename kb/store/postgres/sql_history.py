@@ -1,13 +1,13 @@
 """The PostgreSQL dialect's SQL of the store's memory: the trash, versions, duplicates, the
-audit log and relations (what both dialects say alike is in `kb.store.sql_common`)."""
+audit log and relations (what both dialects say alike is in `kb.store.sql_history`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kb.store import sql_common
+from kb.store import sql_history as common_history
 from kb.store.postgres.sql import DOCUMENT_COLUMNS, GROUPS
-from kb.store.sql_common import AuditDialect
+from kb.store.sql_history import AuditDialect
 
 TRASH = f"""
 SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {{where}}
@@ -61,9 +61,9 @@ POSTGRES_AUDIT = AuditDialect(
 def audit_where(
     document_id: str | None, action: str | None, actor: str | None, since: str | None
 ) -> tuple[str, dict[str, Any]]:
-    where, params = sql_common.audit_where(document_id, action, actor, since)
+    where, params = common_history.audit_where(document_id, action, actor, since)
     return "TRUE" + where.removeprefix("1"), params
 
 
 def audit_visibility(seen: str, rank: str, groups: str) -> str:
-    return sql_common.audit_visibility(seen, rank, groups, POSTGRES_AUDIT)
+    return common_history.audit_visibility(seen, rank, groups, POSTGRES_AUDIT)

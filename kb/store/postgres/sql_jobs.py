@@ -1,5 +1,5 @@
 """The PostgreSQL dialect's SQL of the ingest queue (what both dialects say alike is in
-`kb.store.sql_common`).
+`kb.store.sql_jobs`).
 
 Workers on many machines claim jobs at once: the claim locks the row it takes and skips the
 rows other workers hold (`FOR UPDATE SKIP LOCKED`), so each job goes to one worker and no
@@ -8,7 +8,7 @@ worker waits for another.
 
 from __future__ import annotations
 
-from kb.store.sql_common import CLAIM_TEMPLATE, JOB_COLUMNS, WAITING_JOB
+from kb.store.sql_jobs import CLAIM_TEMPLATE, JOB_COLUMNS, WAITING_JOB
 
 # The table as SQLite's migration 9 makes it, with PostgreSQL's type for bytes.
 M003_JOBS = """

@@ -1,12 +1,12 @@
 """SQLite's own SQL of the store's memory: the trash, versions, the audit log's visibility (what
-both dialects say alike is in `kb.store.sql_common`)."""
+both dialects say alike is in `kb.store.sql_history`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kb.store import sql_common
-from kb.store.sql_common import AuditDialect
+from kb.store import sql_history as common_history
+from kb.store.sql_history import AuditDialect
 from kb.store.sqlite.sql import DOCUMENT_COLUMNS
 
 TRASH = f"""
@@ -59,11 +59,11 @@ SQLITE_AUDIT = AuditDialect(
 def audit_where(
     document_id: str | None, action: str | None, actor: str | None, since: str | None
 ) -> tuple[str, dict[str, Any]]:
-    return sql_common.audit_where(document_id, action, actor, since)
+    return common_history.audit_where(document_id, action, actor, since)
 
 
 def audit_visibility(seen: str, rank: str, groups: str) -> str:
-    return sql_common.audit_visibility(seen, rank, groups, SQLITE_AUDIT)
+    return common_history.audit_visibility(seen, rank, groups, SQLITE_AUDIT)
 
 
 FIELDS_BY_ID = (

@@ -1,13 +1,13 @@
 """SQL of the ingest queue: jobs, the files each carries, and the lease a worker holds.
 
-SQLite's table (migration 9) and claim; the other statements are in `kb.store.sql_common`. A
+SQLite's table (migration 9) and claim; the other statements are in `kb.store.sql_jobs`. A
 worker claims the oldest waiting job, or one whose worker stopped renewing its lease (killed, or
 its machine gone); the claim is one statement.
 """
 
 from __future__ import annotations
 
-from kb.store.sql_common import CLAIM_TEMPLATE, JOB_COLUMNS, WAITING_JOB
+from kb.store.sql_jobs import CLAIM_TEMPLATE, JOB_COLUMNS, WAITING_JOB
 
 M009_JOBS = """
 -- An upload left to the workers: its files wait here until a worker has ingested them.
