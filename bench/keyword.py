@@ -40,7 +40,7 @@ from kb.keywords.query import fts_expression, parse_query  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.models import ChunkDraft, DocumentDraft, Filters, SearchRequest  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.store.sql_store import SQLiteStore  # noqa: E402
+from kb.store.sqlite.store import SQLiteStore  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 DEFAULT_STORE = ROOT / "bench" / "out" / "keyword"

@@ -30,7 +30,7 @@ from kb.keywords.index import KeywordIndex  # noqa: E402
 from kb.keywords.query import parse_query  # noqa: E402
 from kb.models import ChunkDraft, DocumentDraft  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.store.sql_store import SQLiteStore  # noqa: E402
+from kb.store.sqlite.store import SQLiteStore  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "corpora" / "beir-scifact"
 

@@ -38,8 +38,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from kb.embedding.backends import make_embedder  # noqa: E402
 from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.settings import Settings  # noqa: E402
-from kb.store.postgres.store import vector_text  # noqa: E402
-from kb.store.sql_store import SQLiteStore  # noqa: E402
+from kb.store.postgres.dialect import vector_text  # noqa: E402
+from kb.store.sqlite.store import SQLiteStore  # noqa: E402
 from kb.transfer import transfer_store  # noqa: E402
 from tests.postgres_server import start_postgres  # noqa: E402
 

@@ -19,12 +19,14 @@ from pathlib import Path
 from kb.errors import InvalidRequestError, StoreError
 from kb.files import make_private_folder, write_atomically
 from kb.knowledge_base import MODEL_KEY
-from kb.store.base import DATABASE_NAME, GENERATION_KEY
+from kb.store import sql_common
 from kb.store.lock import WriterLock
 from kb.store.original_files import OriginalFiles
-from kb.store.sql_store import SQLiteStore
-from kb.store.sqlite import sql, sql_checks, sql_originals
+from kb.store.sql_common import GENERATION_KEY
+from kb.store.sqlite import sql, sql_checks
 from kb.store.sqlite.connection import busy_error, connect, is_busy
+from kb.store.sqlite.dialect import DATABASE_NAME
+from kb.store.sqlite.store import SQLiteStore
 from kb.vectors.index import VECTORS_KEY
 from kb.vectors.index_file import HEADER_NAME, INDEX_NAME
 
@@ -113,9 +115,9 @@ def restore_store(
         generation = max(report.generation, before.generation if before else 0) + 1
         db = connect(target_file, isolation_level=None)  # autocommit: the write sticks
         try:
-            db.execute(sql.SET_META, (GENERATION_KEY, str(generation)))
+            db.execute(sql_common.SET_META, (GENERATION_KEY, str(generation)))
             # Other vectors may now sit under ids an open reader's index holds: not caught up.
-            db.execute(sql.SET_META, (VECTORS_KEY, uuid.uuid4().hex))
+            db.execute(sql_common.SET_META, (VECTORS_KEY, uuid.uuid4().hex))
         finally:
             db.close()
         for name in (INDEX_NAME, HEADER_NAME):
@@ -187,8 +189,8 @@ def _describe(
         return BackupReport(
             source=str(source.resolve()),
             destination=str(destination.resolve()),
-            documents=int(db.execute(sql.COUNT_DOCUMENTS).fetchone()[0]),
-            chunks=int(db.execute(sql.COUNT_CHUNKS).fetchone()[0]),
+            documents=int(db.execute(sql_common.COUNT_DOCUMENTS).fetchone()[0]),
+            chunks=int(db.execute(sql_common.COUNT_CHUNKS).fetchone()[0]),
             generation=int(meta.get(GENERATION_KEY, 0)),
             model=meta.get(MODEL_KEY),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -203,7 +205,7 @@ def _named(path: Path, *, read_only: bool = True) -> list[str]:
     """The original files a store file names (none for a store older than originals)."""
     db = _open(path, read_only=read_only)
     try:
-        return [str(row[0]) for row in db.execute(sql_originals.REFERENCED)]
+        return [str(row[0]) for row in db.execute(sql_common.REFERENCED)]
     except sqlite3.OperationalError:  # no such column: made before originals were kept
         return []
     finally:

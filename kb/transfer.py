@@ -19,14 +19,14 @@ import psycopg
 from kb.errors import InvalidRequestError, StoreError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
-from kb.store import sql_transfer
-from kb.store.base import DATABASE_NAME
+from kb.store import sql_common, sql_transfer
 from kb.store.original_files import OriginalFiles
 from kb.store.postgres import sql as sql_postgres
 from kb.store.postgres.connection import redact, to_psycopg
-from kb.store.postgres.store import PostgresStore, vector_text
-from kb.store.sql_store import SQLiteStore
-from kb.store.sqlite import sql, sql_originals
+from kb.store.postgres.dialect import vector_text
+from kb.store.postgres.store import PostgresStore
+from kb.store.sqlite.dialect import DATABASE_NAME
+from kb.store.sqlite.store import SQLiteStore
 from kb.vectors.index import VECTORS_KEY
 
 Progress = Callable[[str, int], None]
@@ -67,7 +67,7 @@ def transfer_store(
             target.execute(sql_transfer.FILL_KEYWORD_INDEX)
             _continue_identities(reader, target)
             # A stamp of its own: no cache of the embedded store is ever taken for this one's.
-            target.execute(to_psycopg(sql.SET_META), (VECTORS_KEY, uuid.uuid4().hex))
+            target.execute(to_psycopg(sql_common.SET_META), (VECTORS_KEY, uuid.uuid4().hex))
             target.execute(sql_postgres.BUMP_GENERATION)
             copied = _copy_originals(reader, source, target)
             target.commit()
@@ -130,7 +130,7 @@ def _copy_originals(reader: sqlite3.Connection, source: Path, target: psycopg.Co
     out (as `kb check` would have reported it there)."""
     files = OriginalFiles(source)
     copied = 0
-    for (sha256,) in reader.execute(sql_originals.REFERENCED):
+    for (sha256,) in reader.execute(sql_common.REFERENCED):
         path = files.path(str(sha256))
         if path.is_file():
             target.execute(to_psycopg(sql_postgres.KEEP_ORIGINAL), (sha256, path.read_bytes()))

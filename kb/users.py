@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -21,17 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from kb.access import LEVELS, Viewer, check_groups, check_level, check_role
-from kb.errors import InvalidRequestError, NotFoundError, StoreError, UnauthorizedError
+from kb.errors import InvalidRequestError, NotFoundError, UnauthorizedError
 from kb.settings import Settings
-from kb.store.base import DATABASE_NAME, SQLiteBase
-from kb.store.postgres.connection import PostgresConnection
-from kb.store.postgres.store import PostgresStore
+from kb.store import sql_users
+from kb.store.backends import open_connection
 from kb.store.rows import Transaction, utc_now
-from kb.store.sqlite import sql, sql_users
-from kb.store.sqlite.connection import connect
 
 KEY_PREFIX = "kb_"  # recognisable in logs and by secret scanners
 ADMIN_KEY_FILE = "admin.key"
@@ -78,25 +72,13 @@ def user_of(row: Sequence[Any]) -> User:
 
 
 class Users:
-    """The users of one store, in its SQLite file (its own connection, safe across threads)."""
+    """The users of one store, in its database (a connection of its own, safe across threads):
+    shared by every server on a PostgreSQL database."""
 
     def __init__(self, settings: Settings) -> None:
-        self._db: Any
+        # The users table comes with the store's migrations: opening runs them if nobody has.
+        self._dialect, self._db = open_connection(settings)
         self._lock = threading.RLock()
-        if settings.database_url:
-            # Users are shared by every server on the database; its migrations make the table.
-            PostgresStore(settings.database_url, settings.store).close()
-            self._db = PostgresConnection(settings.database_url)
-            return
-        self.path = settings.store / DATABASE_NAME
-        # The users table comes with the store's migrations; run them if nobody has yet.
-        SQLiteBase(settings.store).close()
-        try:
-            self._db = connect(self.path, check_same_thread=False, isolation_level=None)
-            for pragma in sql.PRAGMAS:
-                self._db.execute(pragma)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the store at {self.path}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -108,13 +90,17 @@ class Users:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _execute(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """Callers hold the lock."""
+        return self._db.execute(self._dialect.prepare(query), params)
+
     def _one(self, query: str, params: Sequence[Any]) -> Any:
         with self._lock:
-            return self._db.execute(query, params).fetchone()
+            return self._execute(query, params).fetchone()
 
     def _run(self, query: str, params: Sequence[Any] | dict[str, Any]) -> int:
         with self._lock:
-            return int(self._db.execute(query, params).rowcount)
+            return int(self._execute(query, params).rowcount)
 
     def add(
         self, name: str, role: str, clearance: str = "internal", groups: Sequence[str] = ()
@@ -134,7 +120,7 @@ class Users:
         }
         try:
             self._run(sql_users.INSERT_USER, params)
-        except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
+        except self._dialect.integrity_errors as exc:
             raise InvalidRequestError(f"a user named {name!r} already exists") from exc
         return self.get(name), key
 
@@ -146,7 +132,7 @@ class Users:
 
     def list(self) -> list[User]:
         with self._lock:
-            return [user_of(row) for row in self._db.execute(sql_users.ALL_USERS)]
+            return [user_of(row) for row in self._execute(sql_users.ALL_USERS)]
 
     def count(self) -> int:
         return int(self._one(sql_users.COUNT_USERS, ())[0])
@@ -155,9 +141,9 @@ class Users:
         """The user's key stops working at once, and every browser session of theirs ends (a
         later `enable` opens none of them again); the account stays, for the audit log."""
         with Transaction(self._db, self._lock, "BEGIN"):
-            if not self._db.execute(sql_users.SET_DISABLED, (1, name)).rowcount:
+            if not self._execute(sql_users.SET_DISABLED, (1, name)).rowcount:
                 raise NotFoundError(f"no user named {name!r} (see `kb users list`)")
-            self._db.execute(sql_users.DELETE_USER_SESSIONS, (name,))
+            self._execute(sql_users.DELETE_USER_SESSIONS, (name,))
         return self.get(name)
 
     def enable(self, name: str) -> User:
@@ -172,9 +158,9 @@ class Users:
         # One transaction (plain BEGIN: both backends' writes), so there is no moment where
         # the key is new and a session opened with the old one still holds.
         with Transaction(self._db, self._lock, "BEGIN"):
-            if not self._db.execute(sql_users.SET_KEY, (hash_key(key), utc_now(), name)).rowcount:
+            if not self._execute(sql_users.SET_KEY, (hash_key(key), utc_now(), name)).rowcount:
                 raise NotFoundError(f"no user named {name!r} (see `kb users list`)")
-            self._db.execute(sql_users.DELETE_USER_SESSIONS, (name,))
+            self._execute(sql_users.DELETE_USER_SESSIONS, (name,))
         return key
 
     def authenticate(self, key: str) -> Viewer | None:
@@ -192,8 +178,8 @@ class Users:
 
     def open_session(self, token_hash: str, name: str, csrf: str, expires: float) -> None:
         with self._lock:
-            self._db.execute(sql_users.DROP_EXPIRED_SESSIONS, (time.time(),))
-            self._db.execute(sql_users.INSERT_SESSION, (token_hash, name, csrf, expires))
+            self._execute(sql_users.DROP_EXPIRED_SESSIONS, (time.time(),))
+            self._execute(sql_users.INSERT_SESSION, (token_hash, name, csrf, expires))
 
     def find_session(self, token_hash: str) -> tuple[str, str, float] | None:
         """(user name, CSRF token, expiry) of a session still open; None otherwise."""

@@ -20,7 +20,7 @@ from kb.knowledge_base import KnowledgeBase  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 from kb.store.postgres.store import PostgresStore  # noqa: E402
 from kb.store.protocol import Store  # noqa: E402
-from kb.store.sql_store import SQLiteStore  # noqa: E402
+from kb.store.sqlite.store import SQLiteStore  # noqa: E402
 from tests.postgres_server import TEMPLATE, PostgresServer, new_database, start_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,12 +43,7 @@ RULES: list[Any] = [
     ("kb.store", "kb.knowledge_base", ()),
     # Each dialect is a leaf: neither reads the other.
     ("kb.store.sqlite", "kb.store.postgres", ()),
-    pytest.param(
-        "kb.store.postgres",
-        "kb.store.sqlite",
-        (),
-        marks=pytest.mark.xfail(strict=True, reason="issue 18: PostgreSQL still borrows SQLite's"),
-    ),
+    ("kb.store.postgres", "kb.store.sqlite", ()),
     # The caches and the model know nothing of ranking or packs.
     ("kb.vectors", "kb.search", ()),
     ("kb.vectors", "kb.packs", ()),

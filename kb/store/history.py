@@ -1,4 +1,4 @@
-"""The SQLite store's memory: the trash, earlier versions, the audit log and relations."""
+"""The store's memory, on any dialect: the trash, earlier versions, the audit log and relations."""
 
 from __future__ import annotations
 
@@ -10,19 +10,21 @@ from kb.access import LEVELS
 from kb.metadata.limits import loads_shown
 from kb.models import AuditEntry, Document, Filters, Relation, Version
 from kb.relations import INVERSES
-from kb.store.base import SQLiteBase
+from kb.store import sql_common as common
+from kb.store import sql_history
+from kb.store.base import SQLBase
 from kb.store.protocol import WriteResult
 from kb.store.rows import document_of, ids_of, original_of, utc_now
 
 
-class SQLiteHistory(SQLiteBase):
+class SQLHistory(SQLBase):
     # -- the trash ----------------------------------------------------------------------
 
     def soft_delete(self, document_id: str, actor: str) -> WriteResult:
         """Hide a document from every read; its passages leave the vector index."""
         with self._transaction():
-            cursor = self._db.execute(
-                self._sql_history.SOFT_DELETE,
+            cursor = self._run(
+                sql_history.SOFT_DELETE,
                 {"document_id": document_id, "now": utc_now(), "actor": actor},
             )
             if cursor.rowcount == 0:
@@ -34,7 +36,7 @@ class SQLiteHistory(SQLiteBase):
 
     def restore(self, document_id: str, actor: str) -> WriteResult:
         with self._transaction():
-            self._db.execute(self._sql_history.RESTORE, (document_id,))
+            self._run(sql_history.RESTORE, (document_id,))
             added = self._chunk_ids(document_id)
             self._audit(actor, "restore", document_id)
             generation = self._bump_generation()
@@ -45,11 +47,11 @@ class SQLiteHistory(SQLiteBase):
         with self._transaction():
             before = self._fields_of([document_id]).get(document_id)
             originals = self._originals_of(document_id)
-            self._db.execute(self._sql_history.BURY, {"document_id": document_id, "now": utc_now()})
+            self._run(self._dialect.history.BURY, {"document_id": document_id, "now": utc_now()})
             removed = self._delete_chunks(document_id)
-            self._db.execute(self._sql_history.DELETE_VERSIONS, (document_id,))
-            self._db.execute(self._sql_history.DELETE_RELATIONS_OF, {"id": document_id})
-            self._db.execute(self._sql.DELETE_DOCUMENT, (document_id,))
+            self._run(sql_history.DELETE_VERSIONS, (document_id,))
+            self._run(sql_history.DELETE_RELATIONS_OF, {"id": document_id})
+            self._run(common.DELETE_DOCUMENT, (document_id,))
             if before is not None:
                 # The audit keeps who purged what, never the text.
                 before.pop("sha256", None)
@@ -59,35 +61,35 @@ class SQLiteHistory(SQLiteBase):
         return WriteResult(ids_of(removed), ids_of([]), generation)
 
     def trash(self, filters: Filters, limit: int, offset: int) -> tuple[int, list[Document]]:
-        where, params = self._sql.build_where(filters, live=False)
+        where, params = self._dialect.build_where(filters, live=False)
         with self._lock:
-            count = self._db.execute(self._sql_history.COUNT_TRASH.format(where=where), params)
+            count = self._run(sql_history.COUNT_TRASH.format(where=where), params)
             total = int(count.fetchone()[0])
             page = {**params, "limit": limit, "offset": offset}
-            rows = self._db.execute(self._sql_history.TRASH.format(where=where), page).fetchall()
+            rows = self._run(self._dialect.history.TRASH.format(where=where), page).fetchall()
         return total, [document_of(r) for r in rows]
 
     def trashed_before(self, moment: str) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._db.execute(self._sql_history.TRASH_BEFORE, (moment,))]
+            return [r[0] for r in self._run(sql_history.TRASH_BEFORE, (moment,))]
 
     def _chunk_ids(self, document_id: str) -> list[int]:
-        return [r[0] for r in self._db.execute(self._sql.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
+        return [r[0] for r in self._run(common.CHUNK_IDS_OF_DOCUMENT, (document_id,))]
 
     # -- versions -----------------------------------------------------------------------
 
     def versions(self, document_id: str) -> list[Version]:
         """Earlier versions, newest first (the current one is the document itself)."""
         with self._lock:
-            rows = self._db.execute(self._sql_history.VERSIONS_OF, (document_id,)).fetchall()
+            rows = self._run(self._dialect.history.VERSIONS_OF, (document_id,)).fetchall()
         return [_version(r) for r in rows]
 
     def version(self, document_id: str, number: int) -> tuple[Version, list[dict[str, Any]]] | None:
         """An earlier version with its passages (ordinal, text, heading, pages, ocr)."""
         with self._lock:
             key = (document_id, number)
-            row = self._db.execute(self._sql_history.VERSION_ONE, key).fetchone()
-            chunks = self._db.execute(self._sql_history.VERSION_CHUNKS, key).fetchone()
+            row = self._run(self._dialect.history.VERSION_ONE, key).fetchone()
+            chunks = self._run(sql_history.VERSION_CHUNKS, key).fetchone()
         if row is None:
             return None
         return _version(row), json.loads(chunks[0])
@@ -97,18 +99,18 @@ class SQLiteHistory(SQLiteBase):
     def live_with_sha(self, hashes: list[str]) -> dict[str, str]:
         """content hash -> a live document holding that content."""
         found: dict[str, str] = {}
-        for sha, document_id in self._rows_for(self._sql_history.LIVE_WITH_SHA_PAIRS, hashes):
+        for sha, document_id in self._rows_for(sql_history.LIVE_WITH_SHA_PAIRS, hashes):
             found.setdefault(sha, document_id)
         return found
 
     def live_simhashes(self) -> tuple[list[str], list[int]]:
         with self._lock:
-            rows = self._db.execute(self._sql_history.LIVE_SIMHASHES).fetchall()
+            rows = self._run(sql_history.LIVE_SIMHASHES).fetchall()
         return [r[0] for r in rows], [int(r[1]) for r in rows]
 
     def simhash_of(self, document_id: str) -> int | None:
         with self._lock:
-            row = self._db.execute(self._sql_history.SIMHASH_OF, (document_id,)).fetchone()
+            row = self._run(sql_history.SIMHASH_OF, (document_id,)).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
     # -- the audit log ------------------------------------------------------------------
@@ -123,20 +125,20 @@ class SQLiteHistory(SQLiteBase):
         offset: int,
         filters: Filters,
     ) -> tuple[int, list[AuditEntry]]:
-        where, params = self._sql_history.audit_where(document_id, action, actor, since)
+        where, params = self._dialect.history.audit_where(document_id, action, actor, since)
         viewer = filters.viewer
         if viewer is not None:
-            seen, more = self._sql.build_where(filters, live=None)
+            seen, more = self._dialect.build_where(filters, live=None)
             params.update(more, audit_rank=viewer.rank)
             names = [f"audit_group{n}" for n in range(len(viewer.groups))]
             params.update(zip(names, viewer.groups, strict=True))
             groups = ", ".join(f":{n}" for n in names) or "NULL"
-            where += " AND " + self._sql_history.audit_visibility(seen, ":audit_rank", groups)
+            where += " AND " + self._dialect.history.audit_visibility(seen, ":audit_rank", groups)
         with self._lock:
-            count = self._db.execute(self._sql_history.COUNT_AUDIT.format(where=where), params)
+            count = self._run(sql_history.COUNT_AUDIT.format(where=where), params)
             total = int(count.fetchone()[0])
-            rows = self._db.execute(
-                self._sql_history.AUDIT_PAGE.format(where=where),
+            rows = self._run(
+                sql_history.AUDIT_PAGE.format(where=where),
                 {**params, "limit": limit, "offset": offset},
             ).fetchall()
         return total, [_audit_entry(r) for r in rows]
@@ -149,8 +151,8 @@ class SQLiteHistory(SQLiteBase):
         added = 0
         with self._transaction():
             for relation, target_id in links:
-                cursor = self._db.execute(
-                    self._sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
+                cursor = self._run(
+                    sql_history.INSERT_RELATION, (source_id, relation, target_id, utc_now())
                 )
                 if cursor.rowcount:
                     added += 1
@@ -165,7 +167,7 @@ class SQLiteHistory(SQLiteBase):
     def remove_relation(self, source_id: str, relation: str, target_id: str, actor: str) -> bool:
         with self._transaction():
             link = (source_id, relation, target_id)
-            cursor = self._db.execute(self._sql_history.DELETE_RELATION, link)
+            cursor = self._run(sql_history.DELETE_RELATION, link)
             if cursor.rowcount:
                 self._audit(
                     actor, "unrelate", source_id, before={"relation": relation, "target": target_id}
@@ -174,7 +176,7 @@ class SQLiteHistory(SQLiteBase):
 
     def relations_of(self, document_id: str) -> list[Relation]:
         with self._lock:
-            rows = self._db.execute(self._sql_history.RELATIONS_OF, {"id": document_id}).fetchall()
+            rows = self._run(sql_history.RELATIONS_OF, {"id": document_id}).fetchall()
         return [
             Relation(
                 direction=direction,

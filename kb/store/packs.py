@@ -1,4 +1,4 @@
-"""The SQLite store's reading packs."""
+"""The store's reading packs, on any dialect."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from kb.models import Pack, PackItem
-from kb.store.history import SQLiteHistory
+from kb.store import sql_common as common
+from kb.store.history import SQLHistory
 from kb.store.rows import utc_now
 
 
-class SQLitePacks(SQLiteHistory):
+class SQLPacks(SQLHistory):
     def create_pack(self, title: str, audience: str, objectives: list[str], owner: str) -> int:
         with self._transaction():
             return self._insert_pack(title, audience, objectives, owner)
 
     def _insert_pack(self, title: str, audience: str, objectives: list[str], owner: str) -> int:
-        cursor = self._db.execute(
-            self._sql_packs.INSERT_PACK,
+        cursor = self._run(
+            self._dialect.packs.INSERT_PACK,
             {
                 "title": title,
                 "audience": audience,
@@ -27,23 +28,23 @@ class SQLitePacks(SQLiteHistory):
                 "now": utc_now(),
             },
         )
-        return self._inserted_id(cursor)
+        return self._dialect.inserted_id(cursor)
 
     def get_pack(self, pack_id: int) -> Pack | None:
         with self._lock:
-            row = self._db.execute(self._sql_packs.GET_PACK, (pack_id,)).fetchone()
-            items = self._db.execute(self._sql_packs.PACK_ITEMS, (pack_id,)).fetchall()
+            row = self._run(common.GET_PACK, (pack_id,)).fetchone()
+            items = self._run(common.PACK_ITEMS, (pack_id,)).fetchall()
         return None if row is None else _pack(row, items)
 
     def list_packs(self, limit: int | None = None, offset: int = 0) -> list[Pack]:
         """Packs with their items, most recently changed first; all of them without a limit."""
         with self._lock:
             if limit is None:
-                rows = self._db.execute(self._sql_packs.LIST_PACKS).fetchall()
+                rows = self._run(common.LIST_PACKS).fetchall()
             else:
-                rows = self._db.execute(self._sql_packs.PAGE_OF_PACKS, (limit, offset)).fetchall()
+                rows = self._run(common.PAGE_OF_PACKS, (limit, offset)).fetchall()
         items: dict[int, list[Any]] = {}
-        for row in self._rows_for(self._sql_packs.PACK_ITEMS_OF, [int(r[0]) for r in rows]):
+        for row in self._rows_for(common.PACK_ITEMS_OF, [int(r[0]) for r in rows]):
             items.setdefault(int(row[0]), []).append(row[1:])
         return [
             _pack(row, sorted(items.get(int(row[0]), []), key=lambda i: int(i[1]))) for row in rows
@@ -51,7 +52,7 @@ class SQLitePacks(SQLiteHistory):
 
     def count_packs(self) -> int:
         with self._lock:
-            return int(self._db.execute(self._sql_packs.COUNT_PACKS).fetchone()[0])
+            return int(self._run(common.COUNT_PACKS).fetchone()[0])
 
     def add_pack_items(
         self, pack_id: int, items: Sequence[tuple[str, int | None, str]]
@@ -63,19 +64,19 @@ class SQLitePacks(SQLiteHistory):
         return item_ids
 
     def _append_item(self, pack_id: int, document_id: str, chunk_id: int | None, note: str) -> int:
-        position = int(self._db.execute(self._sql_packs.NEXT_POSITION, (pack_id,)).fetchone()[0])
-        cursor = self._db.execute(
-            self._sql_packs.INSERT_ITEM, (pack_id, position, document_id, chunk_id, note)
+        position = int(self._run(common.NEXT_POSITION, (pack_id,)).fetchone()[0])
+        cursor = self._run(
+            self._dialect.packs.INSERT_ITEM, (pack_id, position, document_id, chunk_id, note)
         )
-        return self._inserted_id(cursor)
+        return self._dialect.inserted_id(cursor)
 
     def _touch(self, pack_id: int) -> None:
-        self._db.execute(self._sql_packs.TOUCH_PACK, (utc_now(), pack_id))
+        self._run(common.TOUCH_PACK, (utc_now(), pack_id))
 
     def update_pack(self, pack_id: int, title: str, audience: str, objectives: list[str]) -> None:
         with self._transaction():
-            self._db.execute(
-                self._sql_packs.UPDATE_PACK,
+            self._run(
+                common.UPDATE_PACK,
                 {
                     "pack_id": pack_id,
                     "title": title,
@@ -87,7 +88,7 @@ class SQLitePacks(SQLiteHistory):
 
     def set_pack_item_note(self, pack_id: int, item_id: int, note: str) -> bool:
         with self._transaction():
-            cursor = self._db.execute(self._sql_packs.UPDATE_NOTE, (note, pack_id, item_id))
+            cursor = self._run(common.UPDATE_NOTE, (note, pack_id, item_id))
             changed = cursor.rowcount
             self._touch(pack_id)
         return changed > 0
@@ -95,8 +96,8 @@ class SQLitePacks(SQLiteHistory):
     def remove_pack_item(self, pack_id: int, item_id: int) -> bool:
         """Take an item out; those after it move up one place."""
         with self._transaction():
-            removed = self._db.execute(self._sql_packs.DELETE_ITEM, (pack_id, item_id)).rowcount
-            left = [r[0] for r in self._db.execute(self._sql_packs.PACK_ITEMS, (pack_id,))]
+            removed = self._run(common.DELETE_ITEM, (pack_id, item_id)).rowcount
+            left = [r[0] for r in self._run(common.PACK_ITEMS, (pack_id,))]
             self._place(pack_id, left)
             self._touch(pack_id)
         return removed > 0
@@ -108,10 +109,8 @@ class SQLitePacks(SQLiteHistory):
             self._touch(pack_id)
 
     def _place(self, pack_id: int, item_ids: Sequence[int]) -> None:
-        self._db.execute(self._sql_packs.PARK_POSITIONS, (pack_id,))
-        self._db.executemany(
-            self._sql_packs.SET_POSITION, ((p, pack_id, i) for p, i in enumerate(item_ids))
-        )
+        self._run(common.PARK_POSITIONS, (pack_id,))
+        self._run_many(common.SET_POSITION, ((p, pack_id, i) for p, i in enumerate(item_ids)))
 
     def copy_pack(
         self,
@@ -130,7 +129,7 @@ class SQLitePacks(SQLiteHistory):
 
     def delete_pack(self, pack_id: int) -> None:
         with self._transaction():
-            self._db.execute(self._sql_packs.DELETE_PACK, (pack_id,))
+            self._run(common.DELETE_PACK, (pack_id,))
 
 
 def _pack(row: Any, items: list[Any]) -> Pack:

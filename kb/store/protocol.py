@@ -1,6 +1,6 @@
 """The storage interface: what search and the API need from a backend.
 
-SQLite (`kb.store.sql_store`) is the embedded default; a server backend slots in by
+SQLite (`kb.store.sqlite.store`) is the embedded default; a server backend slots in by
 implementing the same protocol, without touching search or the API.
 """
 

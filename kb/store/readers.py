@@ -1,4 +1,4 @@
-"""Read-only SQLite connections that searches borrow, so that several read at once.
+"""Read-only connections that searches borrow, so that several read at once.
 
 One connection runs one statement at a time, and a keyword search at a million passages holds
 it for tens of milliseconds: behind one connection the server's searches queue even though
@@ -17,12 +17,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from kb.errors import StoreError
-from kb.store.sqlite import sql
-from kb.store.sqlite.connection import BusyAwareConnection, connect
 
 
 class Readers:
@@ -78,12 +75,3 @@ class Readers:
             self._idle.clear()
             self._opened.clear()
             self._free.notify_all()
-
-
-def open_reader(path: Path) -> BusyAwareConnection:
-    """A read-only connection to the SQLite database at `path`."""
-    db = connect(path, check_same_thread=False, isolation_level=None)
-    for pragma in sql.READER_PRAGMAS:
-        db.execute(pragma)
-    db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
-    return db

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import Result
 
 from kb.errors import InvalidRequestError
-from kb.store.base import DATABASE_NAME
+from kb.store.sqlite.dialect import DATABASE_NAME
 from tests.api.test_cli import ok, ok_json, run, store  # noqa: F401  (the fixture)
 
 

@@ -108,7 +108,7 @@ def test_rows_stored_before_the_bounds_are_shown_cut_on_every_read(
     kept = dict(corpus.get_document(DDR).metadata)
     deep = json.dumps({**kept, "notes": nested(300)})  # as an older version let through
     with store._transaction():  # noqa: SLF001 (the row as a past version wrote it)
-        store._db.execute(  # noqa: SLF001
+        store._run(  # noqa: SLF001 (through the dialect's placeholders)
             "UPDATE documents SET metadata = ? WHERE document_id = ?", (deep, DDR)
         )
         store._audit("api:old", "edit", DDR, before={"metadata": {}}, after=json.loads(deep))  # noqa: SLF001

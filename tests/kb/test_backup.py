@@ -16,7 +16,7 @@ from kb.errors import InvalidRequestError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
-from kb.store.base import DATABASE_NAME
+from kb.store.sqlite.dialect import DATABASE_NAME
 from kb.vectors.index_file import HEADER_NAME, INDEX_NAME
 from tests.api.conftest import load_corpus
 from tests.kb.test_knowledge_base import TEXTS, draft

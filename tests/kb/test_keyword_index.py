@@ -26,7 +26,7 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
 from kb.store.allowed import Allowed
-from kb.store.sql_store import SQLiteStore
+from kb.store.sqlite.store import SQLiteStore
 from tests.drafts import passage_draft
 
 pytestmark = pytest.mark.backends

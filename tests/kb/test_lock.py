@@ -18,9 +18,9 @@ from kb.errors import StoreBusyError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
-from kb.store.base import DATABASE_NAME
 from kb.store.lock import WriterLock
-from kb.store.sql_store import SQLiteStore
+from kb.store.sqlite.dialect import DATABASE_NAME
+from kb.store.sqlite.store import SQLiteStore
 from tests.kb.test_knowledge_base import TEXTS, draft
 
 ROOT = Path(__file__).resolve().parents[2]

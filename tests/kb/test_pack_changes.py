@@ -17,8 +17,9 @@ from kb.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Pack
 from kb.settings import Settings
-from kb.store.sql_store import SQLiteStore
+from kb.store.sql_filters import FOLD_FUNCTION, fold
 from kb.store.sqlite import sql
+from kb.store.sqlite.store import SQLiteStore
 from tests.kb.test_access import MARKED, draft
 
 GUEST = Viewer("guest", "trainer", "public")  # sees only "open"
@@ -262,7 +263,7 @@ def test_a_store_made_before_items_had_ids_migrates(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     folder.mkdir()
     db = sqlite3.connect(folder / "kb.sqlite", isolation_level=None)
-    db.create_function(sql.FOLD_FUNCTION, 1, sql.fold, deterministic=True)
+    db.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
     for number, script in enumerate(sql.MIGRATIONS[:5], start=1):  # up to M005_PACKS
         db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
     now = "2024-01-01T00:00:00+00:00"

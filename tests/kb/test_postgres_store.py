@@ -18,9 +18,10 @@ from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, Original, SearchRequest
 from kb.settings import Settings
 from kb.store.postgres.connection import redact, to_psycopg
+from kb.store.postgres.dialect import tsquery_text
 from kb.store.postgres.sql_schema import MIGRATIONS
-from kb.store.postgres.store import PostgresStore, tsquery_text
-from kb.store.sql_store import SQLiteStore
+from kb.store.postgres.store import PostgresStore
+from kb.store.sqlite.store import SQLiteStore
 from tests.drafts import passage_draft
 from tests.postgres_server import PostgresServer, new_database
 

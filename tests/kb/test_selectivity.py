@@ -13,7 +13,7 @@ from kb.keywords.selectivity import Selectivity, plan_keywords
 from kb.knowledge_base import KnowledgeBase
 from kb.models import Filters, SearchRequest
 from kb.settings import Settings
-from kb.store.sql_store import SQLiteStore
+from kb.store.sqlite.store import SQLiteStore
 from tests.drafts import passage_draft
 
 # Ten passages: "peace" in four, "security" in four others (never together), "ceasefire" in

@@ -14,8 +14,9 @@ import pytest
 from kb.errors import StoreError
 from kb.models import Filters
 from kb.settings import Settings
-from kb.store.readers import Readers, open_reader
-from kb.store.sql_store import SQLiteStore
+from kb.store.readers import Readers
+from kb.store.sqlite.connection import open_reader
+from kb.store.sqlite.store import SQLiteStore
 from tests.drafts import passage_draft
 
 

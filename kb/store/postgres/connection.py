@@ -1,8 +1,9 @@
-"""A psycopg connection that runs statements written in the SQLite modules' style.
+"""psycopg connections, and the neutral placeholders in psycopg's style.
 
-The store's statements name their parameters as SQLite does (`?`, `:name`); psycopg wants
-`%s` and `%(name)s`, and a literal `%` doubled. Rewriting them here, once per statement,
-lets both backends share every statement that is the same SQL in both.
+The store's statements name their parameters in one neutral style (`?`, `:name`, SQLite's);
+psycopg wants `%s` and `%(name)s`, and a literal `%` doubled. `to_psycopg` rewrites them, once
+per statement (cached): it is the PostgreSQL dialect's `prepare`, so both dialects share every
+statement that is the same SQL in both. The connection runs statements as psycopg takes them.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def to_psycopg(statement: str) -> str:
 
 class PostgresConnection:
     """One connection in autocommit mode: transactions are explicit (BEGIN ... COMMIT), as the
-    SQLite store runs them."""
+    store runs them. Statements come prepared (`to_psycopg`); a busy database raises
+    StoreBusyError."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -58,14 +60,14 @@ class PostgresConnection:
         try:
             if params is None:
                 return self._db.execute(statement.encode())
-            return self._db.execute(to_psycopg(statement), params)
+            return self._db.execute(statement, params)
         except _BUSY as exc:
             raise StoreBusyError(f"the database is busy ({exc}); try again") from exc
 
     def executemany(self, statement: str, params: Iterable[Any]) -> psycopg.Cursor[Any]:
         cursor = self._db.cursor()
         try:
-            cursor.executemany(to_psycopg(statement), list(params))
+            cursor.executemany(statement, list(params))
         except _BUSY as exc:
             raise StoreBusyError(f"the database is busy ({exc}); try again") from exc
         return cursor

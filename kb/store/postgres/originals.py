@@ -14,7 +14,7 @@ from pathlib import Path
 from kb.files import make_private_folder, write_atomically
 from kb.store.original_files import TEMP_PREFIX, OriginalFiles
 from kb.store.postgres import sql as sql_postgres
-from kb.store.postgres.connection import PostgresConnection
+from kb.store.postgres.connection import PostgresConnection, to_psycopg
 
 
 class DatabaseOriginals(OriginalFiles):
@@ -55,7 +55,7 @@ class DatabaseOriginals(OriginalFiles):
         # A connection of its own: the store's may be inside another thread's transaction.
         db = PostgresConnection(self._url)
         try:
-            cursor = db.execute(statement, params)
+            cursor = db.execute(to_psycopg(statement), params)
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             db.close()

@@ -1,77 +1,16 @@
-"""The PostgreSQL backend's SQL: the statements the store's logic runs, under the names the
-SQLite modules give them (`kb.store.sqlite.sql`, `kb.store.sqlite.sql_packs`,
-`kb.store.sqlite.sql_keyword`, ...). Beside it,
-`kb.store.postgres.sql_schema` (the migrations) and `kb.store.postgres.sql_history` (as
-`kb.store.sqlite.sql_history`).
+"""The PostgreSQL dialect's own statements: those the store's logic runs that PostgreSQL says
+differently (the ones both say alike are in `kb.store.sql_common`), as `kb.store.dialect`
+declares them. Beside it, `kb.store.postgres.sql_schema` (the migrations),
+`kb.store.postgres.sql_history` and `kb.store.postgres.sql_jobs`.
 
-Placeholders are written as in the SQLite modules (`?` and `:name`); the connection
-(`kb.store.postgres.connection`) turns them into psycopg's. Statements that are the same in both
-dialects are taken from the SQLite modules, so they cannot drift apart.
+Placeholders are written in the store's neutral style (`?` and `:name`); the dialect's `prepare`
+(`kb.store.postgres.connection.to_psycopg`) turns them into psycopg's.
 """
 
 from __future__ import annotations
 
-from functools import partial
-
-from kb.store import sql_filters
 from kb.store.postgres.sql_schema import TEXT_SEARCH
-from kb.store.sql_filters import Bind, FilterDialect
-from kb.store.sqlite.sql import (  # noqa: F401  (the same in both dialects)
-    CHUNK_COLUMNS,
-    CHUNK_IDS_OF_DOCUMENT,
-    CHUNK_OWNERS,
-    CHUNKS_BY_ID,
-    CHUNKS_OF_DOCUMENT,
-    COUNT_BY_TYPE,
-    COUNT_CHUNKS,
-    COUNT_DOCUMENTS,
-    COUNT_FILTERED_BY_TYPE,
-    COUNT_FILTERED_CHUNKS,
-    COUNT_FILTERED_DOCUMENTS,
-    DELETE_CHUNKS_OF_DOCUMENT,
-    DELETE_DOCUMENT,
-    DELETE_GROUP,
-    DELETE_GROUPS,
-    FILTERED_CHUNK_IDS,
-    GET_META,
-    GROUPS_OF,
-    LIVE,
-    MAX_KEYS_PER_QUERY,
-    SET_META,
-    UPDATE_DOCUMENT_FIELDS,
-    UPSERT_DOCUMENT,
-)
-from kb.store.sqlite.sql_checks import (  # noqa: F401
-    CHUNKS_WITHOUT_FTS,
-    CHUNKS_WITHOUT_VECTORS,
-    DOCUMENTS_WITH_ORDINAL_GAPS,
-    DOCUMENTS_WITHOUT_CHUNKS,
-    FTS_WITHOUT_CHUNKS,
-    VECTOR_IDS,
-    VECTORS_WITHOUT_CHUNKS,
-)
-from kb.store.sqlite.sql_keyword import (  # noqa: F401
-    KEYWORD_LOG_END,
-    KEYWORD_LOG_SINCE,
-    KEYWORD_LOG_START,
-)
-from kb.store.sqlite.sql_originals import IS_REFERENCED, ORIGINALS_OF, REFERENCED  # noqa: F401
-from kb.store.sqlite.sql_packs import (  # noqa: F401
-    COUNT_PACKS,
-    DELETE_ITEM,
-    DELETE_PACK,
-    GET_PACK,
-    LIST_PACKS,
-    NEXT_POSITION,
-    PACK_ITEMS,
-    PACK_ITEMS_OF,
-    PAGE_OF_PACKS,
-    PARK_POSITIONS,
-    SET_POSITION,
-    TOUCH_PACK,
-    UPDATE_NOTE,
-    UPDATE_PACK,
-)
+from kb.store.sql_filters import LIVE, Bind, FilterDialect
 
 # Writers one at a time, for the whole transaction, as SQLite's BEGIN IMMEDIATE has them: the
 # keyword log's positions are then handed out in commit order, so a cache caught up to a
@@ -129,13 +68,11 @@ SELECT v.chunk_id, vector_send(v.vector) FROM vectors v
 JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
 WHERE {LIVE} ORDER BY v.chunk_id
 """
-ALL_CHUNK_TEXTS = "SELECT chunk_id, text FROM chunks ORDER BY chunk_id"
 INSERT_FTS = """
 INSERT INTO chunks_fts (rowid, tsv)
 SELECT p.id, kb_tsv(p.title, p.heading, p.body)
 FROM (VALUES (?::bigint, ?::text, ?::text, ?::text)) AS p (id, title, heading, body)
 """
-DELETE_FTS = "DELETE FROM chunks_fts WHERE rowid = ?"
 UPDATE_FTS_TITLE = """
 UPDATE chunks_fts f SET tsv = kb_tsv(p.title, c.heading, c.text)
 FROM (VALUES (?::text, ?::bigint)) AS p (title, id), chunks c
@@ -193,14 +130,12 @@ def postgres_in_range(key: str, op: str, bound: str, bind: Bind) -> str:
     )
 
 
-# As kb.store.sqlite.sql.build_where, in PostgreSQL: the same filters, the same visibility rule.
-build_where = partial(
-    sql_filters.build_where, dialect=FilterDialect("TRUE", postgres_equals, postgres_in_range)
-)
+# The filters in PostgreSQL (kb.store.sql_filters.build_where): the same filters, the same
+# visibility rule as SQLite's.
+POSTGRES_FILTERS = FilterDialect("TRUE", postgres_equals, postgres_in_range)
 
 
-# -- reading packs (as kb.store.sqlite.sql_packs)
-# ----------------------------------------------------
+# -- reading packs: the inserts hand back their new ids -------------------------------------
 
 INSERT_PACK = """
 INSERT INTO packs (title, audience, objectives, owner, created_at, updated_at)
@@ -213,11 +148,10 @@ VALUES (?, ?, ?, ?, ?)
 RETURNING item_id
 """
 
-# -- keyword search (as kb.store.sqlite.sql_keyword)
-# --------------------------------------------------
+# -- keyword search ------------------------------------------------------------------------
 
 # ts_rank with the weights {D, C, B, A} (each at most 1): a title word counts double, as in
-# the bm25 weights of kb.store.sqlite.sql_keyword.
+# the bm25 weights of SQLite's (kb.store.sqlite.sql_keyword).
 # :match is a tsquery text (kb.store.postgres.store turns FTS5's expressions into it).
 _QUERY = f"to_tsquery('{TEXT_SEARCH}', :match)"
 _RANK = f"ts_rank(ARRAY[0.5, 0.5, 0.5, 1.0]::float4[], f.tsv, {_QUERY})"
@@ -246,8 +180,7 @@ COUNT_MATCHES = f"""
 SELECT count(*) FROM (SELECT 1 FROM chunks_fts f WHERE {_MATCHES} LIMIT :cap) found
 """
 COUNT_FTS_ROWS = "SELECT count(*) FROM chunks_fts"
-# -- facets (as kb.store.sqlite.sql_facets)
-# -----------------------------------------------------------
+# -- facets --------------------------------------------------------------------------------
 
 
 def _text_facet(key: str) -> str:
@@ -272,8 +205,7 @@ SELECT 'classification', d.classification::text, count(*) FROM documents d
 WHERE {{where}} GROUP BY d.classification
 """
 
-# -- checks (as kb.store.sqlite.sql_checks)
-# -----------------------------------------------------------
+# -- checks --------------------------------------------------------------------------------
 
 # PostgreSQL keeps its own files whole (WAL, checksums): nothing like SQLite's quick_check.
 QUICK_CHECK = "SELECT 'ok'"
@@ -292,8 +224,7 @@ HAS_ORIGINAL = "SELECT EXISTS (SELECT 1 FROM original_files WHERE sha256 = ?)"
 REMOVE_ORIGINAL = "DELETE FROM original_files WHERE sha256 = ?"
 ORIGINAL_HASHES = "SELECT sha256 FROM original_files"
 
-# The keyword index cache's reads (kb.store.sqlite.sql_keyword), with the groups as PostgreSQL
-# lists them.
+# The keyword index cache's reads, with the groups as PostgreSQL lists them.
 KEYWORD_TEXTS = f"""
 SELECT c.chunk_id, d.title, c.heading, c.text, d.classification, {GROUPS.format("d")}
 FROM chunks c JOIN documents d ON d.document_id = c.document_id

@@ -1,30 +1,13 @@
-"""The PostgreSQL backend's SQL of the store's memory: the trash, versions, duplicates, the
-audit log and relations, under the names `kb.store.sqlite.sql_history` gives them."""
+"""The PostgreSQL dialect's SQL of the store's memory: the trash, versions, duplicates, the
+audit log and relations (what both dialects say alike is in `kb.store.sql_history`)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
+from kb.store import sql_history as common_history
 from kb.store.postgres.sql import DOCUMENT_COLUMNS, GROUPS
-from kb.store.sqlite import sql_history
-from kb.store.sqlite.sql import LIVE
-from kb.store.sqlite.sql_history import (  # noqa: F401  (the same in both dialects)
-    AUDIT_COLUMNS,
-    COUNT_AUDIT,
-    COUNT_TRASH,
-    DELETE_RELATION,
-    DELETE_RELATIONS_OF,
-    DELETE_VERSIONS,
-    INSERT_AUDIT,
-    INSERT_RELATION,
-    LIVE_SIMHASHES,
-    RESTORE,
-    SIMHASH_OF,
-    SOFT_DELETE,
-    TRASH_BEFORE,
-    VERSION_CHUNKS,
-)
+from kb.store.sql_history import AuditDialect
 
 TRASH = f"""
 SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {{where}}
@@ -62,41 +45,25 @@ VERSIONS_OF = (
 VERSION_ONE = (
     f"SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = ? AND version = ?"
 )
-LIVE_WITH_SHA_PAIRS = (
-    f"SELECT d.sha256, d.document_id FROM documents d WHERE {LIVE} AND d.sha256 IN ({{marks}}) "
-    "ORDER BY d.created_at, d.document_id"
-)
-AUDIT_PAGE = f"""
-SELECT {AUDIT_COLUMNS} FROM audit a WHERE {{where}}
-ORDER BY a.audit_id DESC LIMIT :limit OFFSET :offset
-"""
-RELATIONS_OF = f"""
-SELECT 'outgoing', r.relation, r.target_id, d.title, r.created_at FROM relations r
-JOIN documents d ON d.document_id = r.target_id WHERE r.source_id = :id AND {LIVE}
-UNION ALL
-SELECT 'incoming', r.relation, r.source_id, d.title, r.created_at FROM relations r
-JOIN documents d ON d.document_id = r.source_id WHERE r.target_id = :id AND {LIVE}
-ORDER BY 2, 3
-"""
 FIELDS_BY_ID = (
     "SELECT document_id, title, doc_type, date, metadata, sha256, version, classification, "
     f"{GROUPS.format('documents')} FROM documents WHERE document_id IN ({{marks}})"
+)
+
+POSTGRES_AUDIT = AuditDialect(
+    link_target="(coalesce(a.after, a.before)::json ->> 'target')",
+    no_groups="json_array_length(t.groups::json) = 0",
+    in_groups="EXISTS (SELECT 1 FROM json_array_elements_text(t.groups::json) j (v) "
+    "WHERE j.v IN ({groups}))",
 )
 
 
 def audit_where(
     document_id: str | None, action: str | None, actor: str | None, since: str | None
 ) -> tuple[str, dict[str, Any]]:
-    where, params = sql_history.audit_where(document_id, action, actor, since)
+    where, params = common_history.audit_where(document_id, action, actor, since)
     return "TRUE" + where.removeprefix("1"), params
 
 
-audit_visibility = partial(
-    sql_history.audit_visibility,
-    dialect=sql_history.AuditDialect(
-        link_target="(coalesce(a.after, a.before)::json ->> 'target')",
-        no_groups="json_array_length(t.groups::json) = 0",
-        in_groups="EXISTS (SELECT 1 FROM json_array_elements_text(t.groups::json) j (v) "
-        "WHERE j.v IN ({groups}))",
-    ),
-)
+def audit_visibility(seen: str, rank: str, groups: str) -> str:
+    return common_history.audit_visibility(seen, rank, groups, POSTGRES_AUDIT)

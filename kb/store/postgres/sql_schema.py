@@ -6,7 +6,7 @@ Beside `kb.store.postgres.sql`, which holds the statements the store runs.
 from __future__ import annotations
 
 from kb.store.postgres.sql_jobs import M003_JOBS
-from kb.store.sqlite.sql_users import M010_SESSIONS
+from kb.store.sql_users import M010_SESSIONS
 
 # The text search configuration keyword search uses: English stemming, accents folded (as
 # FTS5's remove_diacritics), created by the first migration.

@@ -15,6 +15,8 @@ from typing import Any
 from kb.errors import StoreBusyError
 from kb.files import create_private_file
 from kb.store.lock import describe_holder
+from kb.store.sql_filters import FOLD_FUNCTION, fold
+from kb.store.sqlite import sql
 
 BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
@@ -62,4 +64,13 @@ def connect(path: Path, **options: Any) -> BusyAwareConnection:
     db = sqlite3.connect(path, factory=BusyAwareConnection, **options)
     assert isinstance(db, BusyAwareConnection)
     db.folder = path.parent
+    return db
+
+
+def open_reader(path: Path) -> BusyAwareConnection:
+    """A read-only connection to the SQLite database at `path` (`kb.store.readers` pools them)."""
+    db = connect(path, check_same_thread=False, isolation_level=None)
+    for pragma in sql.READER_PRAGMAS:
+        db.execute(pragma)
+    db.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
     return db

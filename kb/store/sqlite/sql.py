@@ -1,16 +1,15 @@
-"""All of the SQLite backend's SQL: named constants, numbered migrations, the filter builder."""
+"""The SQLite dialect's schema (its numbered migrations) and the statements it says its own way
+(those both dialects say alike are in `kb.store.sql_common`). Beside it, its other statements
+modules (`sql_history`, `sql_packs`, ...)."""
 
 from __future__ import annotations
 
-from kb.store.sql_filters import FOLD_FUNCTION as FOLD_FUNCTION
-from kb.store.sql_filters import LIVE as LIVE
-from kb.store.sql_filters import build_where as build_where
-from kb.store.sql_filters import fold as fold
+from kb.store.sql_filters import LIVE
+from kb.store.sql_users import M010_SESSIONS
 from kb.store.sqlite.sql_jobs import M009_JOBS
 from kb.store.sqlite.sql_keyword import M008_KEYWORD_LOG, M013_KEYWORD_MARKINGS
 from kb.store.sqlite.sql_originals import M006_ORIGINALS, ORIGINAL_COLUMNS
 from kb.store.sqlite.sql_packs import M005_PACKS, M007_PACK_ITEMS
-from kb.store.sqlite.sql_users import M010_SESSIONS
 
 # Each migration runs once, in order, inside one transaction; PRAGMA user_version
 # records how many have run.
@@ -183,11 +182,6 @@ PRAGMAS = (
 # Searches' connections (kb.store.readers): WAL is a property of the file, set by the writer.
 READER_PRAGMAS = ("PRAGMA busy_timeout = 30000", "PRAGMA query_only = ON")
 
-GET_META = "SELECT value FROM meta WHERE key = ?"
-SET_META = (
-    "INSERT INTO meta (key, value) VALUES (?, ?) "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
 
 DOCUMENT_COLUMNS = (
     "d.document_id, d.title, d.doc_type, d.source_name, d.sha256, d.metadata, d.date, "
@@ -199,8 +193,6 @@ DOCUMENT_COLUMNS = (
     f"{ORIGINAL_COLUMNS}"
 )
 GET_DOCUMENT = f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.document_id = ?"
-# Lookups by many keys at once: {marks} becomes one "?" per key, at most MAX_KEYS_PER_QUERY.
-MAX_KEYS_PER_QUERY = 500
 FINGERPRINTS_BY_ID = (
     "SELECT document_id, sha256, metadata, title, doc_type, date, deleted_at IS NOT NULL, "
     "classification, (SELECT json_group_array(g.group_name) FROM document_groups g "
@@ -215,42 +207,9 @@ DOCUMENTS_BY_ID = (
 )
 # Stored ids (trashed ones too) equal to any of these but for case; the keys come lower-cased.
 CASE_VARIANTS = "SELECT document_id FROM documents WHERE lower(document_id) IN ({marks})"
-UPSERT_DOCUMENT = """
-INSERT INTO documents (document_id, title, doc_type, source_name, sha256, metadata, date,
-                       created_at, updated_at, simhash, classification, original_sha256,
-                       original_media_type, original_name)
-VALUES (:document_id, :title, :doc_type, :source_name, :sha256, :metadata, :date, :now, :now,
-        :simhash, :classification, :original_sha256, :original_media_type, :original_name)
-ON CONFLICT (document_id) DO UPDATE SET
-    title = excluded.title, doc_type = excluded.doc_type, source_name = excluded.source_name,
-    sha256 = excluded.sha256, metadata = excluded.metadata, date = excluded.date,
-    updated_at = excluded.updated_at, simhash = excluded.simhash,
-    classification = excluded.classification, original_sha256 = excluded.original_sha256,
-    original_media_type = excluded.original_media_type, original_name = excluded.original_name,
-    version = documents.version + 1, deleted_at = NULL, deleted_by = NULL
-"""
-UPDATE_DOCUMENT_FIELDS = """
-UPDATE documents SET title = :title, doc_type = :doc_type, metadata = :metadata, date = :date,
-    source_name = :source_name, updated_at = :now, classification = :classification
-WHERE document_id = :document_id
-"""
-DELETE_DOCUMENT = "DELETE FROM documents WHERE document_id = ?"
-DELETE_GROUPS = "DELETE FROM document_groups WHERE document_id = ?"
-GROUPS_OF = "SELECT group_name FROM document_groups WHERE document_id = ?"
-DELETE_GROUP = "DELETE FROM document_groups WHERE document_id = ? AND group_name = ?"
 INSERT_GROUP = "INSERT OR IGNORE INTO document_groups (document_id, group_name) VALUES (?, ?)"
 
-CHUNK_COLUMNS = (
-    "c.chunk_id, c.document_id, c.ordinal, c.text, c.heading, c.page_start, c.page_end, "
-    "c.char_start, c.char_end, c.ocr"
-)
-CHUNKS_BY_ID = f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({{marks}})"
-CHUNK_OWNERS = "SELECT chunk_id, document_id FROM chunks WHERE chunk_id IN ({marks})"
 VECTORS_BY_ID = "SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({marks}) ORDER BY chunk_id"
-CHUNK_IDS_OF_DOCUMENT = "SELECT chunk_id FROM chunks WHERE document_id = ? ORDER BY ordinal"
-CHUNKS_OF_DOCUMENT = (
-    f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal"
-)
 INSERT_CHUNK = """
 INSERT INTO chunks (document_id, ordinal, text, heading, page_start, page_end, char_start, char_end,
                     ocr)
@@ -259,34 +218,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 INSERT_VECTOR = "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?)"
 UPDATE_VECTOR = "UPDATE vectors SET vector = ? WHERE chunk_id = ?"
 INSERT_FTS = "INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)"
-DELETE_FTS = "DELETE FROM chunks_fts WHERE rowid = ?"
 UPDATE_FTS_TITLE = "UPDATE chunks_fts SET title = ? WHERE rowid = ?"
-# Vectors and chunks go by ON DELETE CASCADE; FTS5 tables know no foreign keys.
-DELETE_CHUNKS_OF_DOCUMENT = "DELETE FROM chunks WHERE document_id = ?"
 
 ALL_VECTORS = f"""
 SELECT v.chunk_id, v.vector FROM vectors v
 JOIN chunks c ON c.chunk_id = v.chunk_id JOIN documents d ON d.document_id = c.document_id
 WHERE {LIVE} ORDER BY v.chunk_id
 """
-ALL_CHUNK_TEXTS = "SELECT chunk_id, text FROM chunks ORDER BY chunk_id"
-COUNT_DOCUMENTS = f"SELECT count(*) FROM documents d WHERE {LIVE}"
-COUNT_CHUNKS = (
-    f"SELECT count(*) FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE {LIVE}"
-)
-COUNT_BY_TYPE = (
-    f"SELECT doc_type, count(*) FROM documents d WHERE {LIVE} GROUP BY doc_type ORDER BY doc_type"
-)
 
-FILTERED_CHUNK_IDS = """
-SELECT c.chunk_id FROM chunks c JOIN documents d ON d.document_id = c.document_id
-WHERE {where}
-"""
 LIST_DOCUMENTS = f"""
 SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE {{where}}
 ORDER BY d.date DESC NULLS LAST, d.document_id LIMIT :limit OFFSET :offset
 """
-COUNT_FILTERED_DOCUMENTS = "SELECT count(*) FROM documents d WHERE {where}"
 
 # Every short text value of every metadata key (lists unrolled), with its document count:
 # the vocabulary that query understanding matches against.
@@ -300,13 +243,3 @@ GROUP BY j.key, a.value
 """
 # The metadata keys a filter may name (kb.metadata.filter_keys).
 METADATA_KEYS = "SELECT DISTINCT j.key FROM documents d, json_each(d.metadata) j WHERE {where}"
-# Counts of what a viewer may see.
-COUNT_FILTERED_CHUNKS = (
-    "SELECT count(*) FROM chunks c JOIN documents d ON d.document_id = c.document_id WHERE {where}"
-)
-COUNT_FILTERED_BY_TYPE = (
-    "SELECT d.doc_type, count(*) FROM documents d WHERE {where} GROUP BY d.doc_type "
-    "ORDER BY d.doc_type"
-)
-
-# The filter builder (kb.store.sql_filters) is SQLite's by default; the store reads it from here.

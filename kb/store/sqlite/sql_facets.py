@@ -1,6 +1,5 @@
 """SQL of facet counts: how many of the documents a filter (and its viewer) passes have each
-value of type, region, period, stage and classification. Beside `kb.store.sqlite.sql` (the filter
-builder)."""
+value of type, region, period, stage and classification, in SQLite's JSON functions."""
 
 from __future__ import annotations
 

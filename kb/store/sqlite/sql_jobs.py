@@ -1,11 +1,13 @@
 """SQL of the ingest queue: jobs, the files each carries, and the lease a worker holds.
 
-Beside `kb.store.sqlite.sql`, which holds the schema. A worker claims the oldest waiting job, or
-one whose
-worker stopped renewing its lease (killed, or its machine gone); the claim is one statement.
+SQLite's table (migration 9) and claim; the other statements are in `kb.store.sql_jobs`. A
+worker claims the oldest waiting job, or one whose worker stopped renewing its lease (killed, or
+its machine gone); the claim is one statement.
 """
 
 from __future__ import annotations
+
+from kb.store.sql_jobs import CLAIM_TEMPLATE, JOB_COLUMNS, WAITING_JOB
 
 M009_JOBS = """
 -- An upload left to the workers: its files wait here until a worker has ingested them.
@@ -36,54 +38,5 @@ CREATE TABLE job_files (
 );
 """
 
-JOB_COLUMNS = (
-    "job_id, state, actor, owner, files, done, outcomes, error, worker, attempts, created_at, "
-    "started_at, finished_at"
-)
-INSERT_JOB = """
-INSERT INTO jobs (job_id, state, actor, owner, files, created_at)
-VALUES (:job_id, 'queued', :actor, :owner, :files, :now)
-"""
-INSERT_JOB_FILE = (
-    "INSERT INTO job_files (job_id, position, name, data, options) VALUES (?, ?, ?, ?, ?)"
-)
-GET_JOB = f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = ?"
-JOB_FILES = """
-SELECT position, name, data, options FROM job_files
-WHERE job_id = ? AND position >= ? ORDER BY position
-"""
-# A job whose workers died `:most` times is not tried again.
-GIVE_UP = """
-UPDATE jobs SET state = 'failed', finished_at = :now, lease_until = NULL,
-    error = 'its worker stopped ' || attempts || ' times before it finished'
-WHERE state = 'running' AND lease_until < :now AND attempts >= :most
-"""
-_WAITING = """
-SELECT job_id FROM jobs
-WHERE state = 'queued' OR (state = 'running' AND lease_until < :now AND attempts < :most)
-ORDER BY created_at, job_id LIMIT 1
-"""
-_CLAIM = """
-UPDATE jobs SET state = 'running', worker = :worker, lease_until = :until,
-    attempts = attempts + 1, started_at = coalesce(started_at, :now)
-WHERE job_id = ({waiting})
-RETURNING {columns}
-"""
-# Read first, so that idle workers polling the queue take no write lock.
-ANY_WAITING = """
-SELECT EXISTS (SELECT 1 FROM jobs
-               WHERE state = 'queued' OR (state = 'running' AND lease_until < :now))
-"""
 # SQLite runs it inside BEGIN IMMEDIATE: one writer, so no two workers claim the same job.
-CLAIM_JOB = _CLAIM.format(waiting=_WAITING, columns=JOB_COLUMNS)
-_MINE = "job_id = :job_id AND worker = :worker AND state = 'running'"
-RECORD_PROGRESS = f"""
-UPDATE jobs SET done = :done, outcomes = :outcomes, lease_until = :until WHERE {_MINE}
-"""
-RENEW_LEASE = f"UPDATE jobs SET lease_until = :until WHERE {_MINE}"
-FINISH_JOB = f"""
-UPDATE jobs SET state = :state, error = :error, finished_at = :now, lease_until = NULL
-WHERE {_MINE}
-"""
-# The files of a finished job are not kept: what was ingested keeps its original.
-DROP_JOB_FILES = "DELETE FROM job_files WHERE job_id = ?"
+CLAIM_JOB = CLAIM_TEMPLATE.format(waiting=WAITING_JOB, columns=JOB_COLUMNS)

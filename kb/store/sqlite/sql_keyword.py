@@ -50,13 +50,6 @@ SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH :match LIM
 # Rows of the FTS index, from its per-row size table: a b-tree count, no text read.
 COUNT_FTS_ROWS = "SELECT count(*) FROM chunks_fts_docsize"
 
-# The keyword index cache's catch-up (kb.keywords.index): the log's span, the passages changed
-# within a part of it, and what the index holds of a passage: live ones only, as FAISS.
-KEYWORD_LOG_END = "SELECT coalesce(max(seq), 0) FROM keyword_log"
-KEYWORD_LOG_START = "SELECT coalesce(min(seq), 0) FROM keyword_log"
-KEYWORD_LOG_SINCE = """
-SELECT DISTINCT chunk_id FROM keyword_log WHERE seq > :since AND seq <= :until
-"""
 # With each passage, its document's marking: the index keeps one part per marking.
 _GROUPS = (
     "(SELECT json_group_array(g.group_name) FROM "

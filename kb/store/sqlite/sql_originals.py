@@ -1,7 +1,5 @@
-"""SQL of original files: the columns that name them, and which hashes are still referenced.
-
-Beside `kb.store.sqlite.sql`, which holds the schema.
-"""
+"""SQLite's migration of original files and the columns that name them (which hashes are still
+referenced is in `kb.store.sql_common`)."""
 
 from __future__ import annotations
 
@@ -19,21 +17,3 @@ CREATE INDEX document_versions_original ON document_versions (original_sha256);
 """
 
 ORIGINAL_COLUMNS = "d.original_sha256, d.original_media_type, d.original_name"
-
-# Every hash a document or a version names: the files that must be there.
-REFERENCED = """
-SELECT original_sha256 FROM documents WHERE original_sha256 IS NOT NULL
-UNION
-SELECT original_sha256 FROM document_versions WHERE original_sha256 IS NOT NULL
-"""
-# The hashes a document and its versions name (read before a purge removes them).
-ORIGINALS_OF = """
-SELECT original_sha256 FROM documents WHERE document_id = :id AND original_sha256 IS NOT NULL
-UNION
-SELECT original_sha256 FROM document_versions
-WHERE document_id = :id AND original_sha256 IS NOT NULL
-"""
-IS_REFERENCED = """
-SELECT EXISTS (SELECT 1 FROM documents WHERE original_sha256 = :sha)
-    OR EXISTS (SELECT 1 FROM document_versions WHERE original_sha256 = :sha)
-"""

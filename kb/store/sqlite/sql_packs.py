@@ -1,4 +1,5 @@
-"""SQL of reading packs. Beside `kb.store.sqlite.sql`, which holds the schema."""
+"""SQLite's SQL of reading packs: its migrations and the inserts (the rest is in
+`kb.store.sql_common`)."""
 
 from __future__ import annotations
 
@@ -27,16 +28,6 @@ INSERT_PACK = """
 INSERT INTO packs (title, audience, objectives, owner, created_at, updated_at)
 VALUES (:title, :audience, :objectives, :owner, :now, :now)
 """
-PACK_COLUMNS = "pack_id, title, audience, objectives, owner, created_at, updated_at"
-GET_PACK = f"SELECT {PACK_COLUMNS} FROM packs WHERE pack_id = ?"
-LIST_PACKS = f"SELECT {PACK_COLUMNS} FROM packs ORDER BY updated_at DESC, pack_id DESC"
-TOUCH_PACK = "UPDATE packs SET updated_at = ? WHERE pack_id = ?"
-DELETE_PACK = "DELETE FROM packs WHERE pack_id = ?"
-PACK_ITEMS = (
-    "SELECT item_id, position, document_id, chunk_id, note FROM pack_items WHERE pack_id = ? "
-    "ORDER BY position"
-)
-NEXT_POSITION = "SELECT coalesce(max(position), -1) + 1 FROM pack_items WHERE pack_id = ?"
 INSERT_ITEM = """
 INSERT INTO pack_items (pack_id, position, document_id, chunk_id, note)
 VALUES (?, ?, ?, ?, ?)
@@ -59,18 +50,3 @@ SELECT pack_id, position, document_id, chunk_id, note FROM pack_items ORDER BY p
 DROP TABLE pack_items;
 ALTER TABLE pack_items_new RENAME TO pack_items;
 """
-
-ITEM_COLUMNS = "item_id, position, document_id, chunk_id, note"
-PACK_ITEMS_OF = f"SELECT pack_id, {ITEM_COLUMNS} FROM pack_items WHERE pack_id IN ({{marks}})"
-COUNT_PACKS = "SELECT count(*) FROM packs"
-PAGE_OF_PACKS = f"{LIST_PACKS} LIMIT ? OFFSET ?"
-UPDATE_PACK = """
-UPDATE packs SET title = :title, audience = :audience, objectives = :objectives,
-    updated_at = :now
-WHERE pack_id = :pack_id
-"""
-UPDATE_NOTE = "UPDATE pack_items SET note = ? WHERE pack_id = ? AND item_id = ?"
-DELETE_ITEM = "DELETE FROM pack_items WHERE pack_id = ? AND item_id = ?"
-# Positions are unique within a pack: move every item out of the way (negative) first.
-PARK_POSITIONS = "UPDATE pack_items SET position = -1 - position WHERE pack_id = ?"
-SET_POSITION = "UPDATE pack_items SET position = ? WHERE pack_id = ? AND item_id = ?"

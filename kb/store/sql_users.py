@@ -1,6 +1,7 @@
 """SQL of the accounts: users, their roles, clearances, groups and hashed API keys.
 
-Beside `kb.store.sqlite.sql`, which holds the schema (migration M003 creates the table).
+The same in both dialects: SQLite's migration 3 makes the users table (PostgreSQL's first), and
+M010_SESSIONS the sessions table (PostgreSQL's migration 4, with its type for a float).
 """
 
 from __future__ import annotations
