@@ -1,5 +1,6 @@
 """Ingest jobs: an upload handed to the workers (`kb worker`, or the server's own threads),
-followed by its id. The queue itself is in the store (`kb.store.sql_jobs`, what each engine says its own way in its leaf)."""
+followed by its id. The queue itself is in the store (`kb.store.sql_jobs`, and what each engine
+says its own way in its leaf)."""
 
 from __future__ import annotations
 
