@@ -22,6 +22,7 @@ from api.cli.terminal import err, out, print_json, print_page, print_table
 from api.schemas.core import DocumentPublic, RelationPublic
 from api.schemas.curation import AuditEntryPublic, TrashedPublic, VersionPublic
 from ingest.metadata import check_doc_type, normalise_changes
+from kb.access import LEVELS
 from kb.metadata.schema import load_schema
 from kb.models import DOC_TYPES
 from kb.relations import RELATION_TYPES
@@ -35,6 +36,15 @@ from kb.search.searcher import MAX_LIMIT, MAX_OFFSET
 @click.option("--date", help="A new date, YYYY[-MM[-DD]].")
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Set a metadata key (repeatable).")
 @click.option("--unset", multiple=True, metavar="KEY", help="Remove a metadata key (repeatable).")
+@click.option("--classification", type=click.Choice(LEVELS), help="A new marking: who may see it.")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="GROUP",
+    help="Need-to-know groups, replacing the stored ones (repeatable): only members see it.",
+)
+@click.option("--no-groups", is_flag=True, help="Remove every need-to-know group.")
 @json_option
 @pass_context
 def edit(
@@ -45,11 +55,22 @@ def edit(
     date: str | None,
     meta: tuple[str, ...],
     unset: tuple[str, ...],
+    classification: str | None,
+    groups: tuple[str, ...],
+    no_groups: bool,
     as_json: bool,
 ) -> None:
-    """Change a document's title, type, date or metadata without re-embedding it; the result
-    must still meet the metadata schema of its type."""
-    changes: dict[str, Any] = {"title": title, "doc_type": doc_type, "date": date}
+    """Change a document's title, type, date, metadata or marking without re-embedding it; the
+    result must still meet the metadata schema of its type."""
+    if groups and no_groups:
+        raise click.UsageError("give --group or --no-groups, not both")
+    changes: dict[str, Any] = {
+        "title": title,
+        "doc_type": doc_type,
+        "date": date,
+        "classification": classification,
+        "groups": [] if no_groups else (list(groups) or None),
+    }
     changes = {k: v for k, v in changes.items() if v is not None}
     if doc_type:
         check_doc_type(doc_type, "--type")
@@ -59,7 +80,10 @@ def edit(
     if metadata:
         changes["metadata"] = metadata
     if not changes:
-        raise click.UsageError("nothing to change: give --title, --type, --date, --meta or --unset")
+        raise click.UsageError(
+            "nothing to change: give --title, --type, --date, --meta, --unset, --classification,"
+            " --group or --no-groups"
+        )
     with ctx.open() as kb:
         document = kb.edit(document_id, normalise_changes(changes), ctx.actor, schema)
     body = DocumentPublic.model_validate(document).model_dump()

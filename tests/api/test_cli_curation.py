@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.errors import InvalidRequestError
 from tests.api.corpus import AUREL, DDR
 from tests.api.test_cli import ok, ok_json, run, store  # noqa: F401  (the fixture)
 
@@ -66,3 +67,18 @@ def test_edit_splits_a_list_field_on_semicolons(store: Path) -> None:  # noqa: F
     # A field the schema does not call a list stays as typed.
     ok(store, "edit", DDR, "--meta", "note=first; second")
     assert ok_json(store, "show", DDR)["metadata"]["note"] == "first; second"
+
+
+def test_edit_changes_the_marking_as_the_api_and_the_ui_do(store: Path) -> None:  # noqa: F811
+    marked = ok_json(store, "edit", DDR, "--classification", "confidential", "--group", "west")
+    assert marked["classification"] == "confidential" and marked["groups"] == ["west"]
+    log = ok_json(store, "audit", "--document", DDR, "--action", "edit")
+    assert log["items"][0]["after"] == {"classification": "confidential", "groups": ["west"]}
+
+    cleared = ok_json(store, "edit", DDR, "--no-groups")
+    assert cleared["classification"] == "confidential" and cleared["groups"] == []
+    both = run(store, "edit", DDR, "--group", "west", "--no-groups")
+    assert both.exit_code == 2 and "not both" in both.output
+    bad = run(store, "edit", DDR, "--group", "a,b")  # `kb` prints the core's error, exit 1
+    assert isinstance(bad.exception, InvalidRequestError) and "'a,b'" in str(bad.exception)
+    assert ok_json(store, "show", DDR)["groups"] == []  # nothing written
