@@ -35,13 +35,13 @@ class FormField:
 def form_fields(schema: MetadataSchema) -> list[FormField]:
     """The schema's fields, the most often required first."""
     fields = []
+    groups = [group for type_rule in schema.types.values() for group in type_rule.required_any]
     for name, rule in schema.fields.items():
         required = tuple(
             doc_type
             for doc_type, type_rule in schema.types.items()
             if name in type_rule.required or any(name in group for group in type_rule.required_any)
         )
-        groups = [group for type_rule in schema.types.values() for group in type_rule.required_any]
         alternatives = next((tuple(n for n in g if n != name) for g in groups if name in g), ())
         fields.append(
             FormField(name, rule.kind, rule.description, rule.choices, required, alternatives)

@@ -3,6 +3,37 @@ table and the claim from them). Placeholders as in `kb.store.sql_common`."""
 
 from __future__ import annotations
 
+# The queue's tables; each dialect fills in its type for bytes (SQLite's BLOB, PostgreSQL's
+# BYTEA).
+JOBS_TABLES = """
+-- An upload left to the workers: its files wait here until a worker has ingested them.
+CREATE TABLE jobs (
+    job_id      TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,              -- queued, running, done, failed
+    actor       TEXT NOT NULL,              -- for the audit log
+    owner       TEXT,                       -- the user who may follow it (NULL: a local command)
+    files       INTEGER NOT NULL,
+    done        INTEGER NOT NULL DEFAULT 0, -- files ingested so far, in order
+    outcomes    TEXT NOT NULL DEFAULT '[]', -- one JSON object per file done
+    error       TEXT,
+    worker      TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    lease_until TEXT,                       -- a running job's worker renews this, or loses it
+    created_at  TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT
+);
+CREATE INDEX jobs_waiting ON jobs (state, created_at);
+CREATE TABLE job_files (
+    job_id   TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    data     {bytes} NOT NULL,
+    options  TEXT NOT NULL,                 -- JSON: what the upload said about this file
+    PRIMARY KEY (job_id, position)
+);
+"""
+
 JOB_COLUMNS = (
     "job_id, state, actor, owner, files, done, outcomes, error, worker, attempts, created_at, "
     "started_at, finished_at"
